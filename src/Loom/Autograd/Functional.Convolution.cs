@@ -1,0 +1,32 @@
+using Loom.Autograd;
+using Loom.Kernels;
+
+namespace Loom;
+
+public static partial class Functional
+{
+    /// <summary>
+    /// 2-D cross-correlation. x: (N, C, H, W), weight: (O, C/groups, kH, kW), bias: (O) → (N, O, OH, OW).
+    /// </summary>
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
+        (int H, int W) dilation, int groups = 1, string layer = "Conv2d")
+    {
+        if (weight.Rank != 4) throw new ArgumentException($"{layer}: weight must be (O, C/groups, kH, kW), got {ShapeUtil.Format(weight.Shape)}.");
+        int o = weight.Shape[0], cg = weight.Shape[1], kh = weight.Shape[2], kw = weight.Shape[3];
+        if (x.Rank != 4 || x.Shape[1] != cg * groups)
+            throw new ArgumentException($"{layer}: expected input (N, {cg * groups}, H, W), got {ShapeUtil.Format(x.Shape)}.");
+        var g = new ConvGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], o, kh, kw,
+            stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, groups);
+        if (g.OutHeight <= 0 || g.OutWidth <= 0)
+            throw new ArgumentException($"{layer}: input {ShapeUtil.Format(x.Shape)} is too small for a {kh}×{kw} kernel (dilation {dilation.H}×{dilation.W}, padding {padding.H}×{padding.W}): output would be {g.OutHeight}×{g.OutWidth}.");
+        var y = Tensor.Zeros(g.Batch, o, g.OutHeight, g.OutWidth);
+        Convolution.Forward(x.Data, weight.Data, bias?.Data, y.Data, g);
+        return Graph.Record(y, layer, [x, weight, bias], dy =>
+        {
+            if (x.GradBuffer() is { } dx) Convolution.BackwardInput(dy, weight.Data, dx, g);
+            var dw = weight.GradBuffer();
+            var db = bias?.GradBuffer();
+            if (dw is not null || db is not null) Convolution.BackwardWeight(x.Data, dy, dw, db, g);
+        });
+    }
+}

@@ -1,0 +1,52 @@
+using System.Numerics.Tensors;
+using Loom.Autograd;
+using Loom.Kernels;
+
+namespace Loom;
+
+public static partial class Functional
+{
+    /// <summary>Matrix product of a: (m, k) and b: (k, n) → (m, n).</summary>
+    public static Tensor MatMul(Tensor a, Tensor b)
+    {
+        if (a.Rank != 2 || b.Rank != 2 || a.Shape[1] != b.Shape[0])
+            throw new ArgumentException($"MatMul: shapes {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)} do not multiply (need (m, k) and (k, n)).");
+        int m = a.Shape[0], k = a.Shape[1], n = b.Shape[1];
+        var y = Tensor.Zeros(m, n);
+        Gemm.Multiply(false, false, m, n, k, a.Data, k, b.Data, n, y.Data, n);
+        return Graph.Record(y, "MatMul", [a, b], g =>
+        {
+            if (a.GradBuffer() is { } da) Gemm.Multiply(false, true, m, k, n, g, n, b.Data, n, da, k, 1f);
+            if (b.GradBuffer() is { } db) Gemm.Multiply(true, false, k, n, m, a.Data, k, g, n, db, n, 1f);
+        });
+    }
+
+    /// <summary>
+    /// y = x·Wᵀ + b. x: (…, in), weight: (out, in), bias: (out) → (…, out). Leading dimensions are
+    /// flattened into one GEMM.
+    /// </summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, string layer = "Linear")
+    {
+        int inF = weight.Shape[1], outF = weight.Shape[0];
+        if (x.Rank < 1 || x.Shape[^1] != inF)
+            throw new ArgumentException($"{layer}: expected input (…, {inF}), got {ShapeUtil.Format(x.Shape)}.");
+        int rows = x.Size / inF;
+        var shape = (int[])x.Shape.Clone();
+        shape[^1] = outF;
+        var y = Tensor.Zeros(shape);
+        Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF);
+        if (bias is not null)
+            for (int r = 0; r < rows; r++)
+            {
+                var row = y.Data.AsSpan(r * outF, outF);
+                TensorPrimitives.Add(row, bias.Data, row);
+            }
+        return Graph.Record(y, layer, [x, weight, bias], g =>
+        {
+            if (x.GradBuffer() is { } dx) Gemm.Multiply(false, false, rows, inF, outF, g, outF, weight.Data, inF, dx, inF, 1f);
+            if (weight.GradBuffer() is { } dw) Gemm.Multiply(true, false, outF, inF, rows, g, outF, x.Data, inF, dw, inF, 1f);
+            if (bias?.GradBuffer() is { } db)
+                for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, g.AsSpan(r * outF, outF), db);
+        });
+    }
+}

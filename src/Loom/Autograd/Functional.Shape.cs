@@ -1,0 +1,56 @@
+using System.Numerics.Tensors;
+using Loom.Autograd;
+
+namespace Loom;
+
+public static partial class Functional
+{
+    /// <summary>The same data seen with another shape (one dimension may be -1).</summary>
+    public static Tensor Reshape(Tensor x, params int[] shape)
+    {
+        var resolved = ShapeUtil.Infer(shape, x.Size, "Reshape");
+        var y = new Tensor(x.Data, resolved);
+        return Graph.Record(y, "Reshape", [x], g => { if (x.GradBuffer() is { } dx) TensorPrimitives.Add(dx, g, dx); });
+    }
+
+    /// <summary>(N, d1, d2, …) → (N, d1·d2·…) by default; dimensions startDim..endDim are merged.</summary>
+    public static Tensor Flatten(Tensor x, int startDim = 1, int endDim = -1)
+    {
+        if (x.Rank == 0) return Reshape(x, 1);
+        int s = ShapeUtil.NormalizeDim(startDim, x.Rank), e = ShapeUtil.NormalizeDim(endDim, x.Rank);
+        var shape = new List<int>();
+        for (int i = 0; i < s; i++) shape.Add(x.Shape[i]);
+        int merged = 1;
+        for (int i = s; i <= e; i++) merged *= x.Shape[i];
+        shape.Add(merged);
+        for (int i = e + 1; i < x.Rank; i++) shape.Add(x.Shape[i]);
+        return Reshape(x, shape.ToArray());
+    }
+
+    /// <summary>Reorders dimensions: y.Shape[i] = x.Shape[dims[i]] (a copy, not a view).</summary>
+    public static Tensor Permute(Tensor x, params int[] dims)
+    {
+        if (dims.Length != x.Rank) throw new ArgumentException($"Permute: {dims.Length} dimensions given for a tensor of shape {ShapeUtil.Format(x.Shape)}.");
+        var norm = dims.Select(d => ShapeUtil.NormalizeDim(d, x.Rank)).ToArray();
+        if (norm.Distinct().Count() != norm.Length) throw new ArgumentException($"Permute: dimensions ({string.Join(", ", dims)}) repeat.");
+        var shape = norm.Select(d => x.Shape[d]).ToArray();
+        var srcStrides = ShapeUtil.Strides(x.Shape);
+        var permStrides = norm.Select(d => srcStrides[d]).ToArray();
+        var map = Broadcast.OffsetsWithStrides(permStrides, shape);
+        var y = Tensor.Zeros(shape);
+        for (int i = 0; i < map.Length; i++) y.Data[i] = x.Data[map[i]];
+        return Graph.Record(y, "Permute", [x], g =>
+        {
+            if (x.GradBuffer() is not { } dx) return;
+            for (int i = 0; i < map.Length; i++) dx[map[i]] += g[i];
+        });
+    }
+
+    public static Tensor Transpose(Tensor x, int dim0, int dim1)
+    {
+        var dims = Enumerable.Range(0, x.Rank).ToArray();
+        int a = ShapeUtil.NormalizeDim(dim0, x.Rank), b = ShapeUtil.NormalizeDim(dim1, x.Rank);
+        (dims[a], dims[b]) = (dims[b], dims[a]);
+        return Permute(x, dims);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Numerics.Tensors;
+
+namespace Loom.Kernels;
+
+/// <summary>
+/// 2-D convolution (cross-correlation) by im2col + GEMM, forward and backward.
+/// x: (N, C, H, W), w: (O, C/groups, kH, kW), y: (N, O, OH, OW). A batch is split across threads,
+/// one sample per task with single-threaded GEMMs; a single sample uses threaded GEMMs instead.
+/// <see cref="ConvolutionReference"/> is the naive twin.
+/// </summary>
+public static class Convolution
+{
+    [ThreadStatic] private static float[]? _col;
+
+    private static float[] ColumnBuffer(in ConvGeometry g)
+    {
+        int size = g.ColumnRows * g.OutPlane;
+        var col = _col;
+        if (col is null || col.Length < size) _col = col = new float[size];
+        return col;
+    }
+
+    /// <summary>y = conv(x, w) + bias.</summary>
+    public static void Forward(float[] x, float[] w, float[]? bias, float[] y, ConvGeometry g)
+    {
+        bool perSample = g.Batch > 1 && Threading.Threads > 1;
+        Threading.For(g.Batch, n => ForwardSample(x, w, bias, y, g, n, innerParallel: !perSample), perSample);
+    }
+
+    private static void ForwardSample(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry g, int n, bool innerParallel)
+    {
+        int plane = g.OutPlane, inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * plane;
+        var xs = x.AsSpan(n * inSize, inSize);
+        var ys = y.AsSpan(n * outSize, outSize);
+        ReadOnlySpan<float> col = xs;
+        if (!g.IsPointwise)
+        {
+            var buffer = ColumnBuffer(g);
+            Im2Col.Unfold(xs, g, buffer);
+            col = buffer;
+        }
+        int og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
+        for (int grp = 0; grp < g.Groups; grp++)
+            Gemm.Multiply(false, false, og, plane, kg,
+                w.AsSpan(grp * og * kg), kg, col[(grp * kg * plane)..], plane, ys[(grp * og * plane)..], plane, 0f, innerParallel);
+        if (bias is not null)
+            for (int o = 0; o < g.OutChannels; o++)
+            {
+                var row = ys.Slice(o * plane, plane);
+                TensorPrimitives.Add(row, bias[o], row);
+            }
+    }
+
+    /// <summary>dx += conv_transpose(dy, w): the gradient with respect to the input.</summary>
+    public static void BackwardInput(float[] dy, float[] w, float[] dx, ConvGeometry g)
+    {
+        bool perSample = g.Batch > 1 && Threading.Threads > 1;
+        Threading.For(g.Batch, n =>
+        {
+            int plane = g.OutPlane, inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * plane;
+            var dys = dy.AsSpan(n * outSize, outSize);
+            var dxs = dx.AsSpan(n * inSize, inSize);
+            int og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
+            if (g.IsPointwise)
+            {
+                for (int grp = 0; grp < g.Groups; grp++)
+                    Gemm.Multiply(true, false, kg, plane, og, w.AsSpan(grp * og * kg), kg, dys[(grp * og * plane)..], plane, dxs[(grp * kg * plane)..], plane, 1f, !perSample);
+                return;
+            }
+            var col = ColumnBuffer(g);
+            for (int grp = 0; grp < g.Groups; grp++)
+                Gemm.Multiply(true, false, kg, plane, og, w.AsSpan(grp * og * kg), kg, dys[(grp * og * plane)..], plane, col.AsSpan(grp * kg * plane), plane, 0f, !perSample);
+            Im2Col.Col2Im(col, g, dxs);
+        }, perSample);
+    }
+
+    /// <summary>dw += Σ_n dy[n]·col[n]ᵀ and db += Σ dy over positions. Samples are split into fixed chunks so the sum order is deterministic.</summary>
+    public static void BackwardWeight(float[] x, float[] dy, float[]? dw, float[]? db, ConvGeometry g)
+    {
+        int chunks = Math.Min(g.Batch, Threading.Threads);
+        bool perChunk = chunks > 1;
+        var partialW = new float[chunks][];
+        var partialB = new float[chunks][];
+        Threading.For(chunks, c =>
+        {
+            int n0 = g.Batch * c / chunks, n1 = g.Batch * (c + 1) / chunks;
+            float[]? pw = dw is null ? null : (c == 0 ? dw : new float[dw.Length]);
+            float[]? pb = db is null ? null : (c == 0 ? db : new float[db.Length]);
+            partialW[c] = pw!; partialB[c] = pb!;
+            int plane = g.OutPlane, inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * plane;
+            int og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
+            for (int n = n0; n < n1; n++)
+            {
+                var dys = dy.AsSpan(n * outSize, outSize);
+                if (pb is not null)
+                    for (int o = 0; o < g.OutChannels; o++) pb[o] += TensorPrimitives.Sum(dys.Slice(o * plane, plane));
+                if (pw is null) continue;
+                var xs = x.AsSpan(n * inSize, inSize);
+                ReadOnlySpan<float> col = xs;
+                if (!g.IsPointwise)
+                {
+                    var buffer = ColumnBuffer(g);
+                    Im2Col.Unfold(xs, g, buffer);
+                    col = buffer;
+                }
+                for (int grp = 0; grp < g.Groups; grp++)
+                    Gemm.Multiply(false, true, og, kg, plane, dys[(grp * og * plane)..], plane, col[(grp * kg * plane)..], plane, pw.AsSpan(grp * og * kg), kg, 1f, !perChunk);
+            }
+        }, perChunk);
+        for (int c = 1; c < chunks; c++)
+        {
+            if (dw is not null) TensorPrimitives.Add(dw, partialW[c], dw);
+            if (db is not null) TensorPrimitives.Add(db, partialB[c], db);
+        }
+    }
+}

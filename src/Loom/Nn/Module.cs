@@ -1,0 +1,157 @@
+using System.Text;
+
+namespace Loom.Nn;
+
+/// <summary>
+/// The base of every layer and model, as PyTorch's <c>nn.Module</c>: named parameters, buffers and
+/// children (state-dict names such as <c>0.weight</c>, <c>features.3.running_mean</c>), train/eval mode,
+/// and <see cref="Call"/>, which containers use so that <see cref="ModelSummary"/> can watch each layer.
+/// </summary>
+public abstract class Module
+{
+    private readonly List<(string Name, Parameter Value)> _parameters = [];
+    private readonly List<(string Name, Tensor Value)> _buffers = [];
+    private readonly List<(string Name, Module Value)> _children = [];
+
+    /// <summary>The name under which the parent registered this module ("3", "conv1"); empty at the root.</summary>
+    public string Name { get; private set; } = "";
+
+    /// <summary>True in training mode (dropout active, batch norm uses batch statistics).</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>Computes the output for one batch. Shapes are documented by each layer.</summary>
+    public abstract Tensor Forward(Tensor x);
+
+    [ThreadStatic] internal static Action<Module, Tensor>? ForwardObserver;
+
+    /// <summary>Runs <see cref="Forward"/>; containers call children through it.</summary>
+    public Tensor Call(Tensor x)
+    {
+        var y = Forward(x);
+        ForwardObserver?.Invoke(this, y);
+        return y;
+    }
+
+    /// <summary>How this layer names itself in errors: its type, its name in the model, and its arguments.</summary>
+    protected string Label => Name.Length == 0 ? Describe() : $"{Describe()} (layer '{Name}')";
+
+    protected Parameter RegisterParameter(string name, Tensor value)
+    {
+        var p = value as Parameter ?? new Parameter(value);
+        _parameters.Add((name, p));
+        return p;
+    }
+
+    protected Tensor RegisterBuffer(string name, Tensor value)
+    {
+        _buffers.Add((name, value));
+        return value;
+    }
+
+    protected T RegisterModule<T>(string name, T module) where T : Module
+    {
+        if (_children.Any(c => c.Name == name)) throw new ArgumentException($"A child module named '{name}' is already registered.");
+        module.Name = name;
+        _children.Add((name, module));
+        return module;
+    }
+
+    public IReadOnlyList<(string Name, Module Module)> Children => _children;
+
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "")
+    {
+        foreach (var (n, p) in _parameters) yield return (prefix + n, p);
+        foreach (var (n, m) in _children)
+            foreach (var item in m.NamedParameters(prefix + n + ".")) yield return item;
+    }
+
+    public IEnumerable<Parameter> Parameters() => NamedParameters().Select(p => p.Parameter);
+
+    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(string prefix = "")
+    {
+        foreach (var (n, b) in _buffers) yield return (prefix + n, b);
+        foreach (var (n, m) in _children)
+            foreach (var item in m.NamedBuffers(prefix + n + ".")) yield return item;
+    }
+
+    /// <summary>This module and all below it, depth first, with their dotted paths.</summary>
+    public IEnumerable<(string Path, Module Module)> NamedModules(string prefix = "")
+    {
+        yield return (prefix.TrimEnd('.'), this);
+        foreach (var (n, m) in _children)
+            foreach (var item in m.NamedModules(prefix + n + ".")) yield return item;
+    }
+
+    /// <summary>Total number of learnable scalars.</summary>
+    public long ParameterCount() => Parameters().Sum(p => (long)p.Size);
+
+    /// <summary>Parameters and buffers by PyTorch state-dict name, in registration order.</summary>
+    public IReadOnlyList<(string Name, Tensor Value)> StateDict()
+    {
+        var list = new List<(string, Tensor)>();
+        Collect(this, "", list);
+        return list;
+
+        static void Collect(Module m, string prefix, List<(string, Tensor)> list)
+        {
+            foreach (var (n, p) in m._parameters) list.Add((prefix + n, p));
+            foreach (var (n, b) in m._buffers) list.Add((prefix + n, b));
+            foreach (var (n, c) in m._children) Collect(c, prefix + n + ".", list);
+        }
+    }
+
+    /// <summary>
+    /// Copies values into this module's parameters and buffers by name. With <paramref name="strict"/>,
+    /// a missing or unexpected name is an error; a shape mismatch always is.
+    /// </summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    {
+        var own = StateDict();
+        var missing = own.Where(o => !state.ContainsKey(o.Name)).Select(o => o.Name).ToList();
+        var ownNames = own.Select(o => o.Name).ToHashSet();
+        var unexpected = state.Keys.Where(k => !ownNames.Contains(k)).ToList();
+        if (strict && (missing.Count > 0 || unexpected.Count > 0))
+            throw new InvalidDataException("State dict does not match the model: " +
+                (missing.Count > 0 ? $"missing {string.Join(", ", missing)}" : "") +
+                (missing.Count > 0 && unexpected.Count > 0 ? "; " : "") +
+                (unexpected.Count > 0 ? $"unexpected {string.Join(", ", unexpected)}" : "") + ".");
+        foreach (var (name, target) in own)
+        {
+            if (!state.TryGetValue(name, out var source)) continue;
+            if (source.Size != target.Size || (source.Rank > 0 && !ShapeUtil.SameShape(source.Shape, target.Shape) && target.Size != 1))
+                throw new InvalidDataException($"State dict entry '{name}' has shape {ShapeUtil.Format(source.Shape)}, the model expects {ShapeUtil.Format(target.Shape)}.");
+            source.Data.AsSpan().CopyTo(target.Data);
+        }
+    }
+
+    /// <summary>Sets training mode here and below.</summary>
+    public Module Train(bool mode = true)
+    {
+        Training = mode;
+        foreach (var (_, c) in _children) c.Train(mode);
+        return this;
+    }
+
+    /// <summary>Sets evaluation mode here and below.</summary>
+    public Module Eval() => Train(false);
+
+    /// <summary>Clears every parameter's gradient.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters()) p.ZeroGrad();
+    }
+
+    /// <summary>The constructor arguments in PyTorch's repr style, e.g. <c>Linear(in_features=4, out_features=2, bias=True)</c>.</summary>
+    public virtual string Describe() => GetType().Name + "()";
+
+    public override string ToString()
+    {
+        if (_children.Count == 0) return Describe();
+        var sb = new StringBuilder(GetType().Name).Append("(\n");
+        foreach (var (n, c) in _children)
+            sb.Append("  (").Append(n).Append("): ").Append(c.ToString().Replace("\n", "\n  ")).Append('\n');
+        return sb.Append(')').ToString();
+    }
+
+    protected static string PyBool(bool b) => b ? "True" : "False";
+}

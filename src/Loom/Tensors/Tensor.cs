@@ -1,0 +1,155 @@
+using System.Text;
+using Loom.Autograd;
+
+namespace Loom;
+
+/// <summary>
+/// A float32 tensor: a shape and contiguous row-major storage, plus what reverse-mode autograd needs
+/// (whether it wants a gradient, its gradient, and the node that produced it).
+/// </summary>
+/// <remarks>
+/// Integer data such as class labels or token ids are stored as floats holding whole numbers
+/// (exact up to 2^24), so that a batch is always one <see cref="Tensor"/>.
+/// </remarks>
+public partial class Tensor
+{
+    /// <summary>The elements, row-major. Views made by <see cref="Reshape"/> share this array.</summary>
+    public float[] Data { get; }
+
+    /// <summary>The size of each dimension. Do not mutate.</summary>
+    public int[] Shape { get; }
+
+    /// <summary>Whether gradients flow to this tensor when <see cref="Backward"/> runs.</summary>
+    public bool RequiresGrad { get; set; }
+
+    /// <summary>The accumulated gradient of a leaf tensor (null until a backward pass reaches it).</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The node that produced this tensor, or null for a leaf.</summary>
+    internal Node? GradFn { get; set; }
+
+    /// <summary>Gradient buffer of a non-leaf tensor during a backward pass.</summary>
+    internal float[]? PendingGrad;
+
+    public Tensor(float[] data, params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(shape);
+        long size = ShapeUtil.SizeOf(shape);
+        if (size != data.Length)
+            throw new ArgumentException($"Data of length {data.Length} does not fit shape {ShapeUtil.Format(shape)} ({size} elements).");
+        Data = data;
+        Shape = (int[])shape.Clone();
+    }
+
+    /// <summary>Total number of elements.</summary>
+    public int Size => Data.Length;
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => Shape.Length;
+
+    public bool IsLeaf => GradFn is null;
+
+    /// <summary>Size of dimension <paramref name="dim"/>; negative counts from the end.</summary>
+    public int Dim(int dim) => Shape[ShapeUtil.NormalizeDim(dim, Rank)];
+
+    public Span<float> AsSpan() => Data;
+
+    /// <summary>The single value of a one-element tensor.</summary>
+    public float Item()
+    {
+        if (Size != 1) throw new InvalidOperationException($"Item() needs a tensor with one element, not shape {ShapeUtil.Format(Shape)}.");
+        return Data[0];
+    }
+
+    [System.Runtime.CompilerServices.IndexerName("At")]
+    public float this[params int[] index]
+    {
+        get => Data[ShapeUtil.Offset(Shape, index)];
+        set => Data[ShapeUtil.Offset(Shape, index)] = value;
+    }
+
+    // ---- creation ----
+
+    public static Tensor Zeros(params int[] shape) => new(new float[ShapeUtil.CheckedSize(shape)], shape);
+
+    public static Tensor Ones(params int[] shape) => Full(1f, shape);
+
+    public static Tensor Full(float value, params int[] shape)
+    {
+        var t = Zeros(shape);
+        Array.Fill(t.Data, value);
+        return t;
+    }
+
+    public static Tensor Scalar(float value) => new([value]);
+
+    public static Tensor FromArray(float[] values, params int[] shape) => new((float[])values.Clone(), shape.Length == 0 ? [values.Length] : shape);
+
+    public static Tensor FromArray(float[,] values)
+    {
+        int rows = values.GetLength(0), cols = values.GetLength(1);
+        var data = new float[rows * cols];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                data[i * cols + j] = values[i, j];
+        return new Tensor(data, rows, cols);
+    }
+
+    /// <summary>Uniform on [low, high) from <paramref name="rng"/> (default: the global generator).</summary>
+    public static Tensor Uniform(float low, float high, int[] shape, Rng? rng = null)
+    {
+        var t = Zeros(shape);
+        (rng ?? Rng.Default).FillUniform(t.Data, low, high);
+        return t;
+    }
+
+    /// <summary>Normal with the given mean and standard deviation.</summary>
+    public static Tensor Normal(float mean, float std, int[] shape, Rng? rng = null)
+    {
+        var t = Zeros(shape);
+        (rng ?? Rng.Default).FillNormal(t.Data, mean, std);
+        return t;
+    }
+
+    public static Tensor Arange(int count)
+    {
+        var t = Zeros(count);
+        for (int i = 0; i < count; i++) t.Data[i] = i;
+        return t;
+    }
+
+    /// <summary>A copy of the data with no autograd history.</summary>
+    public Tensor Clone() => new((float[])Data.Clone(), Shape);
+
+    /// <summary>The same storage, cut from the graph (like PyTorch's <c>detach()</c>).</summary>
+    public Tensor Detach() => new(Data, Shape);
+
+    // ---- autograd ----
+
+    /// <summary>
+    /// Runs reverse-mode differentiation from this tensor. A scalar seeds with 1; otherwise pass
+    /// <paramref name="gradient"/> of the same shape. Leaf gradients accumulate into <see cref="Grad"/>.
+    /// </summary>
+    public void Backward(Tensor? gradient = null) => Autograd.Backprop.Run(this, gradient);
+
+    /// <summary>Clears the gradient (PyTorch's <c>zero_grad(set_to_none=True)</c>).</summary>
+    public void ZeroGrad() => Grad = null;
+
+    /// <summary>
+    /// The buffer into which this tensor's gradient accumulates during backward, allocated on first use;
+    /// null when no gradient is wanted.
+    /// </summary>
+    internal float[]? GradBuffer()
+    {
+        if (!RequiresGrad) return null;
+        if (GradFn is null)
+        {
+            Grad ??= Zeros(Shape);
+            return Grad.Data;
+        }
+        return PendingGrad ??= new float[Size];
+    }
+
+    public override string ToString() => TensorFormatter.Format(this);
+}

@@ -1,0 +1,85 @@
+namespace Loom.Optim;
+
+/// <summary>
+/// Sets an optimizer's learning rate as a function of a step counter. <see cref="Step"/> is called
+/// once per epoch (StepLR, CosineAnnealingLR) or once per batch (OneCycleLR), as in PyTorch.
+/// </summary>
+public abstract class LrScheduler
+{
+    protected LrScheduler(Optimizer optimizer)
+    {
+        Optimizer = optimizer;
+        BaseLearningRate = optimizer.InitialLearningRate;
+    }
+
+    public Optimizer Optimizer { get; }
+    public float BaseLearningRate { get; }
+
+    /// <summary>Steps taken so far; the optimizer's rate is <see cref="RateAt"/>(this).</summary>
+    public int StepIndex { get; private set; }
+
+    /// <summary>True for schedules that advance every batch rather than every epoch.</summary>
+    public virtual bool PerBatch => false;
+
+    public void Step()
+    {
+        StepIndex++;
+        Optimizer.LearningRate = RateAt(StepIndex);
+    }
+
+    /// <summary>Moves to a given step (resuming from a checkpoint).</summary>
+    public void Seek(int stepIndex)
+    {
+        StepIndex = stepIndex;
+        Optimizer.LearningRate = RateAt(stepIndex);
+    }
+
+    public abstract float RateAt(int step);
+}
+
+/// <summary>Multiplies the rate by gamma every <c>stepSize</c> epochs.</summary>
+public sealed class StepLr(Optimizer optimizer, int stepSize, float gamma = 0.1f) : LrScheduler(optimizer)
+{
+    public override float RateAt(int step) => BaseLearningRate * MathF.Pow(gamma, step / Math.Max(1, stepSize));
+}
+
+/// <summary>Half a cosine from the base rate down to etaMin over tMax epochs.</summary>
+public sealed class CosineAnnealingLr(Optimizer optimizer, int tMax, float etaMin = 0f) : LrScheduler(optimizer)
+{
+    public override float RateAt(int step) =>
+        etaMin + (BaseLearningRate - etaMin) * (1 + MathF.Cos(MathF.PI * Math.Min(step, tMax) / tMax)) / 2;
+}
+
+/// <summary>
+/// The one-cycle policy (Smith): cosine warm-up from maxLr/divFactor to maxLr over pctStart of the
+/// steps, then cosine annealing to maxLr/(divFactor·finalDivFactor). Steps once per batch.
+/// Momentum is not cycled.
+/// </summary>
+public sealed class OneCycleLr : LrScheduler
+{
+    private readonly float _maxLr, _initialLr, _minLr;
+    private readonly int _totalSteps;
+    private readonly float _warmupEnd;
+
+    public OneCycleLr(Optimizer optimizer, float maxLr, int totalSteps, float pctStart = 0.3f, float divFactor = 25f, float finalDivFactor = 1e4f)
+        : base(optimizer)
+    {
+        if (totalSteps <= 1) throw new ArgumentException($"OneCycleLR: total steps must be more than 1, got {totalSteps}.");
+        (_maxLr, _totalSteps) = (maxLr, totalSteps);
+        _initialLr = maxLr / divFactor;
+        _minLr = _initialLr / finalDivFactor;
+        _warmupEnd = pctStart * totalSteps - 1;
+        optimizer.LearningRate = _initialLr;
+    }
+
+    public override bool PerBatch => true;
+
+    public override float RateAt(int step)
+    {
+        step = Math.Min(step, _totalSteps - 1);
+        if (step <= _warmupEnd) return Anneal(_initialLr, _maxLr, step / _warmupEnd);
+        return Anneal(_maxLr, _minLr, (step - _warmupEnd) / (_totalSteps - 1 - _warmupEnd));
+    }
+
+    private static float Anneal(float start, float end, float pct) => end + (start - end) / 2 * (1 + MathF.Cos(MathF.PI * pct));
+}

@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Loom.Nn;
+
+namespace Loom.Serialization;
+
+/// <summary>
+/// A model described as data: the input shape, the class count, input preprocessing and a list of
+/// layers with PyTorch's argument names. It is stored in every saved model so that the file alone
+/// rebuilds the model; <c>loom train --model spec.json</c> reads the same format.
+/// </summary>
+/// <example>
+/// {"name": "tiny", "input_shape": [1, 28, 28], "classes": 10,
+///  "normalize": {"mean": [0.286], "std": [0.353]},
+///  "layers": [{"type": "Flatten"}, {"type": "Linear", "in_features": 784, "out_features": 10}]}
+/// </example>
+public sealed record ModelSpec
+{
+    public string Name { get; init; } = "model";
+    public int[] InputShape { get; init; } = [];
+    public int Classes { get; init; }
+    public float[]? NormalizeMean { get; init; }
+    public float[]? NormalizeStd { get; init; }
+    /// <summary>Training-time augmentation: zero padding before a random crop back to the input size (0 = off).</summary>
+    public int RandomCropPadding { get; init; }
+    public bool HorizontalFlip { get; init; }
+    /// <summary>Optional names of the classes, for predictions.</summary>
+    public string[]? ClassNames { get; init; }
+    public IReadOnlyList<JsonObject> Layers { get; init; } = [];
+
+    /// <summary>Parses a spec; <paramref name="source"/> names the file or model in error messages.</summary>
+    public static ModelSpec Parse(string json, string source)
+    {
+        JsonNode? root;
+        try { root = JsonNode.Parse(json); }
+        catch (JsonException e) { throw new InvalidDataException($"Model spec {source} is not valid JSON: {e.Message}"); }
+        if (root is not JsonObject o) throw new InvalidDataException($"Model spec {source} must be a JSON object.");
+        try
+        {
+            var layers = o["layers"] as JsonArray ?? throw new InvalidDataException($"Model spec {source} has no \"layers\" array.");
+            var spec = new ModelSpec
+            {
+                Name = o["name"]?.GetValue<string>() ?? Path.GetFileNameWithoutExtension(source),
+                InputShape = IntArray(o["input_shape"], "input_shape", source) ?? throw new InvalidDataException($"Model spec {source} has no \"input_shape\" (e.g. [1, 28, 28])."),
+                Classes = o["classes"]?.GetValue<int>() ?? throw new InvalidDataException($"Model spec {source} has no \"classes\" count."),
+                NormalizeMean = FloatArray(o["normalize"]?["mean"]),
+                NormalizeStd = FloatArray(o["normalize"]?["std"]),
+                RandomCropPadding = o["augment"]?["random_crop_padding"]?.GetValue<int>() ?? 0,
+                HorizontalFlip = o["augment"]?["horizontal_flip"]?.GetValue<bool>() ?? false,
+                ClassNames = (o["class_names"] as JsonArray)?.Select(v => v!.GetValue<string>()).ToArray(),
+                Layers = layers.Select((l, i) => l as JsonObject ?? throw new InvalidDataException($"Model spec {source}: layer {i} is not a JSON object.")).ToList(),
+            };
+            if (spec.InputShape.Length == 0 || spec.InputShape.Any(d => d <= 0)) throw new InvalidDataException($"Model spec {source}: input_shape must list positive sizes.");
+            if (spec.Classes < 2) throw new InvalidDataException($"Model spec {source}: classes must be at least 2, got {spec.Classes}.");
+            if (spec.ClassNames is not null && spec.ClassNames.Length != spec.Classes)
+                throw new InvalidDataException($"Model spec {source}: {spec.ClassNames.Length} class names for {spec.Classes} classes.");
+            return spec;
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"Model spec {source} has a value of the wrong type: {e.Message}");
+        }
+    }
+
+    public static ModelSpec Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Model spec file '{path}' does not exist.", path);
+        return Parse(File.ReadAllText(path), $"'{path}'");
+    }
+
+    public string ToJson()
+    {
+        var o = new JsonObject
+        {
+            ["name"] = Name,
+            ["input_shape"] = new JsonArray(InputShape.Select(d => (JsonNode)d).ToArray()),
+            ["classes"] = Classes,
+        };
+        if (NormalizeMean is not null && NormalizeStd is not null)
+            o["normalize"] = new JsonObject
+            {
+                ["mean"] = new JsonArray(NormalizeMean.Select(v => (JsonNode)v).ToArray()),
+                ["std"] = new JsonArray(NormalizeStd.Select(v => (JsonNode)v).ToArray()),
+            };
+        if (RandomCropPadding > 0 || HorizontalFlip)
+            o["augment"] = new JsonObject { ["random_crop_padding"] = RandomCropPadding, ["horizontal_flip"] = HorizontalFlip };
+        if (ClassNames is not null) o["class_names"] = new JsonArray(ClassNames.Select(n => (JsonNode)n).ToArray());
+        o["layers"] = new JsonArray(Layers.Select(l => l.DeepClone()).ToArray());
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>
+    /// Builds the model (freshly initialised from the global <see cref="Rng"/>) and checks, by one
+    /// forward pass on zeros, that every layer accepts its input and the output is (N, classes).
+    /// </summary>
+    public Sequential Build()
+    {
+        var model = new Sequential();
+        for (int i = 0; i < Layers.Count; i++) model.Add(LayerFactory.Create(Layers[i], i, Name));
+        ModelSummary summary;
+        try { summary = ModelSummary.Create(model, InputShape); }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"Model '{Name}' does not fit together for input (N, {string.Join(", ", InputShape)}): {e.Message}");
+        }
+        var output = summary.Rows.Count > 0 ? summary.Rows[^1].OutputShape : [1, .. InputShape];
+        if (output.Length != 2 || output[1] != Classes)
+            throw new InvalidDataException($"Model '{Name}' ends with output (N, {string.Join(", ", output.Skip(1))}) but must give (N, {Classes}) class scores.");
+        return model;
+    }
+
+    private static int[]? IntArray(JsonNode? node, string key, string source) =>
+        node is null ? null : node as JsonArray is { } a ? a.Select(v => v!.GetValue<int>()).ToArray()
+            : throw new InvalidDataException($"Model spec {source}: \"{key}\" must be an array.");
+
+    private static float[]? FloatArray(JsonNode? node) =>
+        node is JsonArray a ? a.Select(v => (float)v!.GetValue<double>()).ToArray() : null;
+}
+
+/// <summary>Turns one layer object of a spec into a module, with errors that name the layer and the key.</summary>
+internal static class LayerFactory
+{
+    public static Module Create(JsonObject layer, int index, string model)
+    {
+        string type = layer["type"]?.GetValue<string>() ?? throw new InvalidDataException($"Model '{model}': layer {index} has no \"type\".");
+        var args = new Args(layer, index, type, model);
+        Module m = type.ToLowerInvariant() switch
+        {
+            "linear" => new Linear(args.Int("in_features"), args.Int("out_features"), args.Bool("bias", true)),
+            "conv2d" => new Conv2d(args.Int("in_channels"), args.Int("out_channels"), args.Int("kernel_size"), args.Int("stride", 1),
+                args.Int("padding", 0), args.Int("dilation", 1), args.Int("groups", 1), args.Bool("bias", true)),
+            "maxpool2d" => new MaxPool2d(args.Int("kernel_size"), args.OptionalInt("stride"), args.Int("padding", 0), args.Int("dilation", 1)),
+            "avgpool2d" => new AvgPool2d(args.Int("kernel_size"), args.OptionalInt("stride"), args.Int("padding", 0), args.Bool("count_include_pad", true)),
+            "adaptiveavgpool2d" => new AdaptiveAvgPool2d(args.Int("output_size")),
+            "flatten" => new Flatten(args.Int("start_dim", 1), args.Int("end_dim", -1)),
+            "relu" => new ReLU(),
+            "leakyrelu" => new LeakyReLU(args.Float("negative_slope", 0.01f)),
+            "tanh" => new Tanh(),
+            "sigmoid" => new Sigmoid(),
+            "gelu" => new GELU(),
+            "softmax" => new Nn.Softmax(args.Int("dim", -1)),
+            "logsoftmax" => new LogSoftmax(args.Int("dim", -1)),
+            "dropout" => new Dropout(args.Float("p", 0.5f)),
+            "batchnorm1d" => new BatchNorm1d(args.Int("num_features"), args.Float("eps", 1e-5f), args.Float("momentum", 0.1f)),
+            "batchnorm2d" => new BatchNorm2d(args.Int("num_features"), args.Float("eps", 1e-5f), args.Float("momentum", 0.1f)),
+            _ => throw new InvalidDataException($"Model '{model}': layer {index} has unknown type '{type}' (known: {string.Join(", ", Known)})."),
+        };
+        args.RejectUnused();
+        return m;
+    }
+
+    public static readonly string[] Known = ["Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "ReLU", "LeakyReLU",
+        "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "BatchNorm2d"];
+
+    /// <summary>Reads arguments and remembers which were used, so that a misspelt key is an error rather than silently ignored.</summary>
+    private sealed class Args(JsonObject layer, int index, string type, string model)
+    {
+        private readonly HashSet<string> _used = ["type"];
+
+        private JsonNode? Get(string key) { _used.Add(key); return layer[key]; }
+
+        public int Int(string key) => OptionalInt(key) ?? throw Error($"needs \"{key}\"");
+        public int Int(string key, int fallback) => OptionalInt(key) ?? fallback;
+        public int? OptionalInt(string key)
+        {
+            var n = Get(key);
+            if (n is null) return null;
+            try { return n.GetValue<int>(); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException) { throw Error($"\"{key}\" must be a whole number, got {n.ToJsonString()}"); }
+        }
+        public float Float(string key, float fallback)
+        {
+            var n = Get(key);
+            if (n is null) return fallback;
+            try { return (float)n.GetValue<double>(); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException) { throw Error($"\"{key}\" must be a number, got {n.ToJsonString()}"); }
+        }
+        public bool Bool(string key, bool fallback)
+        {
+            var n = Get(key);
+            if (n is null) return fallback;
+            try { return n.GetValue<bool>(); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException) { throw Error($"\"{key}\" must be true or false, got {n.ToJsonString()}"); }
+        }
+        public void RejectUnused()
+        {
+            var extra = layer.Select(p => p.Key).Where(k => !_used.Contains(k)).ToList();
+            if (extra.Count > 0) throw Error($"has unknown argument{(extra.Count > 1 ? "s" : "")} {string.Join(", ", extra.Select(e => "\"" + e + "\""))}");
+        }
+        private InvalidDataException Error(string what) => new($"Model '{model}': layer {index.ToString(CultureInfo.InvariantCulture)} ({type}) {what}.");
+    }
+}

@@ -1,0 +1,31 @@
+namespace Loom.Training;
+
+/// <summary>Running totals of loss and accuracy over the batches of an epoch or an evaluation.</summary>
+public sealed class RunningMetrics
+{
+    private double _lossSum;
+    private long _correct;
+
+    public long Samples { get; private set; }
+
+    /// <summary>Adds a batch: its mean loss, its logits (N, C) and targets (N).</summary>
+    public void Add(float meanLoss, Tensor logits, Tensor targets)
+    {
+        int n = targets.Size;
+        _lossSum += (double)meanLoss * n;
+        Samples += n;
+        _correct += CountCorrect(logits, targets);
+    }
+
+    public double Loss => Samples == 0 ? double.NaN : _lossSum / Samples;
+    public double Accuracy => Samples == 0 ? double.NaN : (double)_correct / Samples;
+
+    /// <summary>How many rows of logits (N, C) have their largest value at the target index.</summary>
+    public static int CountCorrect(Tensor logits, Tensor targets)
+    {
+        var predicted = logits.ArgMaxRows();
+        int correct = 0;
+        for (int i = 0; i < predicted.Length; i++) if (predicted[i] == (int)targets.Data[i]) correct++;
+        return correct;
+    }
+}

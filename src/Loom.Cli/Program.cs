@@ -1,1 +1,12 @@
-return 0;
+using System.CommandLine;
+using Loom.Cli;
+using Loom.Cli.Commands;
+
+var root = new RootCommand("loom — convolutional and recurrent neural networks in pure C#.");
+root.Options.Add(CliOptions.Verbose);
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(SummaryCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
+return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

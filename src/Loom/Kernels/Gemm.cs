@@ -13,8 +13,8 @@ public static unsafe class Gemm
 {
     private const int MR = 8;    // rows of C per micro-tile
     private const int NR = 32;   // columns of C per micro-tile: two 512-bit (or four 256-bit) vectors
-    private const int KC = 256;  // depth of a packed block: an MR×KC panel of A stays in L1
-    private const int MC = 128;  // rows of A per packed block (L2-resident)
+    private const int KC = 128;  // depth of a packed block: a KC×NR panel of B (16 KB) stays in the 32 KB L1
+    private const int MC = 192;  // rows of A per packed block (96 KB, L2-resident)
     private const int NC = 2048; // columns of B per packed block (L3-resident)
     private const long SmallWork = 32 * 32 * 32; // below this many multiply–adds the naive loop wins
 
@@ -68,9 +68,10 @@ public static unsafe class Gemm
                     int kc = Math.Min(KC, k - pc);
                     int packSize = panels * NR * kc;
                     var packB = _packB;
-                    if (packB is null || packB.Length < packSize) _packB = packB = GC.AllocateUninitializedArray<float>(Math.Max(packSize, NC * KC), pinned: true);
-                    fixed (float* bp = packB)
+                    if (packB is null || packB.Length < packSize + Align) _packB = packB = GC.AllocateUninitializedArray<float>(Math.Max(packSize, NC * KC) + Align, pinned: true);
+                    fixed (float* raw = packB)
                     {
+                        float* bp = Aligned(raw);
                         PackB(transB, b, ldb, pc, jc, kc, nc, bp);
                         RunTiles(transA, m, nc, kc, a, lda, pc, bp, c + jc, ldc, parallel);
                     }
@@ -99,9 +100,10 @@ public static unsafe class Gemm
             int p0 = jb * panelsPerChunk, p1 = Math.Min(panels, p0 + panelsPerChunk);
             int aSize = ((mc + MR - 1) / MR) * MR * kc;
             var packA = _packA;
-            if (packA is null || packA.Length < aSize) _packA = packA = GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
-            fixed (float* ap = packA)
+            if (packA is null || packA.Length < aSize + Align) _packA = packA = GC.AllocateUninitializedArray<float>(MC * KC + Align, pinned: true);
+            fixed (float* raw = packA)
             {
+                float* ap = Aligned(raw);
                 PackA(transA, (float*)an, lda, ic, pc, mc, kc, ap);
                 for (int p = p0; p < p1; p++)
                 {
@@ -120,6 +122,10 @@ public static unsafe class Gemm
         if (tiles == 1 || threads == 1) { for (int t = 0; t < tiles; t++) Tile(t); }
         else Parallel.For(0, tiles, Threading.Options, Tile);
     }
+
+    private const int Align = 16; // floats: packed panels start on a 64-byte line so vector loads never split lines
+
+    private static float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] as MR-row panels, each stored k-major (MR floats per k), zero-padded.</summary>
     private static void PackA(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, float* dst)

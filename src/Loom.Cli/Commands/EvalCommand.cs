@@ -1,0 +1,52 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Loom.Data;
+using Loom.Training;
+
+namespace Loom.Cli.Commands;
+
+/// <summary><c>loom eval --model FILE --data NAME|PATH</c>: loss and accuracy on the test split.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = CliOptions.Model("Saved model (.safetensors) written by loom train.");
+        var data = CliOptions.Data("fashion-mnist-mini");
+        var dataDir = CliOptions.DataDir();
+        var batchSize = CliOptions.BatchSize(256);
+        var threads = CliOptions.Threads();
+        var json = CliOptions.Json();
+        var command = new Command("eval", "Evaluate a saved model on a dataset's test split.") { model, data, dataDir, batchSize, threads, json };
+        CommandRunner.SetAction(command, parse =>
+        {
+            CliOptions.ApplyThreads(parse.GetValue(threads));
+            int batch = parse.GetValue(batchSize);
+            CliOptions.RequirePositive(batch, "--batch-size");
+            var loaded = ModelSource.Saved(parse.GetValue(model)!);
+            var sets = DataSource.Load(parse.GetValue(data)!, parse.GetValue(dataDir));
+            DataSource.CheckFits(loaded.Spec, sets.Test, sets.Name);
+            var loader = new DataLoader(sets.Test, batch, shuffle: false, transforms: DataSource.Preprocessing(loaded.Spec, training: false));
+            var result = Evaluator.Evaluate(loaded.Model, loader);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(new JsonObject
+                {
+                    ["model"] = parse.GetValue(model),
+                    ["data"] = sets.Name,
+                    ["accuracy"] = JsonOutput.Number(result.Accuracy),
+                    ["loss"] = JsonOutput.Number(result.Loss),
+                    ["samples"] = result.Samples,
+                    ["eval_seconds"] = JsonOutput.Number(result.Seconds),
+                });
+            }
+            else
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{sets.Name} test: accuracy {result.Accuracy:P2}  loss {result.Loss:F4}  ({result.Samples} samples, {result.Seconds:F1}s)"));
+            }
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,180 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Loom.Data;
+using Loom.Nn;
+using Loom.Optim;
+using Loom.Serialization;
+using Loom.Training;
+
+namespace Loom.Cli.Commands;
+
+/// <summary>
+/// <c>loom train</c>: builds a model from a name or spec, trains it on a dataset with the chosen
+/// optimizer and schedule, reports test accuracy after every epoch, and saves the model.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model", "-m") { Description = "Built-in model (lenet, fashion-cnn), a spec .json file, or a saved .safetensors model to fine-tune." };
+        var data = CliOptions.Data("fashion-mnist-mini");
+        var dataDir = CliOptions.DataDir();
+        var epochs = new Option<int>("--epochs", "-e") { Description = "Epochs to train (in total, when resuming).", DefaultValueFactory = _ => 5 };
+        var batchSize = CliOptions.BatchSize(64);
+        var lr = new Option<float>("--lr") { Description = "Learning rate (peak rate for onecycle).", DefaultValueFactory = _ => 1e-3f };
+        var optimizer = new Option<string>("--optimizer", "-o") { Description = "adam, adamw, sgd or rmsprop.", DefaultValueFactory = _ => "adam" };
+        optimizer.AcceptOnlyFromAmong("adam", "adamw", "sgd", "rmsprop");
+        var momentum = new Option<float>("--momentum") { Description = "Momentum for sgd and rmsprop.", DefaultValueFactory = _ => 0.9f };
+        var weightDecay = new Option<float?>("--weight-decay") { Description = "Weight decay (default 0; 0.01 for adamw)." };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: none, step (×0.1 every third of the epochs), cosine, onecycle.", DefaultValueFactory = _ => "none" };
+        schedule.AcceptOnlyFromAmong("none", "step", "cosine", "onecycle");
+        var clip = new Option<float?>("--clip-grad") { Description = "Clip gradients to this global L2 norm." };
+        var labelSmoothing = new Option<float>("--label-smoothing") { Description = "Label smoothing for the cross-entropy loss.", DefaultValueFactory = _ => 0f };
+        var seed = new Option<int>("--seed", "-s") { Description = "Seed for initialisation, shuffling, dropout and augmentation.", DefaultValueFactory = _ => 1 };
+        var threads = CliOptions.Threads();
+        var output = new Option<string?>("--out") { Description = "Save the trained model here (.safetensors)." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Save a resumable checkpoint here after every epoch." };
+        var resume = new Option<string?>("--resume") { Description = "Resume training from a checkpoint written by --checkpoint." };
+        var json = CliOptions.Json();
+        var command = new Command("train", "Train a model on a dataset.")
+        {
+            model, data, dataDir, epochs, batchSize, lr, optimizer, momentum, weightDecay, schedule, clip, labelSmoothing, seed, threads, output, checkpoint, resume, json,
+        };
+
+        CommandRunner.SetAction(command, parse =>
+        {
+            CliOptions.ApplyThreads(parse.GetValue(threads));
+            int epochCount = parse.GetValue(epochs), batch = parse.GetValue(batchSize);
+            CliOptions.RequirePositive(epochCount, "--epochs");
+            CliOptions.RequirePositive(batch, "--batch-size");
+            float rate = parse.GetValue(lr);
+            if (!(rate > 0f) || !float.IsFinite(rate)) throw new UserException($"--lr must be a positive number, got {rate.ToString(CultureInfo.InvariantCulture)}.");
+            string? outPath = parse.GetValue(output), checkpointPath = parse.GetValue(checkpoint), resumePath = parse.GetValue(resume);
+            CheckWritable(outPath, "--out");
+            CheckWritable(checkpointPath, "--checkpoint");
+            string? modelName = parse.GetValue(model);
+            if (modelName is null && resumePath is null) throw new UserException("Option '--model' is required (a built-in name such as lenet, a spec .json file or a saved model), unless --resume is given.");
+
+            int seedValue = parse.GetValue(seed);
+            Rng.ManualSeed((ulong)seedValue);
+            ModelFile.Loaded? resumed = resumePath is null ? null : ModelFile.Load(resumePath);
+            if (resumed is not null && resumed.Training is null) throw new UserException($"'{resumePath}' is a model, not a checkpoint; write checkpoints with --checkpoint.");
+
+            ModelSpec spec;
+            Sequential net;
+            if (resumed is not null) (spec, net) = (resumed.Spec, resumed.Model);
+            else if (ModelSource.IsSavedModel(modelName!)) { var saved = ModelFile.Load(modelName!); (spec, net) = (saved.Spec, saved.Model); }
+            else { spec = ModelSource.Spec(modelName!); net = spec.Build(); }
+
+            var sets = DataSource.Load(parse.GetValue(data)!, parse.GetValue(dataDir));
+            DataSource.CheckFits(spec, sets.Train, sets.Name);
+            if (spec.ClassNames is null && sets.ClassNames is not null && sets.ClassNames.Length == spec.Classes) spec = spec with { ClassNames = sets.ClassNames };
+
+            string optimizerName = resumed?.Training?.OptimizerKind ?? parse.GetValue(optimizer)!;
+            var opt = CreateOptimizer(optimizerName, net, rate, parse.GetValue(momentum), parse.GetValue(weightDecay));
+            var trainLoader = new DataLoader(sets.Train, batch, shuffle: true, seed: (ulong)seedValue, transforms: DataSource.Preprocessing(spec, training: true));
+            var testLoader = new DataLoader(sets.Test, 256, shuffle: false, transforms: DataSource.Preprocessing(spec, training: false));
+            float smoothing = parse.GetValue(labelSmoothing);
+            var trainer = new Trainer(net, opt, (logits, targets) => Functional.CrossEntropy(logits, targets, labelSmoothing: smoothing))
+            {
+                ClipGradNorm = parse.GetValue(clip),
+                Scheduler = CreateScheduler(parse.GetValue(schedule)!, opt, epochCount, trainLoader.BatchCount, rate),
+            };
+            var history = new List<EpochResult>();
+            if (resumed?.Training is { } state)
+            {
+                opt.LoadState(resumed.OptimizerState, state.OptimizerStep, state.LearningRate);
+                trainer.Scheduler?.Seek(state.SchedulerStep);
+                Rng.Default.SetState(state.RngState);
+                trainer.CompletedEpochs = state.CompletedEpochs;
+                history.AddRange(HistoryJson.Parse(state.HistoryJson));
+                if (state.CompletedEpochs >= epochCount) throw new UserException($"The checkpoint has already completed {state.CompletedEpochs} epochs; ask for more with --epochs.");
+            }
+
+            bool quiet = parse.GetValue(json);
+            var progressOut = quiet ? Console.Error : Console.Out;
+            var renderer = ProgressRenderer.For(progressOut, quiet ? Console.IsErrorRedirected : Console.IsOutputRedirected);
+            trainer.BatchEnded += renderer.OnBatch;
+            trainer.EpochEnded += renderer.OnEpoch;
+            var options = new Dictionary<string, string>
+            {
+                ["data"] = sets.Name, ["epochs"] = epochCount.ToString(CultureInfo.InvariantCulture), ["batch_size"] = batch.ToString(CultureInfo.InvariantCulture),
+                ["lr"] = rate.ToString("R", CultureInfo.InvariantCulture), ["optimizer"] = optimizerName, ["seed"] = seedValue.ToString(CultureInfo.InvariantCulture),
+                ["schedule"] = parse.GetValue(schedule)!,
+            };
+            var callbacks = new List<ICallback>();
+            if (checkpointPath is not null)
+                callbacks.Add(new ModelCheckpoint(result =>
+                {
+                    history.Add(result);
+                    ModelFile.SaveCheckpoint(checkpointPath, net, spec, opt, new ModelFile.TrainingState(opt.Kind, opt.StepCount, opt.LearningRate,
+                        trainer.CompletedEpochs, trainer.Scheduler?.StepIndex ?? 0, Rng.Default.GetState(), options, HistoryJson.Write(history)));
+                    history.RemoveAt(history.Count - 1);
+                }));
+
+            if (!quiet) Console.WriteLine($"Training {spec.Name} ({net.ParameterCount():N0} parameters) on {sets.Name}: {sets.Train.Count:N0} train / {sets.Test.Count:N0} test samples, " +
+                $"{optimizerName} lr {rate.ToString(CultureInfo.InvariantCulture)}, batch {batch}, {Kernels.Threading.Threads} threads.");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            trainer.Fit(trainLoader, testLoader, epochCount, callbacks).Epochs.ForEach(history.Add);
+            double trainSeconds = clock.Elapsed.TotalSeconds;
+            var final = history[^1];
+
+            if (outPath is not null) ModelFile.Save(outPath, net, spec, new Dictionary<string, string> { ["loom.options"] = new JsonObject(options.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))).ToJsonString() });
+
+            if (quiet)
+            {
+                JsonOutput.Write(new JsonObject
+                {
+                    ["model"] = spec.Name,
+                    ["data"] = sets.Name,
+                    ["parameters"] = net.ParameterCount(),
+                    ["epochs"] = final.Epoch,
+                    ["accuracy"] = JsonOutput.Number(final.ValidationAccuracy),
+                    ["loss"] = JsonOutput.Number(final.ValidationLoss),
+                    ["samples"] = sets.Test.Count,
+                    ["train_accuracy"] = JsonOutput.Number(final.TrainAccuracy),
+                    ["train_loss"] = JsonOutput.Number(final.TrainLoss),
+                    ["train_seconds"] = JsonOutput.Number(trainSeconds),
+                    ["threads"] = Kernels.Threading.Threads,
+                    ["out"] = outPath,
+                    ["history"] = HistoryJson.ToNode(history),
+                });
+            }
+            else
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Test accuracy {final.ValidationAccuracy:P2} (loss {final.ValidationLoss:F4}) on {sets.Test.Count:N0} samples after {final.Epoch} epochs; trained in {trainSeconds:F1}s."));
+                if (outPath is not null) Console.WriteLine($"Saved model to {outPath}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Optimizer CreateOptimizer(string name, Module net, float lr, float momentum, float? weightDecay) => name switch
+    {
+        "adam" => new Adam(net.Parameters(), lr, weightDecay: weightDecay ?? 0f),
+        "adamw" => new AdamW(net.Parameters(), lr, weightDecay: weightDecay ?? 0.01f),
+        "sgd" => new Sgd(net.Parameters(), lr, momentum, weightDecay: weightDecay ?? 0f, nesterov: momentum > 0f),
+        "rmsprop" => new RmsProp(net.Parameters(), lr, weightDecay: weightDecay ?? 0f, momentum: momentum),
+        _ => throw new UserException($"Unknown optimizer '{name}' (known: adam, adamw, sgd, rmsprop)."),
+    };
+
+    private static LrScheduler? CreateScheduler(string name, Optimizer opt, int epochs, int batchesPerEpoch, float lr) => name switch
+    {
+        "none" => null,
+        "step" => new StepLr(opt, Math.Max(1, epochs / 3), 0.1f),
+        "cosine" => new CosineAnnealingLr(opt, epochs),
+        "onecycle" => new OneCycleLr(opt, lr, Math.Max(2, epochs * batchesPerEpoch)),
+        _ => throw new UserException($"Unknown schedule '{name}' (known: none, step, cosine, onecycle)."),
+    };
+
+    /// <summary>Fails before training, not after, when an output folder is missing.</summary>
+    private static void CheckWritable(string? path, string option)
+    {
+        if (path is null) return;
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(dir)) throw new UserException($"{option}: folder '{dir}' does not exist.");
+    }
+}

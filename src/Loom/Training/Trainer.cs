@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using Loom.Autograd;
+using Loom.Data;
+using Loom.Nn;
+using Loom.Optim;
+
+namespace Loom.Training;
+
+/// <summary>
+/// The training loop, as Keras' <c>fit</c>: forward, loss, backward, optional clipping, optimizer step,
+/// schedule; metrics per epoch; progress raised as events (the library never writes to the console).
+/// </summary>
+public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tensor, Tensor>? loss = null)
+{
+    public Module Model { get; } = model;
+    public Optimizer Optimizer { get; } = optimizer;
+
+    /// <summary>Loss from (logits, targets) to a scalar; cross-entropy by default.</summary>
+    public Func<Tensor, Tensor, Tensor> Loss { get; } = loss ?? ((logits, targets) => Functional.CrossEntropy(logits, targets));
+
+    public LrScheduler? Scheduler { get; set; }
+
+    /// <summary>When set, gradients are clipped to this global L2 norm before each step.</summary>
+    public float? ClipGradNorm { get; set; }
+
+    /// <summary>Epochs already completed (a resumed run starts after them).</summary>
+    public int CompletedEpochs { get; set; }
+
+    /// <summary>Set by a callback (or the caller) to end training after the current epoch.</summary>
+    public bool StopRequested { get; set; }
+
+    public event Action<BatchProgress>? BatchEnded;
+    public event Action<EpochResult>? EpochEnded;
+
+    /// <summary>Trains until <paramref name="epochs"/> epochs are complete in total (so a resumed run continues to the same end).</summary>
+    public History Fit(DataLoader train, DataLoader? validation, int epochs, IEnumerable<ICallback>? callbacks = null, CancellationToken cancel = default)
+    {
+        if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(epochs), $"Epochs must be positive, got {epochs}.");
+        var history = new History();
+        var hooks = callbacks?.ToList() ?? [];
+        StopRequested = false;
+        for (int epoch = CompletedEpochs + 1; epoch <= epochs && !StopRequested; epoch++)
+        {
+            var result = TrainEpoch(train, validation, epoch, epochs, cancel);
+            CompletedEpochs = epoch;
+            if (Scheduler is { PerBatch: false }) Scheduler.Step();
+            history.Epochs.Add(result);
+            EpochEnded?.Invoke(result);
+            foreach (var hook in hooks) hook.OnEpochEnd(this, result);
+        }
+        return history;
+    }
+
+    private EpochResult TrainEpoch(DataLoader train, DataLoader? validation, int epoch, int epochs, CancellationToken cancel)
+    {
+        Model.Train();
+        train.Epoch = epoch - 1;
+        var metrics = new RunningMetrics();
+        var clock = Stopwatch.StartNew();
+        int batches = train.BatchCount, b = 0;
+        float lr = Optimizer.LearningRate;
+        foreach (var batch in train)
+        {
+            cancel.ThrowIfCancellationRequested();
+            lr = Optimizer.LearningRate;
+            Optimizer.ZeroGrad();
+            var logits = Model.Call(batch.Inputs);
+            var lossValue = Loss(logits, batch.Targets);
+            float l = lossValue.Item();
+            if (!float.IsFinite(l))
+                throw new TrainingDivergedException($"The loss became {l} at epoch {epoch}, batch {b + 1}; lower the learning rate or clip gradients (--clip-grad).");
+            lossValue.Backward();
+            if (ClipGradNorm is float maxNorm)
+            {
+                float norm = GradientClipping.ClipGradNorm(Model.Parameters(), maxNorm);
+                if (!float.IsFinite(norm))
+                    throw new TrainingDivergedException($"The gradient norm became {norm} at epoch {epoch}, batch {b + 1}.");
+            }
+            Optimizer.Step();
+            if (Scheduler is { PerBatch: true }) Scheduler.Step();
+            metrics.Add(l, logits, batch.Targets);
+            b++;
+            BatchEnded?.Invoke(new BatchProgress(epoch, epochs, b, batches, metrics.Loss, metrics.Accuracy, metrics.Samples / clock.Elapsed.TotalSeconds, clock.Elapsed));
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        double rate = metrics.Samples / seconds;
+        var val = validation is null ? null : Evaluate(validation);
+        return new EpochResult(epoch, metrics.Loss, metrics.Accuracy, val?.Loss ?? double.NaN, val?.Accuracy ?? double.NaN, lr, seconds, rate);
+    }
+
+    /// <summary>Loss and accuracy of the model on a data set, in evaluation mode without gradients.</summary>
+    public EvaluationResult Evaluate(DataLoader data) => Evaluator.Evaluate(Model, data, Loss);
+}
+
+/// <summary>Evaluation of a classifier, shared by <see cref="Trainer"/> and callers without one.</summary>
+public static class Evaluator
+{
+    public static EvaluationResult Evaluate(Module model, DataLoader data, Func<Tensor, Tensor, Tensor>? loss = null)
+    {
+        loss ??= (logits, targets) => Functional.CrossEntropy(logits, targets);
+        bool wasTraining = model.Training;
+        model.Eval();
+        var metrics = new RunningMetrics();
+        var clock = Stopwatch.StartNew();
+        using (GradMode.NoGrad())
+        {
+            foreach (var batch in data)
+            {
+                var logits = model.Call(batch.Inputs);
+                metrics.Add(loss(logits, batch.Targets).Item(), logits, batch.Targets);
+            }
+        }
+        model.Train(wasTraining);
+        return new EvaluationResult(metrics.Loss, metrics.Accuracy, metrics.Samples, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Class probabilities (N, C) for a batch of inputs.</summary>
+    public static Tensor PredictProbabilities(Module model, Tensor inputs)
+    {
+        bool wasTraining = model.Training;
+        model.Eval();
+        using var _ = GradMode.NoGrad();
+        var p = Functional.Softmax(model.Call(inputs), -1);
+        model.Train(wasTraining);
+        return p;
+    }
+}

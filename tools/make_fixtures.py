@@ -1,0 +1,543 @@
+#!/usr/bin/env python3
+"""Writes the PyTorch reference fixtures for Loom's parity tests (tests/Loom.Tests/Parity).
+
+Run from anywhere with Debian's torch (python3-torch):
+
+    /usr/bin/python3 tools/make_fixtures.py
+
+Every file is safetensors, float32 only, one file per family of operations:
+
+    tests/Loom.Tests/Fixtures/parity/<family>.safetensors
+
+A tensor is named "<case>/<what>" (e.g. "s2_p1/x", "s2_p1/grad_w"). The string metadata holds
+"cases" (the case names, comma separated, in order) and each case's hyper-parameters as
+"<case>.<key>" (e.g. "s2_p1.stride" = "2,2"). Integer targets are stored as float32 holding whole
+numbers, as Loom keeps them.
+
+Inputs are drawn in float32 from a seeded generator (so the stored inputs are exactly what the
+reference saw); the references themselves are computed in float64 from those inputs and rounded to
+float32 once, so a parity error measures Loom's float32 arithmetic and nothing of PyTorch's.
+Gradients are of (y * gy).sum() for a stored random upstream gradient gy, or of a scalar loss.
+"""
+
+import json
+import os
+import struct
+import sys
+
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT_DIR = os.path.join(ROOT, "tests", "Loom.Tests", "Fixtures", "parity")
+
+
+class Fixture:
+    """One safetensors file: ordered float32 tensors plus string metadata."""
+
+    def __init__(self, family):
+        self.family = family
+        self.tensors = []  # (name, float32 contiguous tensor)
+        self.metadata = {}
+        self.cases = []
+
+    def case(self, name, **params):
+        if name in self.cases:
+            raise ValueError(f"{self.family}: duplicate case {name}")
+        self.cases.append(name)
+        for key, value in params.items():
+            self.metadata[f"{name}.{key}"] = fmt(value)
+
+    def add(self, case, what, t):
+        t = t.detach().to(torch.float32).contiguous().cpu()
+        self.tensors.append((f"{case}/{what}", t))
+
+    def write(self):
+        self.metadata["cases"] = ",".join(self.cases)
+        path = os.path.join(OUT_DIR, f"{self.family}.safetensors")
+        write_safetensors(path, self.tensors, self.metadata)
+        size = os.path.getsize(path)
+        print(f"wrote {os.path.relpath(path, ROOT)}: {len(self.cases)} cases, "
+              f"{len(self.tensors)} tensors, {size} bytes")
+        for c in self.cases:
+            print(f"    {c}")
+        return size
+
+
+def fmt(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return ",".join(fmt(v) for v in value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def write_safetensors(path, tensors, metadata):
+    header = {"__metadata__": metadata}
+    offset = 0
+    blobs = []
+    for name, t in tensors:
+        assert t.dtype == torch.float32
+        data = t.numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    raw += b" " * ((8 - len(raw) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)))
+        f.write(raw)
+        for b in blobs:
+            f.write(b)
+
+
+def randn(*shape, scale=1.0):
+    """float32 normal values (what is stored), returned as float64 leaves (what the reference uses)."""
+    return (torch.randn(*shape, dtype=torch.float32) * scale).to(torch.float64)
+
+
+def leaf(t):
+    return t.clone().requires_grad_(True)
+
+
+def backward(loss, gy):
+    """Backward of a scalar loss, or of (loss * gy).sum() for an unreduced one."""
+    if gy is None:
+        loss.backward()
+    else:
+        (loss * gy).sum().backward()
+
+
+# ---------------------------------------------------------------- Linear
+
+def make_linear():
+    fx = Fixture("linear")
+    cases = [
+        ("2d_bias", (4, 6), 5, True),
+        ("2d_nobias", (4, 6), 5, False),
+        ("3d_bias", (2, 3, 6), 4, True),
+        ("3d_nobias", (2, 3, 7), 3, False),
+    ]
+    for name, xshape, out_f, bias in cases:
+        in_f = xshape[-1]
+        fx.case(name, bias=bias)
+        x = leaf(randn(*xshape))
+        w = leaf(randn(out_f, in_f, scale=0.5))
+        b = leaf(randn(out_f)) if bias else None
+        y = F.linear(x, w, b)
+        gy = randn(*y.shape)
+        (y * gy).sum().backward()
+        fx.add(name, "x", x)
+        fx.add(name, "w", w)
+        if bias:
+            fx.add(name, "b", b)
+        fx.add(name, "y", y)
+        fx.add(name, "gy", gy)
+        fx.add(name, "grad_x", x.grad)
+        fx.add(name, "grad_w", w.grad)
+        if bias:
+            fx.add(name, "grad_b", b.grad)
+    return fx.write()
+
+
+# ---------------------------------------------------------------- Conv2d
+
+def make_conv2d():
+    fx = Fixture("conv2d")
+    # name, (N, C, H, W), O, (kH, kW), stride, padding, dilation, groups, bias
+    cases = [
+        ("basic_3x3", (1, 1, 5, 5), 1, (3, 3), (1, 1), (0, 0), (1, 1), 1, True),
+        ("batch3_s1_p1", (3, 2, 6, 6), 4, (3, 3), (1, 1), (1, 1), (1, 1), 1, True),
+        ("s2_p1", (2, 3, 8, 7), 4, (3, 3), (2, 2), (1, 1), (1, 1), 1, True),
+        ("p2_d2", (1, 2, 9, 8), 3, (3, 3), (1, 1), (2, 2), (2, 2), 1, True),
+        ("odd_7x9_k3x2", (3, 2, 7, 9), 3, (3, 2), (1, 1), (0, 0), (1, 1), 1, True),
+        ("odd_k3x2_s2x1_p1x0", (2, 3, 7, 9), 2, (3, 2), (2, 1), (1, 0), (1, 1), 1, True),
+        ("k2x4_s1x2_p0x2_d2x1", (1, 2, 8, 10), 3, (2, 4), (1, 2), (0, 2), (2, 1), 1, False),
+        ("groups2", (2, 4, 6, 5), 6, (3, 3), (1, 1), (1, 1), (1, 1), 2, True),
+        ("depthwise", (1, 3, 5, 6), 3, (3, 3), (2, 1), (1, 1), (1, 1), 3, False),
+        ("pointwise_1x1", (3, 3, 4, 5), 5, (1, 1), (1, 1), (0, 0), (1, 1), 1, True),
+        ("pointwise_1x1_s2", (1, 4, 5, 5), 2, (1, 1), (2, 2), (0, 0), (1, 1), 1, True),
+        ("nobias_s2_d2", (2, 2, 9, 9), 3, (3, 3), (2, 2), (1, 1), (2, 2), 1, False),
+        ("lenet_conv2_like", (2, 4, 14, 14), 8, (3, 3), (1, 1), (1, 1), (1, 1), 1, True),
+    ]
+    for name, xs, o, k, s, p, d, g, bias in cases:
+        fx.case(name, stride=s, padding=p, dilation=d, groups=g, bias=bias)
+        x = leaf(randn(*xs))
+        w = leaf(randn(o, xs[1] // g, *k, scale=0.5))
+        b = leaf(randn(o)) if bias else None
+        y = F.conv2d(x, w, b, stride=s, padding=p, dilation=d, groups=g)
+        gy = randn(*y.shape)
+        (y * gy).sum().backward()
+        fx.add(name, "x", x)
+        fx.add(name, "w", w)
+        if bias:
+            fx.add(name, "b", b)
+        fx.add(name, "y", y)
+        fx.add(name, "gy", gy)
+        fx.add(name, "grad_x", x.grad)
+        fx.add(name, "grad_w", w.grad)
+        if bias:
+            fx.add(name, "grad_b", b.grad)
+    return fx.write()
+
+
+# ---------------------------------------------------------------- pooling
+
+def pool_case(fx, name, x, fn, **params):
+    fx.case(name, **params)
+    x = leaf(x)
+    y = fn(x)
+    gy = randn(*y.shape)
+    (y * gy).sum().backward()
+    fx.add(name, "x", x)
+    fx.add(name, "y", y)
+    fx.add(name, "gy", gy)
+    fx.add(name, "grad_x", x.grad)
+
+
+def make_pooling():
+    fx = Fixture("pooling")
+    # Max pooling: distinct random values, so the arg-max (and its gradient) is unambiguous.
+    for name, xs, k, s, p, d in [
+        ("max_k2_s2", (2, 3, 6, 6), (2, 2), (2, 2), (0, 0), (1, 1)),
+        ("max_k2_s2_odd", (1, 2, 7, 5), (2, 2), (2, 2), (0, 0), (1, 1)),
+        ("max_k3_s2_p1", (2, 2, 7, 7), (3, 3), (2, 2), (1, 1), (1, 1)),
+        ("max_k3_s1_d2", (1, 2, 8, 9), (3, 3), (1, 1), (0, 0), (2, 2)),
+        ("max_k3_s2_p1_d2", (1, 2, 9, 8), (3, 3), (2, 2), (1, 1), (2, 2)),
+        ("max_k2x3_s1x2_p1x1", (1, 2, 6, 7), (2, 3), (1, 2), (1, 1), (1, 1)),
+    ]:
+        pool_case(fx, name, randn(*xs),
+                  lambda x, k=k, s=s, p=p, d=d: F.max_pool2d(x, k, s, p, d),
+                  kind="max", kernel=k, stride=s, padding=p, dilation=d)
+    for name, xs, k, s, p, incl in [
+        ("avg_k2_s2", (2, 3, 6, 6), (2, 2), (2, 2), (0, 0), True),
+        ("avg_k3_s2_p1_incl", (2, 2, 7, 7), (3, 3), (2, 2), (1, 1), True),
+        ("avg_k3_s2_p1_excl", (2, 2, 7, 7), (3, 3), (2, 2), (1, 1), False),
+        ("avg_k3_s1_p1_excl", (1, 2, 5, 6), (3, 3), (1, 1), (1, 1), False),
+        ("avg_k2x3_s1x2_p1x1_incl", (1, 2, 6, 7), (2, 3), (1, 2), (1, 1), True),
+        ("avg_k2x3_s1x2_p1x1_excl", (1, 2, 6, 7), (2, 3), (1, 2), (1, 1), False),
+    ]:
+        pool_case(fx, name, randn(*xs),
+                  lambda x, k=k, s=s, p=p, incl=incl: F.avg_pool2d(x, k, s, p, count_include_pad=incl),
+                  kind="avg", kernel=k, stride=s, padding=p, count_include_pad=incl)
+    for name, xs, out in [
+        ("adaptive_7x7_to_3x3", (2, 2, 7, 7), (3, 3)),
+        ("adaptive_5x5_to_1x1", (2, 3, 5, 5), (1, 1)),
+        ("adaptive_6x4_to_4x3", (1, 2, 6, 4), (4, 3)),
+        ("adaptive_5x7_to_3x4", (1, 2, 5, 7), (3, 4)),
+        ("adaptive_4x4_to_4x4", (1, 1, 4, 4), (4, 4)),
+    ]:
+        pool_case(fx, name, randn(*xs),
+                  lambda x, out=out: F.adaptive_avg_pool2d(x, out),
+                  kind="adaptive_avg", output=out)
+    return fx.write()
+
+
+# ---------------------------------------------------------------- batch norm
+
+def make_batchnorm():
+    fx = Fixture("batchnorm")
+    momentum, eps = 0.1, 1e-5
+    for name, xs, training in [
+        ("bn1d_train", (8, 5), True),
+        ("bn1d_eval", (6, 5), False),
+        ("bn1d_ncl_train", (4, 3, 6), True),
+        ("bn2d_train", (3, 4, 5, 5), True),
+        ("bn2d_eval", (2, 4, 5, 3), False),
+    ]:
+        c = xs[1]
+        fx.case(name, training=training, momentum=momentum, eps=eps)
+        # Shifted and scaled input so that the batch statistics are far from (0, 1).
+        x = leaf(randn(*xs, scale=2.0) + 0.7)
+        w = leaf(randn(c, scale=0.5) + 1.0)
+        b = leaf(randn(c, scale=0.5))
+        rm = randn(c, scale=0.3)
+        rv = torch.rand(c, dtype=torch.float32).to(torch.float64) * 1.5 + 0.5
+        fx.add(name, "x", x)
+        fx.add(name, "w", w)
+        fx.add(name, "b", b)
+        fx.add(name, "running_mean", rm)
+        fx.add(name, "running_var", rv)
+        rm_out, rv_out = rm.clone(), rv.clone()
+        y = F.batch_norm(x, rm_out, rv_out, w, b, training=training, momentum=momentum, eps=eps)
+        gy = randn(*y.shape)
+        (y * gy).sum().backward()
+        fx.add(name, "y", y)
+        fx.add(name, "gy", gy)
+        fx.add(name, "grad_x", x.grad)
+        fx.add(name, "grad_w", w.grad)
+        fx.add(name, "grad_b", b.grad)
+        fx.add(name, "running_mean_after", rm_out)
+        fx.add(name, "running_var_after", rv_out)
+    return fx.write()
+
+
+# ---------------------------------------------------------------- activations
+
+def make_activations():
+    fx = Fixture("activations")
+    shape = (3, 4, 5)
+    cases = [
+        ("relu", lambda x: F.relu(x), {}, 2.0),
+        ("leaky_relu_0.1", lambda x: F.leaky_relu(x, 0.1), {"negative_slope": 0.1}, 2.0),
+        ("tanh", torch.tanh, {}, 2.0),
+        ("sigmoid", torch.sigmoid, {}, 3.0),
+        ("gelu", lambda x: F.gelu(x), {"approximate": "none"}, 2.5),
+        ("softmax_dim1", lambda x: F.softmax(x, 1), {"dim": 1}, 2.0),
+        ("softmax_dim-1", lambda x: F.softmax(x, -1), {"dim": -1}, 2.0),
+        ("log_softmax_dim1", lambda x: F.log_softmax(x, 1), {"dim": 1}, 2.0),
+        ("log_softmax_dim-1", lambda x: F.log_softmax(x, -1), {"dim": -1}, 2.0),
+        # Large logits: exp overflows float32 unless the maximum is subtracted first.
+        ("softmax_large_dim-1", lambda x: F.softmax(x, -1), {"dim": -1}, 60.0),
+        ("log_softmax_large_dim1", lambda x: F.log_softmax(x, 1), {"dim": 1}, 60.0),
+    ]
+    for name, fn, params, scale in cases:
+        fx.case(name, **params)
+        x = leaf(randn(*shape, scale=scale))
+        y = fn(x)
+        gy = randn(*y.shape)
+        (y * gy).sum().backward()
+        fx.add(name, "x", x)
+        fx.add(name, "y", y)
+        fx.add(name, "gy", gy)
+        fx.add(name, "grad_x", x.grad)
+    return fx.write()
+
+
+# ---------------------------------------------------------------- losses
+
+def make_losses():
+    fx = Fixture("losses")
+    n, c = 6, 5
+
+    def logits_case(scale=2.0, large=False):
+        x = randn(n, c, scale=scale)
+        if large:
+            # Rows dominated by ±30 and ±100 entries: naive exp/log would overflow or lose everything.
+            x[0, 1] = 30.0
+            x[1, 3] = -30.0
+            x[2, :] = torch.tensor([100.0, -100.0, 30.0, -30.0, 0.0], dtype=torch.float64)
+            x[3, 0] = -100.0
+        return x
+
+    def targets(ignore=None):
+        t = torch.randint(0, c, (n,), dtype=torch.int64)
+        t[0] = 1  # the large-logit rows get known classes
+        t[2] = 1
+        if ignore is not None:
+            t[1] = ignore
+            t[4] = ignore
+        return t
+
+    def class_weights():
+        return torch.rand(c, dtype=torch.float32).to(torch.float64) * 1.5 + 0.25
+
+    def store_classification(name, kind, x, t, w, loss, gy, **params):
+        fx.case(name, kind=kind, **params)
+        fx.add(name, "input", x)
+        fx.add(name, "target", t.to(torch.float32))
+        if w is not None:
+            fx.add(name, "weight", w)
+        fx.add(name, "loss", loss)
+        if gy is not None:
+            fx.add(name, "gy", gy)
+        fx.add(name, "grad_input", x.grad)
+
+    # Cross-entropy on logits.
+    for name, use_w, smooth, ignore, reduction, large in [
+        ("ce_plain", False, 0.0, None, "mean", False),
+        ("ce_weight", True, 0.0, None, "mean", False),
+        ("ce_smooth", False, 0.1, None, "mean", False),
+        ("ce_weight_smooth", True, 0.1, None, "mean", False),
+        ("ce_ignore", False, 0.0, 2, "mean", False),
+        ("ce_ignore_default", False, 0.0, -100, "mean", False),
+        ("ce_ignore_weight_smooth", True, 0.1, 3, "mean", False),
+        ("ce_sum", False, 0.0, None, "sum", False),
+        ("ce_weight_smooth_sum", True, 0.2, None, "sum", False),
+        ("ce_none", True, 0.1, None, "none", False),
+        ("ce_large", False, 0.0, None, "mean", True),
+        ("ce_large_smooth", False, 0.1, None, "mean", True),
+    ]:
+        ii = -100 if ignore is None else ignore
+        x = leaf(logits_case(large=large))
+        t = targets(ignore)
+        w = class_weights() if use_w else None
+        loss = F.cross_entropy(x, t, weight=w, ignore_index=ii, reduction=reduction, label_smoothing=smooth)
+        gy = randn(*loss.shape) if reduction == "none" else None
+        backward(loss, gy)
+        store_classification(name, "cross_entropy", x, t, w, loss, gy,
+                             label_smoothing=smooth, ignore_index=ii, reduction=reduction)
+
+    # NLL on log-probabilities.
+    for name, use_w, ignore, reduction in [
+        ("nll_plain", False, None, "mean"),
+        ("nll_weight", True, None, "mean"),
+        ("nll_ignore_weight", True, 0, "mean"),
+        ("nll_sum", False, None, "sum"),
+        ("nll_none", True, None, "none"),
+    ]:
+        ii = -100 if ignore is None else ignore
+        x = leaf(F.log_softmax(logits_case(), 1).float().double())
+        t = targets(ignore)
+        w = class_weights() if use_w else None
+        loss = F.nll_loss(x, t, weight=w, ignore_index=ii, reduction=reduction)
+        gy = randn(*loss.shape) if reduction == "none" else None
+        backward(loss, gy)
+        store_classification(name, "nll", x, t, w, loss, gy, ignore_index=ii, reduction=reduction)
+
+    # Mean squared error; both sides get gradients.
+    for name, shape, reduction in [("mse_mean", (4, 3), "mean"), ("mse_sum", (2, 3, 4), "sum"), ("mse_none", (3, 4), "none")]:
+        fx.case(name, kind="mse", reduction=reduction)
+        x = leaf(randn(*shape))
+        t = leaf(randn(*shape))
+        loss = F.mse_loss(x, t, reduction=reduction)
+        gy = randn(*loss.shape) if reduction == "none" else None
+        backward(loss, gy)
+        fx.add(name, "input", x)
+        fx.add(name, "target", t)
+        fx.add(name, "loss", loss)
+        if gy is not None:
+            fx.add(name, "gy", gy)
+        fx.add(name, "grad_input", x.grad)
+        fx.add(name, "grad_target", t.grad)
+
+    # Binary cross-entropy on logits; targets hard (0/1) and soft.
+    for name, shape, pos_weight, reduction, large in [
+        ("bce_plain", (4, 3), None, "mean", False),
+        ("bce_pos_weight", (4, 3), "vector", "mean", False),
+        ("bce_pos_weight_scalar", (5,), "scalar", "mean", False),
+        ("bce_sum", (2, 3, 2), None, "sum", False),
+        ("bce_none", (3, 4), "vector", "none", False),
+        ("bce_large", (4, 3), "vector", "mean", True),
+    ]:
+        fx.case(name, kind="bce_with_logits", reduction=reduction)
+        x = randn(*shape, scale=2.0)
+        if large:
+            flat = x.view(-1)
+            flat[:8] = torch.tensor([30.0, -30.0, 100.0, -100.0, 30.0, -30.0, 100.0, -100.0], dtype=torch.float64)
+        x = leaf(x)
+        t = (torch.rand(*shape, dtype=torch.float32) > 0.5).to(torch.float64)
+        t.view(-1)[1::3] = torch.rand(t.view(-1)[1::3].shape, dtype=torch.float32).to(torch.float64)  # some soft targets
+        if large:
+            t.view(-1)[:8] = torch.tensor([0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0], dtype=torch.float64)
+        pw = None
+        if pos_weight == "vector":
+            pw = torch.rand(shape[-1], dtype=torch.float32).to(torch.float64) * 3 + 0.5
+        elif pos_weight == "scalar":
+            pw = torch.tensor([2.5], dtype=torch.float64)
+        loss = F.binary_cross_entropy_with_logits(x, t, pos_weight=pw, reduction=reduction)
+        gy = randn(*loss.shape) if reduction == "none" else None
+        backward(loss, gy)
+        fx.add(name, "input", x)
+        fx.add(name, "target", t)
+        if pw is not None:
+            fx.add(name, "pos_weight", pw)
+        fx.add(name, "loss", loss)
+        if gy is not None:
+            fx.add(name, "gy", gy)
+        fx.add(name, "grad_input", x.grad)
+    return fx.write()
+
+
+# ---------------------------------------------------------------- optimizers
+
+def make_optim():
+    fx = Fixture("optim")
+    shapes = [(3, 4), (5,)]
+    steps = 3
+    cases = [
+        ("sgd_m0.9", "sgd", dict(lr=0.1, momentum=0.9)),
+        ("sgd_m0.9_dampening0.5", "sgd", dict(lr=0.1, momentum=0.9, dampening=0.5)),
+        ("sgd_nesterov_wd", "sgd", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2)),
+        ("sgd_plain_wd", "sgd", dict(lr=0.1, weight_decay=1e-2)),
+        ("adam", "adam", dict(lr=1e-2)),
+        ("adam_wd", "adam", dict(lr=1e-2, betas=(0.8, 0.99), weight_decay=0.1)),
+        ("adamw", "adamw", dict(lr=1e-2, weight_decay=0.1)),
+        ("rmsprop", "rmsprop", dict(lr=1e-2)),
+        ("rmsprop_m0.9_centered", "rmsprop", dict(lr=1e-2, momentum=0.9, centered=True)),
+        ("rmsprop_wd", "rmsprop", dict(lr=1e-2, alpha=0.9, weight_decay=0.1)),
+    ]
+    ctors = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
+    for name, kind, hp in cases:
+        params = [randn(*s) for s in shapes]
+        grads = [[randn(*s) for s in shapes] for _ in range(steps)]
+        # Full hyper-parameter set, PyTorch defaults filled in, so the C# side reads every value.
+        defaults = {
+            "sgd": dict(lr=None, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False),
+            "adam": dict(lr=None, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0),
+            "adamw": dict(lr=None, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01),
+            "rmsprop": dict(lr=None, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False),
+        }[kind]
+        full = {**defaults, **hp}
+        fx.case(name, kind=kind, steps=steps, params=len(shapes), **full)
+        leaves = [p.clone().requires_grad_(True) for p in params]
+        opt = ctors[kind](leaves, **hp)
+        for i, p in enumerate(params):
+            fx.add(name, f"param{i}", p)
+        for k in range(steps):
+            for i, p in enumerate(leaves):
+                p.grad = grads[k][i].clone()
+                fx.add(name, f"grad{i}_step{k}", grads[k][i])
+            opt.step()
+            for i, p in enumerate(leaves):
+                fx.add(name, f"param{i}_after{k}", p)
+    return fx.write()
+
+
+# ---------------------------------------------------------------- whole model
+
+def make_lenet():
+    # Same structure as Loom's built-in "lenet" (and its state-dict names), with 4 and 8 channels and
+    # a 16-unit hidden layer instead of 32, 64 and 128 so that the file stays small.
+    fx = Fixture("lenet")
+    c1, c2, hidden = 4, 8, 16
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, c1, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(c1, c2, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(c2 * 7 * 7, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10),
+    )
+    # Round the initial weights to float32 first, so that the stored state dict is what the float64
+    # reference actually used.
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.float())
+    model = model.double()
+    name = "slim"
+    fx.case(name, conv1_out=c1, conv2_out=c2, hidden=hidden)
+    x = torch.rand(2, 1, 28, 28, dtype=torch.float32).to(torch.float64)
+    t = torch.tensor([3, 7], dtype=torch.int64)
+    logits = model(x)
+    loss = F.cross_entropy(logits, t)
+    loss.backward()
+    fx.add(name, "x", x)
+    fx.add(name, "target", t.to(torch.float32))
+    for k, v in model.state_dict().items():
+        fx.add(name, f"state.{k}", v)
+    fx.add(name, "logits", logits)
+    fx.add(name, "loss", loss)
+    for k, p in model.named_parameters():
+        fx.add(name, f"grad.{k}", p.grad)
+    return fx.write()
+
+
+def main():
+    torch.manual_seed(20240611)
+    torch.set_default_dtype(torch.float64)
+    os.makedirs(OUT_DIR, exist_ok=True)
+    print(f"torch {torch.__version__}")
+    total = 0
+    # Each family reseeds, so that editing one does not change the others.
+    for seed, make in enumerate([make_linear, make_conv2d, make_pooling, make_batchnorm,
+                                 make_activations, make_losses, make_optim, make_lenet]):
+        torch.manual_seed(1000 + seed)
+        total += make()
+    print(f"total {total} bytes in {os.path.relpath(OUT_DIR, ROOT)}")
+    if total > 2_000_000:
+        sys.exit("fixtures exceed 2 MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -73,8 +73,8 @@ internal static class TrainCommand
 
             string optimizerName = resumed?.Training?.OptimizerKind ?? parse.GetValue(optimizer)!;
             var opt = CreateOptimizer(optimizerName, net, rate, parse.GetValue(momentum), parse.GetValue(weightDecay));
-            var trainLoader = new DataLoader(sets.Train, batch, shuffle: true, seed: (ulong)seedValue, transforms: DataSource.Preprocessing(spec, training: true));
-            var testLoader = new DataLoader(sets.Test, 256, shuffle: false, transforms: DataSource.Preprocessing(spec, training: false));
+            var trainLoader = new DataLoader(sets.Train, batch, shuffle: true, seed: (ulong)seedValue, transforms: DataSource.Preprocessing(spec, training: true), reuseBuffers: true);
+            var testLoader = new DataLoader(sets.Test, 256, shuffle: false, transforms: DataSource.Preprocessing(spec, training: false), reuseBuffers: true);
             float smoothing = parse.GetValue(labelSmoothing);
             var trainer = new Trainer(net, opt, (logits, targets) => Functional.CrossEntropy(logits, targets, labelSmoothing: smoothing))
             {

@@ -13,6 +13,12 @@ public static partial class Functional
     {
         if (weight.Rank != 4) throw new ArgumentException($"{layer}: weight must be (O, C/groups, kH, kW), got {ShapeUtil.Format(weight.Shape)}.");
         int o = weight.Shape[0], cg = weight.Shape[1], kh = weight.Shape[2], kw = weight.Shape[3];
+        if (groups <= 0 || o % groups != 0)
+            throw new ArgumentException($"{layer}: groups={groups} must be positive and divide the {o} output channels of weight {ShapeUtil.Format(weight.Shape)}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Size != o))
+            throw new ArgumentException($"{layer}: bias must be ({o}), got {ShapeUtil.Format(bias.Shape)}.");
+        if (stride.H <= 0 || stride.W <= 0 || dilation.H <= 0 || dilation.W <= 0 || padding.H < 0 || padding.W < 0)
+            throw new ArgumentException($"{layer}: stride and dilation must be positive and padding non-negative, got stride {stride.H}×{stride.W}, dilation {dilation.H}×{dilation.W}, padding {padding.H}×{padding.W}.");
         if (x.Rank != 4 || x.Shape[1] != cg * groups)
             throw new ArgumentException($"{layer}: expected input (N, {cg * groups}, H, W), got {ShapeUtil.Format(x.Shape)}.");
         var g = new ConvGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], o, kh, kw,

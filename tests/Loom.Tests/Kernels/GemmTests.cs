@@ -1,0 +1,181 @@
+using Loom.Kernels;
+using Loom.Tests.Core;
+using Xunit;
+
+namespace Loom.Tests.Kernels;
+
+/// <summary>
+/// The blocked GEMM against its naive twin: odd sizes, all transpose combinations, padded leading
+/// dimensions (padding filled with NaN, so reading it would show), beta 0 and 1, and sizes that cross the
+/// packing blocks KC, MC and NC (read from the kernel, so the crossing survives retuning).
+/// </summary>
+[Collection(GlobalStateCollection.Name)]
+public class GemmTests
+{
+    private sealed record Case(int M, int N, int K, bool TransA, bool TransB, int PadA, int PadB, int PadC, float Beta);
+
+    private sealed record Result(float[] C, float[] Expected, float[] Bound);
+
+    /// <summary>Runs the fast kernel and the reference on the same random operands.</summary>
+    private static Result Run(Case t, int seed, bool parallel = true, bool reference = true)
+    {
+        var rng = new Rng((ulong)seed);
+        int aRows = t.TransA ? t.K : t.M, aCols = t.TransA ? t.M : t.K, lda = aCols + t.PadA;
+        int bRows = t.TransB ? t.N : t.K, bCols = t.TransB ? t.K : t.N, ldb = bCols + t.PadB;
+        int ldc = t.N + t.PadC;
+        var a = Padded(rng, aRows, aCols, lda, float.NaN);
+        var b = Padded(rng, bRows, bCols, ldb, float.NaN);
+        var c0 = Padded(rng, t.M, t.N, ldc, 777f);
+        var c = (float[])c0.Clone();
+        if (t.Beta == 0f) // beta = 0 must not read C: poison it
+            for (int i = 0; i < t.M; i++) c.AsSpan(i * ldc, t.N).Fill(float.NaN);
+
+        Gemm.Multiply(t.TransA, t.TransB, t.M, t.N, t.K, a, lda, b, ldb, c, ldc, t.Beta, parallel);
+
+        if (!reference) return new Result(c, [], []);
+        var expected = (float[])c0.Clone();
+        var bound = new float[c0.Length];
+        for (int i = 0; i < t.M; i++)
+            for (int j = 0; j < t.N; j++)
+            {
+                int idx = i * ldc + j;
+                if (t.Beta == 0f) expected[idx] = 0f;
+                bound[idx] = Math.Abs(expected[idx]);
+            }
+        GemmReference.MultiplyAccumulate(t.TransA, t.TransB, t.M, t.N, t.K, a, lda, b, ldb, expected, ldc);
+        // Σ|a|·|b| bounds the rounding of either summation order.
+        GemmReference.MultiplyAccumulate(t.TransA, t.TransB, t.M, t.N, t.K, KernelAssert.Abs(a), lda, KernelAssert.Abs(b), ldb, bound, ldc);
+        return new Result(c, expected, bound);
+    }
+
+    private static float[] Padded(Rng rng, int rows, int cols, int ld, float pad)
+    {
+        var m = new float[Math.Max(0, (rows - 1) * ld + cols) + (rows > 0 ? ld - cols : 0)];
+        Array.Fill(m, pad);
+        for (int r = 0; r < rows; r++) rng.FillUniform(m.AsSpan(r * ld, cols), -1f, 1f);
+        return m;
+    }
+
+    private static void AssertMatches(Case t, Result r)
+    {
+        int ldc = t.N + t.PadC;
+        for (int i = 0; i < t.M; i++)
+        {
+            KernelAssert.Close(r.Expected.AsSpan(i * ldc, t.N), r.C.AsSpan(i * ldc, t.N), r.Bound.AsSpan(i * ldc, t.N), $"{t}, row {i}");
+            for (int j = t.N; j < ldc && i * ldc + j < r.C.Length; j++)
+                Assert.True(r.C[i * ldc + j] == 777f, $"{t}: padding of C at row {i}, column {j} was overwritten.");
+        }
+    }
+
+    public static IEnumerable<object[]> Shapes()
+    {
+        int[][] shapes =
+        [
+            [1, 1, 1], [7, 7, 7], [1, 300, 257], [257, 1, 300], [31, 33, 65], [33, 31, 129], [65, 129, 33],
+            [129, 65, 257], [8, 32, 256], [9, 33, 257], [300, 33, 31], [128, 2048, 1],
+        ];
+        int index = 0;
+        foreach (var s in shapes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                {
+                    // Vary padding and beta across cases so that every combination appears.
+                    int pad = index % 3 == 0 ? 0 : index % 3 == 1 ? 3 : 17;
+                    float beta = index % 2;
+                    yield return [s[0], s[1], s[2], ta, tb, pad, (pad * 2) % 5, pad, beta];
+                    index++;
+                }
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void MatchesReference(int m, int n, int k, bool transA, bool transB, int padA, int padB, int padC, float beta)
+    {
+        var t = new Case(m, n, k, transA, transB, padA, padB, padC, beta);
+        AssertMatches(t, Run(t, seed: m * 1000 + n * 10 + k));
+    }
+
+    /// <summary>A private blocking constant of <see cref="Gemm"/>, read so that the sizes below keep crossing it if it is retuned.</summary>
+    private static int Blocking(string name)
+    {
+        var field = typeof(Gemm).GetField(name, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
+        Assert.True(field is not null, $"Gemm.{name} not found: update this test to the kernel's blocking constants.");
+        return (int)field!.GetRawConstantValue()!;
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void CrossesAllBlockBoundaries(bool transA, bool transB)
+    {
+        int kc = Blocking("KC"), mc = Blocking("MC"), nc = Blocking("NC");
+        // At least k = 513 and n = 2100 (as for KC = 256, NC = 2048), and always past two KC blocks and one NC block.
+        int k = Math.Max(513, 2 * kc + 1), n = Math.Max(2100, nc + 52), m = mc + 9;
+        foreach (float beta in new[] { 0f, 1f })
+        {
+            // Several KC blocks (the last one partial), two NC blocks with an edge panel in the second.
+            var wide = new Case(9, n, k, transA, transB, 1, 2, 5, beta);
+            AssertMatches(wide, Run(wide, seed: 7));
+            // Two MC row blocks, the second a partial micro-tile, again over several KC blocks.
+            var tall = new Case(m, 70, k, transA, transB, 2, 1, 0, beta);
+            AssertMatches(tall, Run(tall, seed: 8));
+        }
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(1f)]
+    public void BetaSemantics(float beta)
+    {
+        foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
+        {
+            var t = new Case(40, 50, 60, ta, tb, 2, 0, 4, beta);
+            AssertMatches(t, Run(t, seed: 11));
+        }
+    }
+
+    [Fact]
+    public void ZeroDepthClearsOrKeeps()
+    {
+        var c = new float[] { 1, 2, 3, 4 };
+        Gemm.Multiply(false, false, 2, 2, 0, [], 0, [], 2, c, 2, beta: 1f);
+        Assert.Equal(new float[] { 1, 2, 3, 4 }, c);
+        Gemm.Multiply(false, false, 2, 2, 0, [], 0, [], 2, c, 2, beta: 0f);
+        Assert.Equal(new float[4], c);
+    }
+
+    [Fact]
+    public void RejectsTooShortBuffersAndLeadingDimensions()
+    {
+        var a = new float[6];
+        var b = new float[6];
+        var c = new float[4];
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 2, 2, 3, a, 2, b, 2, c, 2));   // lda < k
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 2, 2, 4, a, 4, b, 2, c, 2));   // A too short
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 2, 3, 3, a, 3, new float[9], 3, c, 3));   // C too short
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 2, 2, 3, a, 3, new float[6], 2, c, 1));   // ldc < n
+    }
+
+    [Theory]
+    [InlineData(40, 2100, 513, false, false)]
+    [InlineData(200, 90, 300, false, false)]
+    [InlineData(257, 300, 129, true, false)]
+    [InlineData(300, 65, 300, false, true)]
+    [InlineData(33, 520, 70, true, true)]
+    public void SingleAndMultiThreadedAgreeExactly(int m, int n, int k, bool transA, bool transB)
+    {
+        var t = new Case(m, n, k, transA, transB, 3, 1, 2, 1f);
+        Result? single = null, multi = null, serialFlag = null;
+        KernelAssert.WithThreads(1, () => single = Run(t, seed: 5));
+        KernelAssert.WithThreads(4, () =>
+        {
+            multi = Run(t, seed: 5, reference: false);
+            serialFlag = Run(t, seed: 5, parallel: false, reference: false);
+        });
+        AssertMatches(t, single!);
+        // Each element sees the same micro-kernel and summation order whatever the split: bit-identical.
+        Assert.Equal(single!.C, multi!.C);
+        Assert.Equal(single.C, serialFlag!.C);
+    }
+}

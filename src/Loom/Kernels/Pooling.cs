@@ -11,6 +11,11 @@ public static class Pooling
     public static void MaxForward(float[] x, float[] y, int[] argmax, ConvGeometry g)
     {
         int planes = g.Batch * g.InChannels, oh = g.OutHeight, ow = g.OutWidth;
+        if (g is { KernelHeight: 2, KernelWidth: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 })
+        {
+            Threading.For(planes, p => Max2x2(x, y, argmax, g, p), planes * g.OutPlane > 4096);
+            return;
+        }
         Threading.For(planes, p =>
         {
             var xp = x.AsSpan(p * g.InPlane, g.InPlane);
@@ -38,6 +43,32 @@ public static class Pooling
                     argmax[ob + yy * ow + xx] = bestIndex;
                 }
         }, planes * g.OutPlane > 4096);
+    }
+
+    /// <summary>The common 2×2, stride-2 window without padding: four loads, no bounds checks per tap.</summary>
+    private static void Max2x2(float[] x, float[] y, int[] argmax, in ConvGeometry g, int p)
+    {
+        int w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
+        var xp = x.AsSpan(p * g.InPlane, g.InPlane);
+        var yp = y.AsSpan(p * oh * ow, oh * ow);
+        var ap = argmax.AsSpan(p * oh * ow, oh * ow);
+        for (int yy = 0; yy < oh; yy++)
+        {
+            int r0 = 2 * yy * w, r1 = r0 + w;
+            for (int xx = 0; xx < ow; xx++)
+            {
+                int i0 = r0 + 2 * xx, i1 = r1 + 2 * xx;
+                float a = xp[i0], b = xp[i0 + 1], c = xp[i1], d = xp[i1 + 1];
+                int best = i0;
+                float v = a;
+                // "> or NaN" keeps PyTorch's rule: the first maximum wins, and NaN propagates.
+                if (!float.IsNaN(v) && (b > v || float.IsNaN(b))) { v = b; best = i0 + 1; }
+                if (!float.IsNaN(v) && (c > v || float.IsNaN(c))) { v = c; best = i1; }
+                if (!float.IsNaN(v) && (d > v || float.IsNaN(d))) { v = d; best = i1 + 1; }
+                yp[yy * ow + xx] = v;
+                ap[yy * ow + xx] = best;
+            }
+        }
     }
 
     /// <summary>dx[argmax] += dy.</summary>

@@ -523,6 +523,84 @@ def make_lenet():
     return fx.write()
 
 
+# ---------------------------------------------------------------- learning-rate schedules
+
+def make_schedules():
+    # The learning rate an optimizer holds at construction (index 0) and after each scheduler.step()
+    # (index k), i.e. the rate used by optimizer step k+1. The schedulers compute in Python floats;
+    # the values are rounded to float32 once.
+    fx = Fixture("schedules")
+    L = torch.optim.lr_scheduler
+    cases = [
+        ("step_s3_g0.5", 12, 0.1, lambda opt: L.StepLR(opt, step_size=3, gamma=0.5),
+         dict(kind="step", lr=0.1, step_size=3, gamma=0.5)),
+        ("step_s1_g0.9", 6, 0.05, lambda opt: L.StepLR(opt, step_size=1, gamma=0.9),
+         dict(kind="step", lr=0.05, step_size=1, gamma=0.9)),
+        # 12 steps of a 10-step schedule: PyTorch's cosine goes on past T_max (back up towards the base rate).
+        ("cosine_t10_min1e-4", 12, 0.1, lambda opt: L.CosineAnnealingLR(opt, T_max=10, eta_min=1e-4),
+         dict(kind="cosine", lr=0.1, t_max=10, eta_min=1e-4)),
+        ("cosine_t4_min0", 4, 0.02, lambda opt: L.CosineAnnealingLR(opt, T_max=4),
+         dict(kind="cosine", lr=0.02, t_max=4, eta_min=0.0)),
+        # total_steps optimizer steps use the rates at indices 0 .. total_steps-1.
+        ("onecycle_20", 19, 0.01, lambda opt: L.OneCycleLR(opt, max_lr=0.1, total_steps=20, pct_start=0.3,
+                                                           anneal_strategy="cos", div_factor=25.0,
+                                                           final_div_factor=1e4, cycle_momentum=False),
+         dict(kind="onecycle", lr=0.01, max_lr=0.1, total_steps=20, pct_start=0.3, div_factor=25.0,
+              final_div_factor=1e4)),
+        # A warm-up that ends between steps (0.25 * 7 - 1 = 0.75).
+        ("onecycle_7_pct0.25", 6, 0.01, lambda opt: L.OneCycleLR(opt, max_lr=0.5, total_steps=7, pct_start=0.25,
+                                                                 anneal_strategy="cos", div_factor=10.0,
+                                                                 final_div_factor=100.0, cycle_momentum=False),
+         dict(kind="onecycle", lr=0.01, max_lr=0.5, total_steps=7, pct_start=0.25, div_factor=10.0,
+              final_div_factor=100.0)),
+    ]
+    for name, steps, lr, make, params in cases:
+        fx.case(name, steps=steps, **params)
+        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+        sched = make(opt)
+        lrs = [opt.param_groups[0]["lr"]]
+        for _ in range(steps):
+            opt.step()
+            sched.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        fx.add(name, "lr", torch.tensor(lrs, dtype=torch.float64))
+    return fx.write()
+
+
+# ---------------------------------------------------------------- gradient clipping
+
+def make_clipping():
+    # torch.nn.utils.clip_grad_norm_ (L2) over several parameters: the returned total norm and the
+    # gradients after clipping. A parameter without a gradient is skipped (has_grad = false).
+    fx = Fixture("clipping")
+    shapes = [(3, 4), (5,), (2, 2, 2)]
+    for name, scale, max_norm, has_grad in [
+        ("clip_below", 1.0, 1.0, (True, True, True)),
+        ("clip_above", 1.0, 100.0, (True, True, True)),
+        ("clip_just_below", 1.0, None, (True, True, True)),
+        ("clip_skips_missing_grad", 2.0, 0.5, (True, False, True)),
+        # Gradients of norm ~5e-3: the 1e-6 PyTorch adds to the norm changes the scale by ~2e-4.
+        ("clip_tiny", 1e-3, 1e-4, (True, True, True)),
+    ]:
+        grads = [randn(*s, scale=scale) for s in shapes]
+        if max_norm is None:
+            # Just under the norm: clipped by a factor close to 1.
+            norm = torch.sqrt(sum((g * g).sum() for g in grads))
+            max_norm = float(norm.float()) * 0.99
+        fx.case(name, params=len(shapes), max_norm=max_norm, has_grad=has_grad)
+        leaves = [torch.zeros(*s, requires_grad=True) for s in shapes]
+        for i, (p, g) in enumerate(zip(leaves, grads)):
+            if has_grad[i]:
+                p.grad = g.clone()
+                fx.add(name, f"grad{i}", g)
+        total = torch.nn.utils.clip_grad_norm_(leaves, max_norm)
+        fx.add(name, "total_norm", total.reshape(1))
+        for i, p in enumerate(leaves):
+            if has_grad[i]:
+                fx.add(name, f"clipped{i}", p.grad)
+    return fx.write()
+
+
 def main():
     torch.manual_seed(20240611)
     torch.set_default_dtype(torch.float64)
@@ -531,7 +609,8 @@ def main():
     total = 0
     # Each family reseeds, so that editing one does not change the others.
     for seed, make in enumerate([make_linear, make_conv2d, make_pooling, make_batchnorm,
-                                 make_activations, make_losses, make_optim, make_lenet]):
+                                 make_activations, make_losses, make_optim, make_lenet,
+                                 make_schedules, make_clipping]):
         torch.manual_seed(1000 + seed)
         total += make()
     print(f"total {total} bytes in {os.path.relpath(OUT_DIR, ROOT)}")

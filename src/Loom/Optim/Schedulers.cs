@@ -43,11 +43,14 @@ public sealed class StepLr(Optimizer optimizer, int stepSize, float gamma = 0.1f
     public override float RateAt(int step) => BaseLearningRate * MathF.Pow(gamma, step / Math.Max(1, stepSize));
 }
 
-/// <summary>Half a cosine from the base rate down to etaMin over tMax epochs.</summary>
+/// <summary>
+/// Half a cosine from the base rate down to etaMin over tMax epochs. Past tMax the rate follows the
+/// cosine back up, as PyTorch's CosineAnnealingLR does (it is periodic with period 2·tMax).
+/// </summary>
 public sealed class CosineAnnealingLr(Optimizer optimizer, int tMax, float etaMin = 0f) : LrScheduler(optimizer)
 {
     public override float RateAt(int step) =>
-        etaMin + (BaseLearningRate - etaMin) * (1 + MathF.Cos(MathF.PI * Math.Min(step, tMax) / tMax)) / 2;
+        etaMin + (BaseLearningRate - etaMin) * (1 + MathF.Cos(MathF.PI * step / tMax)) / 2;
 }
 
 /// <summary>

@@ -123,9 +123,23 @@ internal static class LayerFactory
 {
     public static Module Create(JsonObject layer, int index, string model)
     {
-        string type = layer["type"]?.GetValue<string>() ?? throw new InvalidDataException($"Model '{model}': layer {index} has no \"type\".");
+        string type = layer["type"] is JsonValue t && t.TryGetValue<string>(out var name) ? name
+            : throw new InvalidDataException($"Model '{model}': layer {index} has no \"type\" name.");
         var args = new Args(layer, index, type, model);
-        Module m = type.ToLowerInvariant() switch
+        Module m;
+        // The layers' constructors reject bad settings (zero channels, p = 1.5) with ArgumentException; in a
+        // spec that is bad data, reported with the layer's index like every other spec error.
+        try { m = Construct(type, args, index, model); }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"Model '{model}': layer {index.ToString(CultureInfo.InvariantCulture)} ({type}) is invalid: {e.Message}");
+        }
+        args.RejectUnused();
+        return m;
+    }
+
+    private static Module Construct(string type, Args args, int index, string model) =>
+        type.ToLowerInvariant() switch
         {
             "linear" => new Linear(args.Int("in_features"), args.Int("out_features"), args.Bool("bias", true)),
             "conv2d" => new Conv2d(args.Int("in_channels"), args.Int("out_channels"), args.Int("kernel_size"), args.Int("stride", 1),
@@ -146,9 +160,6 @@ internal static class LayerFactory
             "batchnorm2d" => new BatchNorm2d(args.Int("num_features"), args.Float("eps", 1e-5f), args.Float("momentum", 0.1f)),
             _ => throw new InvalidDataException($"Model '{model}': layer {index} has unknown type '{type}' (known: {string.Join(", ", Known)})."),
         };
-        args.RejectUnused();
-        return m;
-    }
 
     public static readonly string[] Known = ["Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "ReLU", "LeakyReLU",
         "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "BatchNorm2d"];

@@ -121,10 +121,14 @@ public static class Safetensors
         if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException("the header is not a JSON object.");
         var tensors = new List<(string, Tensor, long)>();
         var metadata = new Dictionary<string, string>();
+        var names = new HashSet<string>();
         foreach (var prop in doc.RootElement.EnumerateObject())
         {
+            // JSON parsers differ on repeated keys (first or last wins); the format forbids them.
+            if (!names.Add(prop.Name)) throw new InvalidDataException($"the header lists '{prop.Name}' more than once.");
             if (prop.Name == "__metadata__")
             {
+                if (prop.Value.ValueKind != JsonValueKind.Object) throw new InvalidDataException("the __metadata__ entry is not a JSON object.");
                 foreach (var m in prop.Value.EnumerateObject())
                     metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
                 continue;
@@ -143,7 +147,8 @@ public static class Safetensors
                 var values = Decode(data.Slice((int)offsets[0], (int)(offsets[1] - offsets[0])), dtype, count);
                 tensors.Add((prop.Name, new Tensor(values, shape), offsets[0]));
             }
-            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+            // ArgumentException: a negative dimension, or more elements than an array can hold.
+            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
             {
                 throw new InvalidDataException($"tensor '{prop.Name}' has a malformed header entry ({e.Message}).");
             }

@@ -102,15 +102,16 @@ public static class Evaluator
         model.Eval();
         var metrics = new RunningMetrics();
         var clock = Stopwatch.StartNew();
-        using (GradMode.NoGrad())
+        try
         {
+            using var _ = GradMode.NoGrad();
             foreach (var batch in data)
             {
                 var logits = model.Call(batch.Inputs);
                 metrics.Add(loss(logits, batch.Targets).Item(), logits, batch.Targets);
             }
         }
-        model.Train(wasTraining);
+        finally { model.Train(wasTraining); }
         return new EvaluationResult(metrics.Loss, metrics.Accuracy, metrics.Samples, clock.Elapsed.TotalSeconds);
     }
 
@@ -119,9 +120,11 @@ public static class Evaluator
     {
         bool wasTraining = model.Training;
         model.Eval();
-        using var _ = GradMode.NoGrad();
-        var p = Functional.Softmax(model.Call(inputs), -1);
-        model.Train(wasTraining);
-        return p;
+        try
+        {
+            using var _ = GradMode.NoGrad();
+            return Functional.Softmax(model.Call(inputs), -1);
+        }
+        finally { model.Train(wasTraining); }
     }
 }

@@ -27,7 +27,7 @@ internal static class TrainCommand
         optimizer.AcceptOnlyFromAmong("adam", "adamw", "sgd", "rmsprop");
         var momentum = new Option<float>("--momentum") { Description = "Momentum for sgd and rmsprop.", DefaultValueFactory = _ => 0.9f };
         var weightDecay = new Option<float?>("--weight-decay") { Description = "Weight decay (default 0; 0.01 for adamw)." };
-        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: none, step (×0.1 every third of the epochs), cosine, onecycle.", DefaultValueFactory = _ => "none" };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine (default: anneal to 0 over the run), none, step (×0.1 every third of the epochs), onecycle.", DefaultValueFactory = _ => "cosine" };
         schedule.AcceptOnlyFromAmong("none", "step", "cosine", "onecycle");
         var clip = new Option<float?>("--clip-grad") { Description = "Clip gradients to this global L2 norm." };
         var labelSmoothing = new Option<float>("--label-smoothing") { Description = "Label smoothing for the cross-entropy loss.", DefaultValueFactory = _ => 0f };

@@ -144,6 +144,12 @@ internal static class LayerFactory
             "linear" => new Linear(args.Int("in_features"), args.Int("out_features"), args.Bool("bias", true)),
             "conv2d" => new Conv2d(args.Int("in_channels"), args.Int("out_channels"), args.Int("kernel_size"), args.Int("stride", 1),
                 args.Int("padding", 0), args.Int("dilation", 1), args.Int("groups", 1), args.Bool("bias", true)),
+            "conv1d" => new Conv1d(args.Int("in_channels"), args.Int("out_channels"), args.Int("kernel_size"), args.Int("stride", 1),
+                args.Int("padding", 0), args.Int("dilation", 1), args.Int("groups", 1), args.Bool("bias", true)),
+            "maxpool1d" => new MaxPool1d(args.Int("kernel_size"), args.OptionalInt("stride"), args.Int("padding", 0), args.Int("dilation", 1)),
+            "avgpool1d" => new AvgPool1d(args.Int("kernel_size"), args.OptionalInt("stride"), args.Int("padding", 0), args.Bool("count_include_pad", true)),
+            "adaptiveavgpool1d" => new AdaptiveAvgPool1d(args.Int("output_size")),
+            "adaptivemaxpool1d" => new AdaptiveMaxPool1d(args.Int("output_size")),
             "maxpool2d" => new MaxPool2d(args.Int("kernel_size"), args.OptionalInt("stride"), args.Int("padding", 0), args.Int("dilation", 1)),
             "avgpool2d" => new AvgPool2d(args.Int("kernel_size"), args.OptionalInt("stride"), args.Int("padding", 0), args.Bool("count_include_pad", true)),
             "adaptiveavgpool2d" => new AdaptiveAvgPool2d(args.Int("output_size")),
@@ -161,7 +167,7 @@ internal static class LayerFactory
             _ => throw new InvalidDataException($"Model '{model}': layer {index} has unknown type '{type}' (known: {string.Join(", ", Known)})."),
         };
 
-    public static readonly string[] Known = ["Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "ReLU", "LeakyReLU",
+    public static readonly string[] Known = ["Linear", "Conv1d", "Conv2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "ReLU", "LeakyReLU",
         "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "BatchNorm2d"];
 
     /// <summary>Reads arguments and remembers which were used, so that a misspelt key is an error rather than silently ignored.</summary>

@@ -6,8 +6,11 @@ public readonly record struct ConvGeometry(
     int OutChannels, int KernelHeight, int KernelWidth,
     int StrideH = 1, int StrideW = 1, int PadH = 0, int PadW = 0, int DilationH = 1, int DilationW = 1, int Groups = 1)
 {
-    public int OutHeight => (InHeight + 2 * PadH - DilationH * (KernelHeight - 1) - 1) / StrideH + 1;
-    public int OutWidth => (InWidth + 2 * PadW - DilationW * (KernelWidth - 1) - 1) / StrideW + 1;
+    public int OutHeight => OutSize(InHeight + 2 * PadH - DilationH * (KernelHeight - 1) - 1, StrideH);
+    public int OutWidth => OutSize(InWidth + 2 * PadW - DilationW * (KernelWidth - 1) - 1, StrideW);
+
+    /// <summary>⌊span / stride⌋ + 1, and 0 when the kernel does not fit at all (C#'s division would round −1/2 up to 0).</summary>
+    private static int OutSize(int span, int stride) => span < 0 ? 0 : span / stride + 1;
     public int InPlane => InHeight * InWidth;
     public int OutPlane => OutHeight * OutWidth;
     public int InChannelsPerGroup => InChannels / Groups;

@@ -82,6 +82,9 @@ public abstract class Module
             foreach (var item in m.NamedModules(prefix + n + ".")) yield return item;
     }
 
+    /// <summary>A Keras-style table of layers, output shapes and parameter counts for samples of <paramref name="sampleShape"/> (no batch dimension).</summary>
+    public ModelSummary Summary(params int[] sampleShape) => ModelSummary.Create(this, sampleShape);
+
     /// <summary>Total number of learnable scalars.</summary>
     public long ParameterCount() => Parameters().Sum(p => (long)p.Size);
 

@@ -27,7 +27,7 @@ public sealed class ReadmeExampleTests
 
         Assert.Single(epochs);
         Assert.InRange(epochs[0].ValidationAccuracy, 0.4, 1.0);
-        Assert.Contains("Total params: 421,642", ModelSummary.Create(model, [1, 28, 28]).ToString());
+        Assert.Contains("Total params: 421,642", model.Summary(1, 28, 28).ToString());
 
         var x = Tensor.Uniform(-1, 1, [3, 4]);
         var w = Tensor.Uniform(-1, 1, [4, 2]);

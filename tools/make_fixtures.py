@@ -620,3 +620,264 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+# ================================================================ Conv1d and 1-D pooling
+# conv1d.safetensors: F.conv1d and the 1-D pools (max, avg, adaptive avg, adaptive max), each case's
+# "kind" in its metadata. A separate block with its own entry point and its own seed, so that the
+# families above are untouched: running the script writes them (byte-identical) and then this one.
+# To write only this family:
+#     /usr/bin/python3 -c 'import sys; sys.path.insert(0, "tools"); import make_fixtures as m; m.make_conv1d()'
+
+CONV1D_SEED = 2100
+
+
+def make_conv1d():
+    torch.manual_seed(CONV1D_SEED)
+    fx = Fixture("conv1d")
+    # name, (N, C, L), O, k, stride, padding, dilation, groups, bias
+    for name, xs, o, k, s, p, d, g, bias in [
+        ("conv_basic_k3", (1, 1, 7), 1, 3, 1, 0, 1, 1, True),
+        ("conv_batch3_p1", (3, 2, 10), 4, 3, 1, 1, 1, 1, True),
+        ("conv_s2_p1_odd", (2, 3, 11), 4, 3, 2, 1, 1, 1, True),
+        ("conv_k5_s3_p2_nobias", (3, 2, 13), 3, 5, 3, 2, 1, 1, False),
+        ("conv_d2_p2", (1, 2, 9), 3, 3, 1, 2, 2, 1, True),
+        ("conv_k4_s2_p1_d3", (2, 3, 17), 2, 4, 2, 1, 3, 1, True),
+        ("conv_groups2", (2, 4, 9), 6, 3, 1, 1, 1, 2, True),
+        ("conv_depthwise_s2", (3, 3, 8), 3, 3, 2, 1, 1, 3, False),
+        ("conv_depthwise_x2_k2", (1, 2, 7), 4, 2, 1, 0, 1, 2, True),
+        ("conv_pointwise_k1", (3, 3, 6), 5, 1, 1, 0, 1, 1, True),
+        ("conv_pointwise_k1_s2", (1, 4, 9), 2, 1, 2, 0, 1, 1, True),
+        ("conv_kernel_covers_input", (2, 2, 5), 3, 5, 1, 0, 1, 1, True),
+        ("conv_text_like_k5_p2", (3, 8, 20), 6, 5, 1, 2, 1, 1, True),
+    ]:
+        fx.case(name, kind="conv", stride=s, padding=p, dilation=d, groups=g, bias=bias)
+        x = leaf(randn(*xs))
+        w = leaf(randn(o, xs[1] // g, k, scale=0.5))
+        b = leaf(randn(o)) if bias else None
+        y = F.conv1d(x, w, b, stride=s, padding=p, dilation=d, groups=g)
+        gy = randn(*y.shape)
+        (y * gy).sum().backward()
+        fx.add(name, "x", x)
+        fx.add(name, "w", w)
+        if bias:
+            fx.add(name, "b", b)
+        fx.add(name, "y", y)
+        fx.add(name, "gy", gy)
+        fx.add(name, "grad_x", x.grad)
+        fx.add(name, "grad_w", w.grad)
+        if bias:
+            fx.add(name, "grad_b", b.grad)
+    # Max pools: random normal values are distinct, so every arg-max (and its gradient) is unambiguous.
+    for name, xs, k, s, p, d in [
+        ("max_k2", (2, 3, 8), 2, 2, 0, 1),
+        ("max_k2_odd", (1, 2, 9), 2, 2, 0, 1),
+        ("max_k3_s2_p1", (3, 2, 10), 3, 2, 1, 1),
+        ("max_k3_s1_d2", (1, 2, 11), 3, 1, 0, 2),
+        ("max_k3_s2_p1_d2", (2, 2, 12), 3, 2, 1, 2),
+        ("max_k4_s3_p2", (1, 3, 13), 4, 3, 2, 1),
+    ]:
+        pool_case(fx, name, randn(*xs),
+                  lambda x, k=k, s=s, p=p, d=d: F.max_pool1d(x, k, s, p, d),
+                  kind="max", kernel=k, stride=s, padding=p, dilation=d)
+    for name, xs, k, s, p, incl in [
+        ("avg_k2", (2, 3, 8), 2, 2, 0, True),
+        ("avg_k3_s2_p1_incl", (3, 2, 10), 3, 2, 1, True),
+        ("avg_k3_s2_p1_excl", (3, 2, 10), 3, 2, 1, False),
+        ("avg_k3_s1_p1_excl", (1, 2, 7), 3, 1, 1, False),
+        ("avg_k4_s3_p2_incl", (1, 3, 13), 4, 3, 2, True),
+        ("avg_k4_s3_p2_excl", (1, 3, 13), 4, 3, 2, False),
+    ]:
+        pool_case(fx, name, randn(*xs),
+                  lambda x, k=k, s=s, p=p, incl=incl: F.avg_pool1d(x, k, s, p, count_include_pad=incl),
+                  kind="avg", kernel=k, stride=s, padding=p, count_include_pad=incl)
+    # Adaptive pools: lengths not divisible by the output size give windows of unequal, overlapping size.
+    for kind, fn in [("adaptive_avg", F.adaptive_avg_pool1d), ("adaptive_max", F.adaptive_max_pool1d)]:
+        for suffix, xs, out in [
+            ("10_to_3", (2, 2, 10), 3),
+            ("7_to_3", (3, 2, 7), 3),
+            ("13_to_5", (1, 3, 13), 5),
+            ("9_to_1_global", (3, 2, 9), 1),
+            ("4_to_6_upsample", (1, 2, 4), 6),
+            ("5_to_5", (1, 2, 5), 5),
+        ]:
+            pool_case(fx, f"{kind}_{suffix}", randn(*xs),
+                      lambda x, fn=fn, out=out: fn(x, out),
+                      kind=kind, output=out)
+    return fx.write()
+
+
+if __name__ == "__main__":
+    make_conv1d()
+
+
+# ================================================================ recurrent networks and embeddings
+# recurrent.safetensors: nn.RNN (tanh, relu), nn.LSTM and nn.GRU over whole sequences (stacked,
+# bidirectional, batch-first, with and without an initial state, variable lengths through
+# pack_padded_sequence(enforce_sorted=False) / pad_packed_sequence(total_length=T)), the three cells,
+# and F.embedding with and without padding_idx. Each case's "kind" is in its metadata; parameters are
+# stored under their state-dict names ("<case>/state.weight_ih_l0") with their gradients
+# ("<case>/grad.weight_ih_l0"). The gradients are of
+#     L = sum(output * g_out) + sum(h_n * g_h) (+ sum(c_n * g_c))
+# for stored random g_*. Own seed and entry point, as the conv1d block. To write only this family:
+#     /usr/bin/python3 -c 'import sys; sys.path.insert(0, "tools"); import make_fixtures as m; m.make_recurrent()'
+
+RECURRENT_SEED = 2200
+
+
+def _recurrent_module(kind, input_size, hidden, **kw):
+    if kind in ("rnn_tanh", "rnn_relu"):
+        return torch.nn.RNN(input_size, hidden, nonlinearity=kind[4:], **kw)
+    return {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](input_size, hidden, **kw)
+
+
+def _recurrent_cell(kind, input_size, hidden, bias):
+    if kind in ("rnn_tanh", "rnn_relu"):
+        return torch.nn.RNNCell(input_size, hidden, bias=bias, nonlinearity=kind[4:])
+    return {"lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}[kind](input_size, hidden, bias=bias)
+
+
+def _float32_params(module):
+    # PyTorch's own initialisation, rounded to float32 so that the stored state dict is what the
+    # float64 reference used.
+    module = module.double()
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(p.float())
+    return module
+
+
+def _recurrent_layer_case(fx, name, kind, T, N, I, H, layers, bidirectional, batch_first, bias, state, lengths):
+    D = 2 if bidirectional else 1
+    fx.case(name, kind=kind, steps=T, batch=N, input_size=I, hidden_size=H, num_layers=layers,
+            bidirectional=bidirectional, batch_first=batch_first, bias=bias, initial_state=state,
+            lengths=lengths if lengths else "none")
+    model = _float32_params(_recurrent_module(kind, I, H, num_layers=layers, bias=bias,
+                                              batch_first=batch_first, bidirectional=bidirectional))
+    lstm = kind == "lstm"
+    x = leaf(randn(*((N, T, I) if batch_first else (T, N, I))))
+    h0 = leaf(randn(layers * D, N, H, scale=0.5)) if state else None
+    c0 = leaf(randn(layers * D, N, H, scale=0.5)) if state and lstm else None
+    hx = ((h0, c0) if lstm else h0) if state else None
+    if lengths:
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), batch_first=batch_first,
+                                                         enforce_sorted=False)
+        out_packed, final = model(packed, hx)
+        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out_packed, batch_first=batch_first, total_length=T)
+    else:
+        out, final = model(x, hx)
+    h_n, c_n = final if lstm else (final, None)
+    g_out = randn(*out.shape)
+    g_h = randn(*h_n.shape)
+    loss = (out * g_out).sum() + (h_n * g_h).sum()
+    if lstm:
+        g_c = randn(*c_n.shape)
+        loss = loss + (c_n * g_c).sum()
+    loss.backward()
+    fx.add(name, "x", x)
+    if state:
+        fx.add(name, "h0", h0)
+        if lstm:
+            fx.add(name, "c0", c0)
+    for k, v in model.state_dict().items():
+        fx.add(name, f"state.{k}", v)
+    fx.add(name, "output", out)
+    fx.add(name, "h_n", h_n)
+    fx.add(name, "g_out", g_out)
+    fx.add(name, "g_h", g_h)
+    if lstm:
+        fx.add(name, "c_n", c_n)
+        fx.add(name, "g_c", g_c)
+    fx.add(name, "grad_x", x.grad)
+    if state:
+        fx.add(name, "grad_h0", h0.grad)
+        if lstm:
+            fx.add(name, "grad_c0", c0.grad)
+    for k, p in model.named_parameters():
+        fx.add(name, f"grad.{k}", p.grad)
+
+
+def _recurrent_cell_case(fx, name, kind, N, I, H, bias, state):
+    fx.case(name, kind=kind + "_cell", batch=N, input_size=I, hidden_size=H, bias=bias, initial_state=state)
+    cell = _float32_params(_recurrent_cell(kind, I, H, bias))
+    lstm = kind == "lstm"
+    x = leaf(randn(N, I))
+    h0 = leaf(randn(N, H, scale=0.5)) if state else None
+    c0 = leaf(randn(N, H, scale=0.5)) if state and lstm else None
+    if lstm:
+        h1, c1 = cell(x, (h0, c0) if state else None)
+    else:
+        h1, c1 = cell(x, h0), None
+    g_h = randn(*h1.shape)
+    loss = (h1 * g_h).sum()
+    if lstm:
+        g_c = randn(*c1.shape)
+        loss = loss + (c1 * g_c).sum()
+    loss.backward()
+    fx.add(name, "x", x)
+    if state:
+        fx.add(name, "h0", h0)
+        if lstm:
+            fx.add(name, "c0", c0)
+    for k, v in cell.state_dict().items():
+        fx.add(name, f"state.{k}", v)
+    fx.add(name, "h1", h1)
+    fx.add(name, "g_h", g_h)
+    if lstm:
+        fx.add(name, "c1", c1)
+        fx.add(name, "g_c", g_c)
+    fx.add(name, "grad_x", x.grad)
+    if state:
+        fx.add(name, "grad_h0", h0.grad)
+        if lstm:
+            fx.add(name, "grad_c0", c0.grad)
+    for k, p in cell.named_parameters():
+        fx.add(name, f"grad.{k}", p.grad)
+
+
+def _embedding_case(fx, name, V, dim, idx, padding_idx):
+    fx.case(name, kind="embedding", num_embeddings=V, embedding_dim=dim,
+            padding_idx="none" if padding_idx is None else padding_idx)
+    # A random padding row too: F.embedding returns it as it is and only withholds its gradient.
+    w = leaf(randn(V, dim))
+    idx = torch.tensor(idx, dtype=torch.int64)
+    y = F.embedding(idx, w, padding_idx=padding_idx)
+    gy = randn(*y.shape)
+    (y * gy).sum().backward()
+    fx.add(name, "indices", idx.to(torch.float32))
+    fx.add(name, "weight", w)
+    fx.add(name, "y", y)
+    fx.add(name, "gy", gy)
+    fx.add(name, "grad_weight", w.grad)
+
+
+def make_recurrent():
+    torch.manual_seed(RECURRENT_SEED)
+    saved_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        fx = Fixture("recurrent")
+        for kind in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
+            # suffix, T, N, in, H, layers, bidirectional, batch_first, bias, initial state, lengths
+            for suffix, T, N, I, H, L, bi, bf, bias, state, lengths in [
+                ("l1", 5, 3, 4, 3, 1, False, False, True, False, None),
+                ("l2_bi_state", 4, 2, 3, 4, 2, True, False, True, True, None),
+                ("bf_state_len", 6, 3, 4, 3, 1, False, True, True, True, [6, 2, 4]),
+                # The longest sequence is shorter than T: every step past 4 is padding for all.
+                ("l2_len_maxlt_t", 5, 3, 2, 5, 2, False, False, True, False, [4, 2, 3]),
+                ("l2_bi_bf_len_state_nobias", 5, 4, 3, 3, 2, True, True, False, True, [3, 5, 1, 4]),
+            ]:
+                _recurrent_layer_case(fx, f"{kind}_{suffix}", kind, T, N, I, H, L, bi, bf, bias, state, lengths)
+        for kind in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
+            _recurrent_cell_case(fx, f"{kind}_cell_state", kind, 3, 4, 5, True, True)
+            _recurrent_cell_case(fx, f"{kind}_cell_nostate_nobias", kind, 2, 3, 4, False, False)
+        _embedding_case(fx, "embedding_plain", 7, 3, [[0, 3, 6, 3, 1], [2, 2, 5, 0, 3]], None)
+        _embedding_case(fx, "embedding_padding", 6, 4, [[2, 1, 2, 5], [0, 2, 4, 1], [3, 3, 2, 0]], 2)
+        _embedding_case(fx, "embedding_padding_negative", 5, 2, [4, 0, 4, 1, 3, 4], -1)
+        return fx.write()
+    finally:
+        torch.set_default_dtype(saved_dtype)
+
+
+if __name__ == "__main__":
+    make_recurrent()

@@ -10,10 +10,16 @@ internal static class Graph
     /// <summary>Marks <paramref name="output"/> as produced by <paramref name="name"/> from <paramref name="inputs"/>.</summary>
     public static Tensor Record(Tensor output, string name, Tensor?[] inputs, Action<float[]> backward)
     {
-        var present = inputs.Where(t => t is not null && t.RequiresGrad).ToArray();
-        if (!GradMode.IsEnabled || present.Length == 0) return output;
+        if (!GradMode.IsEnabled) return output;
+        // Called for every op of every training step: count first, then copy, without LINQ.
+        int count = 0;
+        foreach (var t in inputs) if (t is { RequiresGrad: true }) count++;
+        if (count == 0) return output;
+        var present = new Tensor[count];
+        count = 0;
+        foreach (var t in inputs) if (t is { RequiresGrad: true }) present[count++] = t;
         output.RequiresGrad = true;
-        output.GradFn = new Node(name, present!, backward);
+        output.GradFn = new Node(name, present, backward);
         return output;
     }
 }

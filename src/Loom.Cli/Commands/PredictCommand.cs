@@ -44,7 +44,7 @@ internal static class PredictCommand
                 int i = sampleIndex!.Value;
                 if (i < 0 || i >= sets.Test.Count) throw new UserException($"--index {i} is outside the {sets.Test.Count} test samples of {sets.Name} (0..{sets.Test.Count - 1}).");
                 features = new float[spec.InputShape.Aggregate(1, (a, b) => a * b)];
-                label = (int)sets.Test.Get(i, features);
+                label = sets.Test.GetLabeled(i, features);
                 source = $"{sets.Name} test sample {i}";
             }
             foreach (var t in DataSource.Preprocessing(spec, training: false)) t.Apply(features, spec.InputShape, new Rng(0));

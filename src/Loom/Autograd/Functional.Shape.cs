@@ -53,4 +53,30 @@ public static partial class Functional
         (dims[a], dims[b]) = (dims[b], dims[a]);
         return Permute(x, dims);
     }
+
+    /// <summary>Elements [start, start + length) along <paramref name="dim"/>, as PyTorch's <c>narrow</c> (a copy, not a view).</summary>
+    public static Tensor Narrow(Tensor x, int dim, int start, int length)
+    {
+        int d = ShapeUtil.NormalizeDim(dim, x.Rank);
+        if (start < 0 || length < 0 || start + length > x.Shape[d])
+            throw new ArgumentException($"Narrow: [{start}, {start + length}) is outside dimension {d} of size {x.Shape[d]} (shape {ShapeUtil.Format(x.Shape)}).");
+        int outer = 1, inner = 1;
+        for (int i = 0; i < d; i++) outer *= x.Shape[i];
+        for (int i = d + 1; i < x.Rank; i++) inner *= x.Shape[i];
+        var shape = (int[])x.Shape.Clone();
+        shape[d] = length;
+        var y = Tensor.Zeros(shape);
+        int srcBlock = x.Shape[d] * inner, dstBlock = length * inner;
+        for (int o = 0; o < outer; o++)
+            x.Data.AsSpan(o * srcBlock + start * inner, dstBlock).CopyTo(y.Data.AsSpan(o * dstBlock, dstBlock));
+        return Graph.Record(y, "Narrow", [x], g =>
+        {
+            if (x.GradBuffer() is not { } dx) return;
+            for (int o = 0; o < outer; o++)
+            {
+                var target = dx.AsSpan(o * srcBlock + start * inner, dstBlock);
+                TensorPrimitives.Add(target, g.AsSpan(o * dstBlock, dstBlock), target);
+            }
+        });
+    }
 }

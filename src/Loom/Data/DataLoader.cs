@@ -8,8 +8,13 @@ namespace Loom.Data;
 /// Iterates an <see cref="IDataset"/> in mini-batches, as PyTorch's <c>DataLoader</c>: optional
 /// shuffling, per-sample transforms (augmentation), dropping a short last batch, and assembly of
 /// the next batches on a background task while the caller trains on the current one.
-/// Each batch has Inputs (B, SampleShape…) and Targets (B).
+/// Each batch has Inputs (B, SampleShape…) and Targets (B, TargetShape…).
 /// </summary>
+/// <remarks>
+/// <para>Variable-length sequences (<see cref="IVariableLengthDataset"/>): each batch is trimmed to its
+/// longest sequence, and a shuffled epoch groups sequences of similar length (shuffle, sort windows of
+/// <see cref="BucketBatches"/> batches by length, then shuffle the batches), as torchtext's bucket iterator.</para>
+/// </remarks>
 /// <remarks>
 /// <para>Determinism: epoch e's order and augmentations depend only on <see cref="Seed"/> and e,
 /// never on earlier epochs or on timing, so a run resumed at epoch e (set <see cref="Epoch"/>)
@@ -24,7 +29,12 @@ public sealed class DataLoader : IEnumerable<Batch>
     private readonly ITransform[] _transforms;
     private readonly int[] _sampleShape;
     private readonly int _sampleSize;
+    private readonly int[] _targetShape;
+    private readonly int _targetSize;
     private int _epoch;
+
+    /// <summary>Batches per window sorted by length when shuffling variable-length sequences.</summary>
+    public const int BucketBatches = 50;
 
     /// <summary>The data set the batches come from.</summary>
     public IDataset Dataset { get; }
@@ -89,6 +99,8 @@ public sealed class DataLoader : IEnumerable<Batch>
         foreach (var t in _transforms) ArgumentNullException.ThrowIfNull(t, nameof(transforms));
         _sampleShape = (int[])dataset.SampleShape.Clone();
         _sampleSize = ShapeUtil.CheckedSize(_sampleShape);
+        _targetShape = (int[])dataset.TargetShape.Clone();
+        _targetSize = ShapeUtil.CheckedSize(_targetShape);
         if ((long)batchSize * _sampleSize > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"A batch of {batchSize} samples of shape {ShapeUtil.Format(_sampleShape)} does not fit in one array.");
     }
@@ -110,9 +122,34 @@ public sealed class DataLoader : IEnumerable<Batch>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         int n = Dataset.Count;
-        if (Shuffle) return new Rng(DeriveSeed(Seed, epoch, OrderStream)).Permutation(n);
+        if (Shuffle)
+        {
+            var rng = new Rng(DeriveSeed(Seed, epoch, OrderStream));
+            var shuffled = rng.Permutation(n);
+            return Dataset is IVariableLengthDataset sequences ? Bucketed(shuffled, sequences, rng) : shuffled;
+        }
         var order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
+        return order;
+    }
+
+    /// <summary>Sorts windows of a shuffled order by length and shuffles the resulting batches (the last, short one stays last).</summary>
+    private int[] Bucketed(int[] shuffled, IVariableLengthDataset sequences, Rng rng)
+    {
+        int window = BucketBatches * BatchSize;
+        var lengths = new int[shuffled.Length];
+        for (int i = 0; i < shuffled.Length; i++) lengths[i] = sequences.LengthOf(shuffled[i]);
+        for (int start = 0; start < shuffled.Length; start += window)
+        {
+            int len = Math.Min(window, shuffled.Length - start);
+            Array.Sort(lengths, shuffled, start, len);
+        }
+        int fullBatches = shuffled.Length / BatchSize;
+        var batchOrder = rng.Permutation(fullBatches);
+        var order = new int[shuffled.Length];
+        for (int b = 0; b < fullBatches; b++)
+            Array.Copy(shuffled, batchOrder[b] * BatchSize, order, b * BatchSize, BatchSize);
+        Array.Copy(shuffled, fullBatches * BatchSize, order, fullBatches * BatchSize, shuffled.Length - fullBatches * BatchSize);
         return order;
     }
 
@@ -178,27 +215,56 @@ public sealed class DataLoader : IEnumerable<Batch>
             int start = b * loader.BatchSize;
             int count = Math.Min(loader.BatchSize, _order.Length - start);
             int sampleSize = loader._sampleSize;
-            var (inputs, targets) = Buffers(b, count, sampleSize);
+            int targetSize = loader._targetSize;
+            var (inputs, targets) = Buffers(b, count, sampleSize, targetSize);
             var dataset = loader.Dataset;
             var transforms = loader._transforms;
             var sampleShape = loader._sampleShape;
+            var variable = dataset as IVariableLengthDataset;
+            int longest = 0;
             for (int i = 0; i < count; i++)
             {
                 cancellation.ThrowIfCancellationRequested();
+                int index = _order[start + i];
                 var sample = inputs.AsSpan(i * sampleSize, sampleSize);
-                targets[i] = dataset.Get(_order[start + i], sample);
+                dataset.Get(index, sample, targets.AsSpan(i * targetSize, targetSize));
                 for (int t = 0; t < transforms.Length; t++) transforms[t].Apply(sample, sampleShape, _augmentRng);
+                if (variable is not null) longest = Math.Max(longest, variable.LengthOf(index));
             }
-            _batchShape[0] = count;
-            return new Batch(new Tensor(inputs, _batchShape), new Tensor(targets, count));
+            var batchShape = (int[])_batchShape.Clone();
+            batchShape[0] = count;
+            var targetShape = new int[loader._targetShape.Length + 1];
+            loader._targetShape.CopyTo(targetShape, 1);
+            targetShape[0] = count;
+            if (variable is not null && longest < sampleShape[0])
+            {
+                // Rows shrink from T to the longest sequence's steps (a tensor owns its whole array, so the trimmed batch is a copy).
+                int steps = sampleShape[0];
+                inputs = Trim(inputs, count, sampleSize, sampleSize / steps * longest);
+                batchShape[1] = longest;
+                if (targetShape.Length > 1 && targetShape[1] == steps)
+                {
+                    targets = Trim(targets, count, targetSize, targetSize / steps * longest);
+                    targetShape[1] = longest;
+                }
+            }
+            return new Batch(new Tensor(inputs, batchShape), new Tensor(targets, targetShape));
         }
 
-        private (float[] Inputs, float[] Targets) Buffers(int b, int count, int sampleSize)
+        private static float[] Trim(float[] rows, int count, int oldStride, int newStride)
         {
-            if (_ring is null || count != _loader.BatchSize) return (new float[count * sampleSize], new float[count]);
+            var trimmed = new float[count * newStride];
+            for (int i = 0; i < count; i++)
+                Array.Copy(rows, i * oldStride, trimmed, i * newStride, newStride);
+            return trimmed;
+        }
+
+        private (float[] Inputs, float[] Targets) Buffers(int b, int count, int sampleSize, int targetSize)
+        {
+            if (_ring is null || count != _loader.BatchSize) return (new float[count * sampleSize], new float[count * targetSize]);
             ref var slot = ref _ring[b % _ring.Length];
             slot.Inputs ??= new float[count * sampleSize];
-            slot.Targets ??= new float[count];
+            slot.Targets ??= new float[count * targetSize];
             return slot;
         }
     }

@@ -48,13 +48,13 @@ public sealed class TensorDataset : IDataset
     }
 
     /// <inheritdoc/>
-    public float Get(int index, Span<float> features)
+    public void Get(int index, Span<float> features, Span<float> target)
     {
         if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"The data set has {Count} samples.");
         if (features.Length != _sampleSize)
             throw new ArgumentException($"The features buffer has {features.Length} elements; a sample of shape {ShapeUtil.Format(SampleShape)} has {_sampleSize}.", nameof(features));
         Features.Data.AsSpan(index * _sampleSize, _sampleSize).CopyTo(features);
-        return Labels.Data[index];
+        target[0] = Labels.Data[index];
     }
 
     /// <summary>A new data set holding copies of the samples at <paramref name="indices"/>, in that order (repeats allowed).</summary>

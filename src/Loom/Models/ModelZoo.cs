@@ -3,21 +3,136 @@ using Loom.Serialization;
 
 namespace Loom.Models;
 
-/// <summary>The built-in models, each a <see cref="ModelSpec"/>, by name.</summary>
+/// <summary>What a text model is built for: the tokenizer, its vocabulary, the class (or tag) names and the sequence length T.</summary>
+public sealed record TextModelInputs(string Tokenizer, string[] Vocabulary, string[] ClassNames, int SequenceLength);
+
+/// <summary>
+/// The built-in models, each a <see cref="ModelSpec"/>, by name. Image models are fixed; text models
+/// (<see cref="TextNames"/>) are sized by the data they are trained on (<see cref="TextModelInputs"/>).
+/// </summary>
 public static class ModelZoo
 {
     // Fashion-MNIST training-set pixel statistics (of values scaled to [0, 1]).
     private static readonly float[] FashionMean = [0.2860f];
     private static readonly float[] FashionStd = [0.3530f];
 
-    public static IReadOnlyList<string> Names => ["lenet", "fashion-cnn"];
+    public static IReadOnlyList<string> Names => ["lenet", "fashion-cnn", "row-lstm", "row-gru", .. TextNames];
 
-    /// <summary>The spec of a built-in model; an unknown name lists the known ones.</summary>
-    public static ModelSpec Get(string name) => name switch
+    /// <summary>The built-in models that read token sequences and need <see cref="TextModelInputs"/>.</summary>
+    public static IReadOnlyList<string> TextNames => ["char-lstm", "char-gru", "char-rnn", "lstm-classifier", "gru-classifier", "bigru-classifier", "bilstm-tagger", "bigru-tagger"];
+
+    /// <summary>The task a built-in model does, without building it.</summary>
+    public static ModelSpec.TaskKind TaskOf(string name) => name switch
+    {
+        "char-lstm" or "char-gru" or "char-rnn" => ModelSpec.TaskKind.LanguageModel,
+        "bilstm-tagger" or "bigru-tagger" => ModelSpec.TaskKind.Tag,
+        _ => ModelSpec.TaskKind.Classify,
+    };
+
+    /// <summary>The spec of a built-in model; an unknown name lists the known ones. Text models need <paramref name="text"/>.</summary>
+    public static ModelSpec Get(string name, TextModelInputs? text = null) => name switch
     {
         "lenet" => LeNet(),
         "fashion-cnn" => FashionCnn(),
+        "row-lstm" => RowRecurrent("row-lstm", "LSTM"),
+        "row-gru" => RowRecurrent("row-gru", "GRU"),
+        "char-lstm" => CharLanguageModel(name, "LSTM", Need(name, text)),
+        "char-gru" => CharLanguageModel(name, "GRU", Need(name, text)),
+        "char-rnn" => CharLanguageModel(name, "RNN", Need(name, text)),
+        "lstm-classifier" => RecurrentClassifier(name, "LSTM", false, Need(name, text)),
+        "gru-classifier" => RecurrentClassifier(name, "GRU", false, Need(name, text)),
+        "bigru-classifier" => RecurrentClassifier(name, "GRU", true, Need(name, text)),
+        "bilstm-tagger" => RecurrentTagger(name, "LSTM", Need(name, text)),
+        "bigru-tagger" => RecurrentTagger(name, "GRU", Need(name, text)),
         _ => throw new ArgumentException($"Unknown model '{name}'. Built-in models: {string.Join(", ", Names)}; or give a spec .json file or a saved .safetensors model."),
+    };
+
+    private static TextModelInputs Need(string name, TextModelInputs? text) =>
+        text ?? throw new ArgumentException($"Model '{name}' reads text: train it on a text data set (moby-dick, brown, spam-assassin or their -mini samples).");
+
+    /// <summary>
+    /// An image read as a sequence: each of the 28 rows is one step of 28 pixels, through one recurrent
+    /// layer of 128 units whose final state feeds the classifier: Flatten(1, 2) → LSTM/GRU(28, 128) → Linear(128, 10).
+    /// </summary>
+    public static ModelSpec RowRecurrent(string name, string cell) => new()
+    {
+        Name = name,
+        InputShape = [1, 28, 28],
+        Classes = 10,
+        NormalizeMean = FashionMean,
+        NormalizeStd = FashionStd,
+        Layers =
+        [
+            Layer("Flatten", ("start_dim", 1), ("end_dim", 2)),
+            Layer(cell, ("input_size", 28), ("hidden_size", 128), ("return_sequences", false)),
+            Layer("Linear", ("in_features", 128), ("out_features", 10)),
+        ],
+    };
+
+    /// <summary>
+    /// A character language model, the shape used by the performance issue and Karpathy's char-rnn:
+    /// Embedding(V, 64) → stateful LSTM/GRU/RNN(64, 256) → Linear(256, V), predicting the next character at
+    /// every step; trained by truncated BPTT over chunks of T characters with the state carried across batches.
+    /// </summary>
+    public static ModelSpec CharLanguageModel(string name, string cell, TextModelInputs text) => new()
+    {
+        Name = name,
+        Task = ModelSpec.TaskKind.LanguageModel,
+        Tokenizer = text.Tokenizer,
+        Vocabulary = text.Vocabulary,
+        InputShape = [text.SequenceLength],
+        Classes = text.Vocabulary.Length,
+        Layers =
+        [
+            Layer("Embedding", ("num_embeddings", text.Vocabulary.Length), ("embedding_dim", 64)),
+            Layer(cell, ("input_size", 64), ("hidden_size", 256), ("stateful", true)),
+            Layer("Linear", ("in_features", 256), ("out_features", text.Vocabulary.Length)),
+        ],
+    };
+
+    /// <summary>
+    /// A sequence classifier: Embedding(V, 64, padding 0) → LSTM/GRU(64, 128) (bidirectional: 128 per direction)
+    /// whose final state (both directions' for bidirectional) → Dropout(0.3) → Linear(·, classes). Padding
+    /// changes nothing: the final state is each sequence's own last valid step.
+    /// </summary>
+    public static ModelSpec RecurrentClassifier(string name, string cell, bool bidirectional, TextModelInputs text) => new()
+    {
+        Name = name,
+        Tokenizer = text.Tokenizer,
+        Vocabulary = text.Vocabulary,
+        ClassNames = text.ClassNames,
+        InputShape = [text.SequenceLength],
+        Classes = text.ClassNames.Length,
+        Layers =
+        [
+            Layer("Embedding", ("num_embeddings", text.Vocabulary.Length), ("embedding_dim", 64), ("padding_idx", 0)),
+            Layer(cell, ("input_size", 64), ("hidden_size", 128), ("bidirectional", bidirectional), ("return_sequences", false)),
+            Layer("Dropout", ("p", 0.3)),
+            Layer("Linear", ("in_features", bidirectional ? 256 : 128), ("out_features", text.ClassNames.Length)),
+        ],
+    };
+
+    /// <summary>
+    /// A sequence tagger: Embedding(V, 100, padding 0) → Dropout(0.25) → bidirectional LSTM/GRU(100, 128 per
+    /// direction) → Dropout(0.25) → Linear(256, tags) applied at every step.
+    /// </summary>
+    public static ModelSpec RecurrentTagger(string name, string cell, TextModelInputs text) => new()
+    {
+        Name = name,
+        Task = ModelSpec.TaskKind.Tag,
+        Tokenizer = text.Tokenizer,
+        Vocabulary = text.Vocabulary,
+        ClassNames = text.ClassNames,
+        InputShape = [text.SequenceLength],
+        Classes = text.ClassNames.Length,
+        Layers =
+        [
+            Layer("Embedding", ("num_embeddings", text.Vocabulary.Length), ("embedding_dim", 100), ("padding_idx", 0)),
+            Layer("Dropout", ("p", 0.25)),
+            Layer(cell, ("input_size", 100), ("hidden_size", 128), ("bidirectional", true)),
+            Layer("Dropout", ("p", 0.25)),
+            Layer("Linear", ("in_features", 256), ("out_features", text.ClassNames.Length)),
+        ],
     };
 
     /// <summary>

@@ -25,12 +25,24 @@ public abstract class Module
     [ThreadStatic] internal static Action<Module, Tensor>? ForwardObserver;
 
     /// <summary>Runs <see cref="Forward"/>; containers call children through it.</summary>
-    public Tensor Call(Tensor x)
+    public Tensor Call(Tensor x) => Call(x, null);
+
+    /// <summary>As <see cref="Call(Tensor)"/>, passing sequence lengths to an <see cref="ISequenceLayer"/> (other layers ignore them).</summary>
+    public Tensor Call(Tensor x, int[]? lengths)
     {
-        var y = Forward(x);
+        var y = this is ISequenceLayer s ? s.Forward(x, lengths) : Forward(x);
         ForwardObserver?.Invoke(this, y);
         return y;
     }
+
+    /// <summary>Forgets the state a stateful layer carries between batches, in this module and all below it.</summary>
+    public void ResetStates()
+    {
+        foreach (var (_, m) in NamedModules()) m.ResetState();
+    }
+
+    /// <summary>Forgets this layer's carried state; only stateful layers have one.</summary>
+    protected virtual void ResetState() { }
 
     /// <summary>How this layer names itself in errors: its type, its name in the model, and its arguments.</summary>
     protected string Label => Name.Length == 0 ? Describe() : $"{Describe()} (layer '{Name}')";

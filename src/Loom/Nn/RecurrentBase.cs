@@ -32,9 +32,27 @@ public readonly record struct LstmState(Tensor H, Tensor C)
 /// keeps all T steps (<c>pad_packed_sequence(total_length=T)</c>).
 /// </para>
 /// </summary>
-public abstract class RecurrentBase : Module
+/// <para>
+/// In a <see cref="Sequential"/> (always batch-first there) the layer follows Keras:
+/// <see cref="ReturnSequences"/> false gives the final hidden state of the last layer, (N, D·H), both
+/// directions side by side, instead of every step; <see cref="Stateful"/> carries the final state into the
+/// next batch (detached: truncated backpropagation through time) until <see cref="Module.ResetStates"/>.
+/// </para>
+public abstract class RecurrentBase : Module, ISequenceLayer
 {
     private readonly RecurrentWeights[] _weights;
+    private Tensor? _carriedH, _carriedC;
+
+    /// <summary>Whether <see cref="Module.Forward(Tensor)"/> returns every step's output (default) or the last layer's final hidden state (N, D·H).</summary>
+    public bool ReturnSequences { get; set; } = true;
+
+    /// <summary>
+    /// Whether the final state of one batch is the initial state of the next (Keras' <c>stateful</c>), for
+    /// streams cut into consecutive chunks: row i of a batch continues row i of the batch before. The carried
+    /// state is detached, so gradients flow back only within a chunk (truncated BPTT). It restarts at zero after
+    /// <see cref="Module.ResetStates"/> or when the batch size changes.
+    /// </summary>
+    public bool Stateful { get; set; }
 
     public RecurrentCell Cell { get; }
     public int InputSize { get; }
@@ -87,8 +105,29 @@ public abstract class RecurrentBase : Module
         return _weights[layer * NumDirections + (reverse ? 1 : 0)];
     }
 
-    /// <summary>Runs the network and returns only the output (zero initial state, full lengths).</summary>
-    public override Tensor Forward(Tensor x) => Run(x, null, null, null).Output;
+    /// <summary>
+    /// Runs the network on full-length sequences from a zero (or, when <see cref="Stateful"/>, the carried)
+    /// state and returns the output, or the final hidden state when not <see cref="ReturnSequences"/>.
+    /// </summary>
+    public override Tensor Forward(Tensor x) => ((ISequenceLayer)this).Forward(x, null);
+
+    /// <summary>As <see cref="Forward(Tensor)"/> for sequences of the given lengths.</summary>
+    Tensor ISequenceLayer.Forward(Tensor x, int[]? lengths)
+    {
+        Tensor? h0 = null, c0 = null;
+        int batch = x.Rank == 3 ? x.Shape[BatchFirst ? 0 : 1] : 1;
+        if (Stateful && _carriedH is not null && _carriedH.Shape[^2] == batch && x.Rank == 3) (h0, c0) = (_carriedH, _carriedC);
+        var r = Run(x, h0, c0, lengths);
+        if (Stateful && x.Rank == 3) (_carriedH, _carriedC) = (r.H.Detach(), r.C?.Detach());
+        if (ReturnSequences) return r.Output;
+        // The last layer's states are the final D rows of h_n: (D, N, H) → (N, D·H), forward direction first.
+        int dirs = NumDirections;
+        var last = Functional.Narrow(r.H, 0, r.H.Shape[0] - dirs, dirs);
+        if (x.Rank == 2) return Functional.Reshape(last, dirs * HiddenSize);
+        return dirs == 1 ? Functional.Reshape(last, batch, HiddenSize) : Functional.Reshape(Functional.Permute(last, 1, 0, 2), batch, dirs * HiddenSize);
+    }
+
+    protected override void ResetState() => (_carriedH, _carriedC) = (null, null);
 
     /// <summary>Checks shapes against this layer, handles unbatched input and calls <see cref="Functional.Recurrent"/>.</summary>
     private protected RecurrentResult Run(Tensor x, Tensor? h0, Tensor? c0, int[]? lengths)

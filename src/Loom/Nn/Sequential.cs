@@ -1,6 +1,10 @@
 namespace Loom.Nn;
 
-/// <summary>Applies its children in order; they are named "0", "1", … as in PyTorch.</summary>
+/// <summary>
+/// Applies its children in order; they are named "0", "1", … as in PyTorch. When the first
+/// <see cref="Embedding"/> has a padding index, the lengths of its (N, T) token sequences (padding at
+/// the end) are passed on to every <see cref="ISequenceLayer"/> after it.
+/// </summary>
 public sealed class Sequential : Module
 {
     private readonly List<Module> _layers = [];
@@ -23,7 +27,12 @@ public sealed class Sequential : Module
 
     public override Tensor Forward(Tensor x)
     {
-        foreach (var layer in _layers) x = layer.Call(x);
+        int[]? lengths = null;
+        foreach (var layer in _layers)
+        {
+            if (lengths is null && layer is Embedding { PaddingIdx: int pad }) lengths = SequenceLengths.FromPadding(x, pad);
+            x = layer.Call(x, lengths);
+        }
         return x;
     }
 }

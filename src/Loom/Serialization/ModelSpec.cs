@@ -9,6 +9,12 @@ namespace Loom.Serialization;
 /// A model described as data: the input shape, the class count, input preprocessing and a list of
 /// layers with PyTorch's argument names. It is stored in every saved model so that the file alone
 /// rebuilds the model; <c>loom train --model spec.json</c> reads the same format.
+/// <para>
+/// Text models also carry their <see cref="Task"/>, <see cref="Tokenizer"/> and <see cref="Vocabulary"/>
+/// (token strings in id order), so a saved model encodes new text exactly as its training text was; their
+/// input_shape is (T): token ids, T the longest sequence (classify, tag) or the training chunk length
+/// (language model). Recurrent layers in a spec are always batch-first.
+/// </para>
 /// </summary>
 /// <example>
 /// {"name": "tiny", "input_shape": [1, 28, 28], "classes": 10,
@@ -17,7 +23,23 @@ namespace Loom.Serialization;
 /// </example>
 public sealed record ModelSpec
 {
+    /// <summary>What the model's output means.</summary>
+    public enum TaskKind
+    {
+        /// <summary>One class per sample: output (N, classes).</summary>
+        Classify,
+        /// <summary>One class per step (a tagger): output (N, T, classes).</summary>
+        Tag,
+        /// <summary>The next token at every step: output (N, T, vocabulary size).</summary>
+        LanguageModel,
+    }
+
     public string Name { get; init; } = "model";
+    public TaskKind Task { get; init; } = TaskKind.Classify;
+    /// <summary>"char" or "word" for text models; null for others.</summary>
+    public string? Tokenizer { get; init; }
+    /// <summary>The tokens of a text model's vocabulary, in id order (0 = padding, 1 = unknown).</summary>
+    public string[]? Vocabulary { get; init; }
     public int[] InputShape { get; init; } = [];
     public int Classes { get; init; }
     public float[]? NormalizeMean { get; init; }
@@ -42,6 +64,9 @@ public sealed record ModelSpec
             var spec = new ModelSpec
             {
                 Name = o["name"]?.GetValue<string>() ?? Path.GetFileNameWithoutExtension(source),
+                Task = ParseTask(o["task"]?.GetValue<string>(), source),
+                Tokenizer = o["tokenizer"]?.GetValue<string>(),
+                Vocabulary = (o["vocabulary"] as JsonArray)?.Select(v => v!.GetValue<string>()).ToArray(),
                 InputShape = IntArray(o["input_shape"], "input_shape", source) ?? throw new InvalidDataException($"Model spec {source} has no \"input_shape\" (e.g. [1, 28, 28])."),
                 Classes = o["classes"]?.GetValue<int>() ?? throw new InvalidDataException($"Model spec {source} has no \"classes\" count."),
                 NormalizeMean = FloatArray(o["normalize"]?["mean"]),
@@ -53,6 +78,8 @@ public sealed record ModelSpec
             };
             if (spec.InputShape.Length == 0 || spec.InputShape.Any(d => d <= 0)) throw new InvalidDataException($"Model spec {source}: input_shape must list positive sizes.");
             if (spec.Classes < 2) throw new InvalidDataException($"Model spec {source}: classes must be at least 2, got {spec.Classes}.");
+            if (spec.Tokenizer is not null and not ("char" or "word"))
+                throw new InvalidDataException($"Model spec {source}: tokenizer must be \"char\" or \"word\", got \"{spec.Tokenizer}\".");
             if (spec.ClassNames is not null && spec.ClassNames.Length != spec.Classes)
                 throw new InvalidDataException($"Model spec {source}: {spec.ClassNames.Length} class names for {spec.Classes} classes.");
             return spec;
@@ -62,6 +89,24 @@ public sealed record ModelSpec
             throw new InvalidDataException($"Model spec {source} has a value of the wrong type: {e.Message}");
         }
     }
+
+    private static TaskKind ParseTask(string? task, string source) => task switch
+    {
+        null or "classify" => TaskKind.Classify,
+        "tag" => TaskKind.Tag,
+        "language-model" => TaskKind.LanguageModel,
+        _ => throw new InvalidDataException($"Model spec {source}: task must be \"classify\", \"tag\" or \"language-model\", got \"{task}\"."),
+    };
+
+    private static string TaskName(TaskKind task) => task switch
+    {
+        TaskKind.Tag => "tag",
+        TaskKind.LanguageModel => "language-model",
+        _ => "classify",
+    };
+
+    /// <summary>Whether the output has one prediction per step, (N, T, classes), rather than per sample.</summary>
+    public bool PerStep => Task != TaskKind.Classify;
 
     public static ModelSpec Load(string path)
     {
@@ -74,6 +119,7 @@ public sealed record ModelSpec
         var o = new JsonObject
         {
             ["name"] = Name,
+            ["task"] = TaskName(Task),
             ["input_shape"] = new JsonArray(InputShape.Select(d => (JsonNode)d).ToArray()),
             ["classes"] = Classes,
         };
@@ -86,13 +132,16 @@ public sealed record ModelSpec
         if (RandomCropPadding > 0 || HorizontalFlip)
             o["augment"] = new JsonObject { ["random_crop_padding"] = RandomCropPadding, ["horizontal_flip"] = HorizontalFlip };
         if (ClassNames is not null) o["class_names"] = new JsonArray(ClassNames.Select(n => (JsonNode)n).ToArray());
+        if (Tokenizer is not null) o["tokenizer"] = Tokenizer;
+        if (Vocabulary is not null) o["vocabulary"] = new JsonArray(Vocabulary.Select(n => (JsonNode)n).ToArray());
         o["layers"] = new JsonArray(Layers.Select(l => l.DeepClone()).ToArray());
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
     /// <summary>
     /// Builds the model (freshly initialised from the global <see cref="Rng"/>) and checks, by one
-    /// forward pass on zeros, that every layer accepts its input and the output is (N, classes).
+    /// forward pass on zeros, that every layer accepts its input and the output is (N, classes), or
+    /// (N, T, classes) for taggers and language models.
     /// </summary>
     public Sequential Build()
     {
@@ -104,9 +153,17 @@ public sealed record ModelSpec
         {
             throw new InvalidDataException($"Model '{Name}' does not fit together for input (N, {string.Join(", ", InputShape)}): {e.Message}");
         }
+        model.ResetStates();
         var output = summary.Rows.Count > 0 ? summary.Rows[^1].OutputShape : [1, .. InputShape];
-        if (output.Length != 2 || output[1] != Classes)
+        if (PerStep)
+        {
+            if (output.Length != 3 || output[1] != InputShape[0] || output[2] != Classes)
+                throw new InvalidDataException($"Model '{Name}' ends with output (N, {string.Join(", ", output.Skip(1))}) but must give (N, {InputShape[0]}, {Classes}): scores for every step.");
+        }
+        else if (output.Length != 2 || output[1] != Classes)
             throw new InvalidDataException($"Model '{Name}' ends with output (N, {string.Join(", ", output.Skip(1))}) but must give (N, {Classes}) class scores.");
+        if (Vocabulary is not null && Layers.Count > 0 && model[0] is Embedding embedding && embedding.NumEmbeddings != Vocabulary.Length)
+            throw new InvalidDataException($"Model '{Name}': its Embedding has {embedding.NumEmbeddings} rows but the vocabulary has {Vocabulary.Length} tokens.");
         return model;
     }
 
@@ -164,11 +221,27 @@ internal static class LayerFactory
             "dropout" => new Dropout(args.Float("p", 0.5f)),
             "batchnorm1d" => new BatchNorm1d(args.Int("num_features"), args.Float("eps", 1e-5f), args.Float("momentum", 0.1f)),
             "batchnorm2d" => new BatchNorm2d(args.Int("num_features"), args.Float("eps", 1e-5f), args.Float("momentum", 0.1f)),
+            "embedding" => new Embedding(args.Int("num_embeddings"), args.Int("embedding_dim"), args.OptionalInt("padding_idx")),
+            "lstm" => Recurrent(new Lstm(args.Int("input_size"), args.Int("hidden_size"), args.Int("num_layers", 1), args.Bool("bias", true), true,
+                args.Float("dropout", 0f), args.Bool("bidirectional", false)), args),
+            "gru" => Recurrent(new Gru(args.Int("input_size"), args.Int("hidden_size"), args.Int("num_layers", 1), args.Bool("bias", true), true,
+                args.Float("dropout", 0f), args.Bool("bidirectional", false)), args),
+            "rnn" => Recurrent(new Rnn(args.Int("input_size"), args.Int("hidden_size"), args.Int("num_layers", 1), args.Nonlinearity(), args.Bool("bias", true), true,
+                args.Float("dropout", 0f), args.Bool("bidirectional", false)), args),
+            "sequencepool" => new SequencePool(args.PoolMode()),
             _ => throw new InvalidDataException($"Model '{model}': layer {index} has unknown type '{type}' (known: {string.Join(", ", Known)})."),
         };
 
     public static readonly string[] Known = ["Linear", "Conv1d", "Conv2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "ReLU", "LeakyReLU",
-        "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "BatchNorm2d"];
+        "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "BatchNorm2d", "Embedding", "LSTM", "GRU", "RNN", "SequencePool"];
+
+    /// <summary>The Keras-style switches of a recurrent layer in a spec.</summary>
+    private static RecurrentBase Recurrent(RecurrentBase layer, Args args)
+    {
+        layer.ReturnSequences = args.Bool("return_sequences", true);
+        layer.Stateful = args.Bool("stateful", false);
+        return layer;
+    }
 
     /// <summary>Reads arguments and remembers which were used, so that a misspelt key is an error rather than silently ignored.</summary>
     private sealed class Args(JsonObject layer, int index, string type, string model)
@@ -199,6 +272,25 @@ internal static class LayerFactory
             if (n is null) return fallback;
             try { return n.GetValue<bool>(); }
             catch (Exception e) when (e is InvalidOperationException or FormatException) { throw Error($"\"{key}\" must be true or false, got {n.ToJsonString()}"); }
+        }
+        public RnnNonlinearity Nonlinearity() => String("nonlinearity", "tanh") switch
+        {
+            "tanh" => RnnNonlinearity.Tanh,
+            "relu" => RnnNonlinearity.Relu,
+            var other => throw Error($"\"nonlinearity\" must be \"tanh\" or \"relu\", got \"{other}\""),
+        };
+        public SequencePoolMode PoolMode() => String("mode", "max") switch
+        {
+            "max" => SequencePoolMode.Max,
+            "mean" => SequencePoolMode.Mean,
+            var other => throw Error($"\"mode\" must be \"max\" or \"mean\", got \"{other}\""),
+        };
+        private string String(string key, string fallback)
+        {
+            var n = Get(key);
+            if (n is null) return fallback;
+            try { return n.GetValue<string>(); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException) { throw Error($"\"{key}\" must be a string, got {n.ToJsonString()}"); }
         }
         public void RejectUnused()
         {

@@ -33,11 +33,11 @@ public partial class Tensor
     public Tensor Softmax(int dim = -1) => Functional.Softmax(this, dim);
     public Tensor LogSoftmax(int dim = -1) => Functional.LogSoftmax(this, dim);
 
-    /// <summary>Index of the largest value in each row of a (N, C) tensor.</summary>
+    /// <summary>Index of the largest value in each row of a (…, C) tensor (rows are the last dimension).</summary>
     public int[] ArgMaxRows()
     {
-        if (Rank != 2) throw new InvalidOperationException($"ArgMaxRows needs a (N, C) tensor, not {ShapeUtil.Format(Shape)}.");
-        int n = Shape[0], c = Shape[1];
+        if (Rank < 2) throw new InvalidOperationException($"ArgMaxRows needs a (…, C) tensor, not {ShapeUtil.Format(Shape)}.");
+        int c = Shape[^1], n = Size / c;
         var result = new int[n];
         for (int i = 0; i < n; i++)
             result[i] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(Data.AsSpan(i * c, c));

@@ -15,8 +15,8 @@ public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tens
     public Module Model { get; } = model;
     public Optimizer Optimizer { get; } = optimizer;
 
-    /// <summary>Loss from (logits, targets) to a scalar; cross-entropy by default.</summary>
-    public Func<Tensor, Tensor, Tensor> Loss { get; } = loss ?? ((logits, targets) => Functional.CrossEntropy(logits, targets));
+    /// <summary>Loss from (logits, targets) to a scalar; cross-entropy (per step for sequence targets) by default.</summary>
+    public Func<Tensor, Tensor, Tensor> Loss { get; } = loss ?? ((logits, targets) => Losses.CrossEntropy(logits, targets));
 
     public LrScheduler? Scheduler { get; set; }
 
@@ -54,6 +54,7 @@ public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tens
     private EpochResult TrainEpoch(DataLoader train, DataLoader? validation, int epoch, int epochs, CancellationToken cancel)
     {
         Model.Train();
+        Model.ResetStates();
         train.Epoch = epoch - 1;
         var metrics = new RunningMetrics();
         var clock = Stopwatch.StartNew();
@@ -97,9 +98,11 @@ public static class Evaluator
 {
     public static EvaluationResult Evaluate(Module model, DataLoader data, Func<Tensor, Tensor, Tensor>? loss = null)
     {
-        loss ??= (logits, targets) => Functional.CrossEntropy(logits, targets);
+        loss ??= (logits, targets) => Losses.CrossEntropy(logits, targets);
         bool wasTraining = model.Training;
         model.Eval();
+        // A stateful model reads the evaluation stream from a fresh state and leaves none behind.
+        model.ResetStates();
         var metrics = new RunningMetrics();
         var clock = Stopwatch.StartNew();
         try
@@ -111,7 +114,7 @@ public static class Evaluator
                 metrics.Add(loss(logits, batch.Targets).Item(), logits, batch.Targets);
             }
         }
-        finally { model.Train(wasTraining); }
+        finally { model.Train(wasTraining); model.ResetStates(); }
         return new EvaluationResult(metrics.Loss, metrics.Accuracy, metrics.Samples, clock.Elapsed.TotalSeconds);
     }
 

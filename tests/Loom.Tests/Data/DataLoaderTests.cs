@@ -145,11 +145,11 @@ public sealed class DataLoaderTests
         public int[] SampleShape => _inner.SampleShape;
         public int ClassCount => _inner.ClassCount;
 
-        public float Get(int index, Span<float> features)
+        public void Get(int index, Span<float> features, Span<float> target)
         {
             Interlocked.Increment(ref Reads);
             if (index == failAt) throw new InvalidDataException($"sample {index} is broken");
-            return _inner.Get(index, features);
+            _inner.Get(index, features, target);
         }
     }
 

@@ -27,7 +27,7 @@ public sealed class TensorDatasetTests
         Assert.Equal(3, ds.ClassCount);
 
         var buffer = new float[6];
-        float label = ds.Get(4, buffer);
+        float label = ds.GetLabeled(4, buffer);
 
         Assert.Equal(1f, label);
         Assert.Equal([40f, 41, 42, 43, 44, 45], buffer);
@@ -44,8 +44,8 @@ public sealed class TensorDatasetTests
         Assert.Contains("Label 2.5 of sample 1", ex.Message);
 
         Assert.Throws<ArgumentException>(() => new TensorDataset(Tensor.Zeros(2, 2), new Tensor([0f, 3f], 2), 3));
-        Assert.Throws<ArgumentException>(() => Numbered(2).Get(0, new float[5]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Numbered(2).Get(2, new float[6]));
+        Assert.Throws<ArgumentException>(() => Numbered(2).GetLabeled(0, new float[5]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Numbered(2).GetLabeled(2, new float[6]));
     }
 
     [Fact]

@@ -1,0 +1,21 @@
+namespace Loom.Training;
+
+/// <summary>The training losses the trainer and the CLI pick by task.</summary>
+public static class Losses
+{
+    /// <summary>
+    /// Cross-entropy for one class per sample, logits (N, C) and targets (N), or one per step, logits
+    /// (N, T, C) and targets (N, T) (a tagger or language model: the mean is over all counted steps).
+    /// Targets equal to <see cref="Data.IDataset.IgnoreTarget"/> (padding) are skipped.
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets, float labelSmoothing = 0f)
+    {
+        if (logits.Rank > 2 && targets.Rank == logits.Rank - 1)
+        {
+            int classes = logits.Shape[^1];
+            logits = Functional.Reshape(logits, -1, classes);
+            targets = Functional.Reshape(targets, -1);
+        }
+        return Functional.CrossEntropy(logits, targets, labelSmoothing: labelSmoothing, ignoreIndex: Data.IDataset.IgnoreTarget);
+    }
+}

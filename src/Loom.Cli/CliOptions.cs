@@ -11,7 +11,7 @@ internal static class CliOptions
 
     public static Option<string> Data(string defaultName) => new("--data", "-d")
     {
-        Description = "Dataset name (fashion-mnist-mini, fashion-mnist) or a folder holding MNIST-format IDX files.",
+        Description = "Dataset name (fashion-mnist-mini, fashion-mnist, moby-dick, brown, spam-assassin, or their -mini samples) or a folder holding MNIST-format IDX files.",
         DefaultValueFactory = _ => defaultName,
     };
 

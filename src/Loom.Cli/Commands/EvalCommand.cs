@@ -24,10 +24,17 @@ internal static class EvalCommand
             int batch = parse.GetValue(batchSize);
             CliOptions.RequirePositive(batch, "--batch-size");
             var loaded = ModelSource.Saved(parse.GetValue(model)!);
-            var sets = DataSource.Load(parse.GetValue(data)!, parse.GetValue(dataDir));
+            string dataName = parse.GetValue(data)!;
+            bool stream = loaded.Spec.Task == Serialization.ModelSpec.TaskKind.LanguageModel;
+            // A language model's held-out text is cut into parallel streams, one per batch row; 32 rows
+            // (the training batch of char-lstm) lose at most one chunk's tail per row.
+            if (stream && parse.GetResult(batchSize) is null) batch = 32;
+            var sets = TextData.IsText(dataName)
+                ? TextData.Encode(loaded.Spec, TextData.Load(dataName, parse.GetValue(dataDir)), batch)
+                : DataSource.Load(dataName, parse.GetValue(dataDir));
             DataSource.CheckFits(loaded.Spec, sets.Test, sets.Name);
             var loader = new DataLoader(sets.Test, batch, shuffle: false, transforms: DataSource.Preprocessing(loaded.Spec, training: false));
-            var result = Evaluator.Evaluate(loaded.Model, loader);
+            var result = Evaluator.Evaluate(loaded.Model, loader, (logits, targets) => Losses.CrossEntropy(logits, targets));
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(new JsonObject
@@ -36,14 +43,18 @@ internal static class EvalCommand
                     ["data"] = sets.Name,
                     ["accuracy"] = JsonOutput.Number(result.Accuracy),
                     ["loss"] = JsonOutput.Number(result.Loss),
+                    ["bits_per_char"] = stream ? JsonOutput.Number(result.Loss / Math.Log(2)) : null,
                     ["samples"] = result.Samples,
                     ["eval_seconds"] = JsonOutput.Number(result.Seconds),
                 });
             }
             else
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{sets.Name} test: accuracy {result.Accuracy:P2}  loss {result.Loss:F4}  ({result.Samples} samples, {result.Seconds:F1}s)"));
+                Console.WriteLine(stream
+                    ? string.Create(CultureInfo.InvariantCulture,
+                        $"{sets.Name} held-out text: {result.Loss:F4} nats/char = {result.Loss / Math.Log(2):F4} bits/char, next-character accuracy {result.Accuracy:P2}  ({result.Samples} characters, {result.Seconds:F1}s)")
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"{sets.Name} test: accuracy {result.Accuracy:P2}  loss {result.Loss:F4}  ({result.Samples} {(loaded.Spec.PerStep ? "tokens" : "samples")}, {result.Seconds:F1}s)"));
             }
             return 0;
         });

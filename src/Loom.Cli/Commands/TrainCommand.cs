@@ -17,7 +17,7 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var model = new Option<string?>("--model", "-m") { Description = "Built-in model (lenet, fashion-cnn), a spec .json file, or a saved .safetensors model to fine-tune." };
+        var model = new Option<string?>("--model", "-m") { Description = "Built-in model (lenet, fashion-cnn, row-gru, char-lstm, gru-classifier, bilstm-tagger, …: see loom summary), a spec .json file, or a saved .safetensors model to fine-tune." };
         var data = CliOptions.Data("fashion-mnist-mini");
         var dataDir = CliOptions.DataDir();
         var epochs = new Option<int>("--epochs", "-e") { Description = "Epochs to train (in total, when resuming).", DefaultValueFactory = _ => 5 };
@@ -36,10 +36,15 @@ internal static class TrainCommand
         var output = new Option<string?>("--out") { Description = "Save the trained model here (.safetensors)." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Save a resumable checkpoint here after every epoch." };
         var resume = new Option<string?>("--resume") { Description = "Resume training from a checkpoint written by --checkpoint." };
+        var seqLen = new Option<int>("--seq-len") { Description = "Language models: characters per training chunk (truncated BPTT length).", DefaultValueFactory = _ => 100 };
+        var maxLength = new Option<int>("--max-length") { Description = "Text classifiers and taggers: tokens per sequence (longer texts are cut, longer sentences split).", DefaultValueFactory = _ => 200 };
+        var minCount = new Option<int?>("--min-count") { Description = "Text: keep tokens seen at least this often in the training split (default 1 for characters, 2 for words); rarer ones become <unk>." };
+        var maxVocab = new Option<int>("--max-vocab") { Description = "Word models: at most this many tokens in the vocabulary.", DefaultValueFactory = _ => 20000 };
         var json = CliOptions.Json();
         var command = new Command("train", "Train a model on a dataset.")
         {
-            model, data, dataDir, epochs, batchSize, lr, optimizer, momentum, weightDecay, schedule, clip, labelSmoothing, seed, threads, output, checkpoint, resume, json,
+            model, data, dataDir, epochs, batchSize, lr, optimizer, momentum, weightDecay, schedule, clip, labelSmoothing, seed, threads, output, checkpoint, resume,
+            seqLen, maxLength, minCount, maxVocab, json,
         };
 
         CommandRunner.SetAction(command, parse =>
@@ -61,22 +66,37 @@ internal static class TrainCommand
             ModelFile.Loaded? resumed = resumePath is null ? null : ModelFile.Load(resumePath);
             if (resumed is not null && resumed.Training is null) throw new UserException($"'{resumePath}' is a model, not a checkpoint; write checkpoints with --checkpoint.");
 
+            string dataName = parse.GetValue(data)!;
+            var corpus = TextData.IsText(dataName) ? TextData.Load(dataName, parse.GetValue(dataDir)) : null;
             ModelSpec spec;
             Sequential net;
             if (resumed is not null) (spec, net) = (resumed.Spec, resumed.Model);
             else if (ModelSource.IsSavedModel(modelName!)) { var saved = ModelFile.Load(modelName!); (spec, net) = (saved.Spec, saved.Model); }
-            else { spec = ModelSource.Spec(modelName!); net = spec.Build(); }
+            else
+            {
+                if (corpus is not null && Models.ModelZoo.TextNames.Contains(modelName!))
+                {
+                    CliOptions.RequirePositive(parse.GetValue(seqLen), "--seq-len");
+                    CliOptions.RequirePositive(parse.GetValue(maxLength), "--max-length");
+                    CliOptions.RequirePositive(parse.GetValue(maxVocab), "--max-vocab");
+                    spec = TextData.NewSpec(modelName!, corpus, new TextData.Options(parse.GetValue(seqLen), parse.GetValue(maxLength), parse.GetValue(minCount), parse.GetValue(maxVocab)));
+                }
+                else spec = ModelSource.Spec(modelName!);
+                net = spec.Build();
+            }
 
-            var sets = DataSource.Load(parse.GetValue(data)!, parse.GetValue(dataDir));
+            var sets = corpus is not null ? TextData.Encode(spec, corpus, batch) : DataSource.Load(dataName, parse.GetValue(dataDir));
             DataSource.CheckFits(spec, sets.Train, sets.Name);
             if (spec.ClassNames is null && sets.ClassNames is not null && sets.ClassNames.Length == spec.Classes) spec = spec with { ClassNames = sets.ClassNames };
 
             string optimizerName = resumed?.Training?.OptimizerKind ?? parse.GetValue(optimizer)!;
             var opt = CreateOptimizer(optimizerName, net, rate, parse.GetValue(momentum), parse.GetValue(weightDecay));
-            var trainLoader = new DataLoader(sets.Train, batch, shuffle: true, seed: (ulong)seedValue, transforms: DataSource.Preprocessing(spec, training: true), reuseBuffers: true);
-            var testLoader = new DataLoader(sets.Test, 256, shuffle: false, transforms: DataSource.Preprocessing(spec, training: false), reuseBuffers: true);
+            // A language model reads its streams in order (row i of each batch continues row i of the last), and its test stream was cut for this batch size.
+            bool stream = spec.Task == ModelSpec.TaskKind.LanguageModel;
+            var trainLoader = new DataLoader(sets.Train, batch, shuffle: !stream, seed: (ulong)seedValue, transforms: DataSource.Preprocessing(spec, training: true), reuseBuffers: true);
+            var testLoader = new DataLoader(sets.Test, stream ? batch : 256, shuffle: false, transforms: DataSource.Preprocessing(spec, training: false), reuseBuffers: true);
             float smoothing = parse.GetValue(labelSmoothing);
-            var trainer = new Trainer(net, opt, (logits, targets) => Functional.CrossEntropy(logits, targets, labelSmoothing: smoothing))
+            var trainer = new Trainer(net, opt, (logits, targets) => Losses.CrossEntropy(logits, targets, smoothing))
             {
                 ClipGradNorm = parse.GetValue(clip),
                 Scheduler = CreateScheduler(parse.GetValue(schedule)!, opt, epochCount, trainLoader.BatchCount, rate),
@@ -132,6 +152,7 @@ internal static class TrainCommand
                     ["epochs"] = final.Epoch,
                     ["accuracy"] = JsonOutput.Number(final.ValidationAccuracy),
                     ["loss"] = JsonOutput.Number(final.ValidationLoss),
+                    ["bits_per_char"] = stream ? JsonOutput.Number(final.ValidationLoss / Math.Log(2)) : null,
                     ["samples"] = sets.Test.Count,
                     ["train_accuracy"] = JsonOutput.Number(final.TrainAccuracy),
                     ["train_loss"] = JsonOutput.Number(final.TrainLoss),
@@ -143,8 +164,11 @@ internal static class TrainCommand
             }
             else
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"Test accuracy {final.ValidationAccuracy:P2} (loss {final.ValidationLoss:F4}) on {sets.Test.Count:N0} samples after {final.Epoch} epochs; trained in {trainSeconds:F1}s."));
+                Console.WriteLine(stream
+                    ? string.Create(CultureInfo.InvariantCulture,
+                        $"Held-out loss {final.ValidationLoss:F4} nats/char = {final.ValidationLoss / Math.Log(2):F4} bits/char (next-character accuracy {final.ValidationAccuracy:P2}) after {final.Epoch} epochs; trained in {trainSeconds:F1}s.")
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"Test accuracy {final.ValidationAccuracy:P2} (loss {final.ValidationLoss:F4}) on {sets.Test.Count:N0} samples after {final.Epoch} epochs; trained in {trainSeconds:F1}s."));
                 if (outPath is not null) Console.WriteLine($"Saved model to {outPath}");
             }
             return 0;

@@ -871,8 +871,74 @@ def make_recurrent():
         torch.set_default_dtype(saved_dtype)
 
 
+SEQUENCE_SEED = 4321
+
+
+def make_sequence():
+    """Ops that sequence models add around the recurrent layers: narrow, pooling over valid steps,
+    per-step cross-entropy that skips padding (ignore_index=-100), and a bidirectional LSTM's final state."""
+    torch.manual_seed(SEQUENCE_SEED)
+    saved_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        fx = Fixture("sequence")
+        for name, shape, dim, start, length in [("narrow_mid", (3, 5, 4), 1, 1, 3), ("narrow_first", (4, 2, 3), 0, 0, 1), ("narrow_last", (2, 3, 6), -1, 4, 2)]:
+            fx.case(name, kind="narrow", dim=dim, start=start, length=length)
+            x = leaf(randn(*shape))
+            y = torch.narrow(x, dim, start, length)
+            gy = randn(*y.shape)
+            backward(y, gy)
+            for what, t in [("x", x), ("y", y), ("gy", gy), ("grad_x", x.grad)]:
+                fx.add(name, what, t)
+        for mode in ("max", "mean"):
+            for suffix, (N, T, Fd), lengths in [("len", (3, 6, 4), [6, 2, 4]), ("full", (2, 5, 3), [5, 5])]:
+                name = f"pool_{mode}_{suffix}"
+                fx.case(name, kind="pool", mode=mode, lengths=lengths)
+                x = leaf(randn(N, T, Fd))
+                mask = (torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]).unsqueeze(-1)
+                if mode == "max":
+                    y = x.masked_fill(~mask, float("-inf")).max(dim=1).values
+                else:
+                    y = (x * mask).sum(dim=1) / torch.tensor(lengths, dtype=x.dtype)[:, None]
+                gy = randn(*y.shape)
+                backward(y, gy)
+                for what, t in [("x", x), ("y", y), ("gy", gy), ("grad_x", x.grad)]:
+                    fx.add(name, what, t)
+        for name, (N, T, C), smoothing in [("step_ce", (3, 5, 7), 0.0), ("step_ce_smooth", (2, 4, 5), 0.1)]:
+            fx.case(name, kind="step_ce", label_smoothing=smoothing)
+            logits = leaf(randn(N, T, C))
+            targets = torch.randint(0, C, (N, T))
+            targets[0, -2:] = -100
+            targets[-1, 1:] = -100
+            loss = F.cross_entropy(logits.reshape(-1, C), targets.reshape(-1), ignore_index=-100, label_smoothing=smoothing)
+            loss.backward()
+            for what, t in [("logits", logits), ("targets", targets.to(torch.float64)), ("loss", loss.reshape(1)), ("grad_logits", logits.grad)]:
+                fx.add(name, what, t)
+        # A bidirectional two-layer LSTM's final state as a classifier reads it: h_n[-2:] → (N, 2H), forward first.
+        name = "lstm_final_state_bi"
+        N, T, I, H = 3, 5, 4, 3
+        lengths = [5, 2, 4]
+        fx.case(name, kind="final_state", hidden=H, lengths=lengths)
+        lstm = torch.nn.LSTM(I, H, num_layers=2, bidirectional=True, batch_first=True)
+        x = leaf(randn(N, T, I))
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), batch_first=True, enforce_sorted=False)
+        _, (h, _) = lstm(packed)
+        y = torch.cat([h[-2], h[-1]], dim=1)
+        gy = randn(*y.shape)
+        backward(y, gy)
+        for what, t in [("x", x), ("y", y), ("gy", gy), ("grad_x", x.grad)]:
+            fx.add(name, what, t)
+        for pname, p in lstm.named_parameters():
+            fx.add(name, "state." + pname, p)
+            fx.add(name, "grad." + pname, p.grad)
+        return fx.write()
+    finally:
+        torch.set_default_dtype(saved_dtype)
+
+
 if __name__ == "__main__":
-    # The conv1d and recurrent families seed themselves, so running them after main() changes nothing in its files.
+    # The conv1d, recurrent and sequence families seed themselves, so running them after main() changes nothing in its files.
     main()
     make_conv1d()
     make_recurrent()
+    make_sequence()

@@ -175,7 +175,7 @@ public sealed class TextCorpus
     }
 
     /// <summary>
-    /// <paramref name="documents"/> as token ids with their labels, each cut to its first <paramref name="maxLength"/>
+    /// <paramref name="documents"/> as token ids with their labels, each longer one cut to its head and tail, <paramref name="maxLength"/>
     /// tokens (see <see cref="TokenSequenceDataset"/>); the classes are <see cref="ClassNames"/>.
     /// </summary>
     public TokenSequenceDataset EncodeClassification(IReadOnlyList<LabeledText> documents, Vocabulary vocabulary, int maxLength)

@@ -18,14 +18,14 @@ public sealed class SequenceDatasetTests
     [Fact]
     public void TokenSequencesAreTruncatedPaddedAndNeverEmpty()
     {
-        var data = new TokenSequenceDataset([[5, 6, 7, 8, 9], [3, 4], []], [1, 0, 2], maxLength: 4, classCount: 3);
+        var data = new TokenSequenceDataset([[5, 6, 7, 8, 9, 10], [3, 4], []], [1, 0, 2], maxLength: 4, classCount: 3);
         Assert.Equal(3, data.Count);
         Assert.Equal([4], data.SampleShape);
         Assert.Empty(data.TargetShape);
         Assert.Equal(3, data.ClassCount);
         Assert.Equal([4, 2, 1], Enumerable.Range(0, 3).Select(data.LengthOf));
 
-        AssertSample(data, 0, [5f, 6, 7, 8], [1f]);
+        AssertSample(data, 0, [5f, 6, 7, 10], [1f]);   // head (3 tokens) and tail (⌊4/4⌋ = 1 token)
         AssertSample(data, 1, [3f, 4, 0, 0], [0f]);
         AssertSample(data, 2, [(float)Vocabulary.Unk, 0, 0, 0], [2f]);
 

@@ -82,3 +82,42 @@ public sealed class CliTextTests
         Assert.Contains("is not a language model", r.Stderr);
     }
 }
+
+/// <summary>Bad text data: one readable message naming the file and the problem, never a stack trace.</summary>
+public sealed class CliTextErrorTests
+{
+    [Fact]
+    public void AMalformedBrownTokenIsNamedWithItsFileAndLine()
+    {
+        using var dir = new TempFolder();
+        var corpus = Directory.CreateDirectory(dir.File("brown")).FullName;
+        File.WriteAllText(Path.Combine(corpus, "ca01"), "\n\tThe/at jury/nn said/vbd ./.\n\n\tIt/pps was/bedz fine ./.\n");
+        var r = LoomProcess.Run(dir.Path, "train", "--model", "bilstm-tagger", "--data", "brown", "--data-dir", corpus, "--epochs", "1");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("ca01:4", r.Stderr);
+        Assert.Contains("'fine'", r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
+    [Fact]
+    public void AnEmptyCorpusFolderIsReported()
+    {
+        using var dir = new TempFolder();
+        var corpus = Directory.CreateDirectory(dir.File("moby")).FullName;
+        File.WriteAllText(Path.Combine(corpus, "chapter_1.txt"), "");
+        var r = LoomProcess.Run(dir.Path, "train", "--model", "char-lstm", "--data", "moby-dick", "--data-dir", corpus, "--epochs", "1");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains(corpus, r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
+    [Fact]
+    public void AMissingCorpusSaysWhereItLookedAndHowToGetIt()
+    {
+        using var dir = new TempFolder();
+        var r = LoomProcess.Run(dir.Path, "train", "--model", "gru-classifier", "--data", "spam-assassin", "--data-dir", dir.File("nowhere"), "--epochs", "1");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("nowhere", r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+}

@@ -91,9 +91,10 @@ public static class ModelZoo
     };
 
     /// <summary>
-    /// A sequence classifier: Embedding(V, 64, padding 0) → LSTM/GRU(64, 128) (bidirectional: 128 per direction)
-    /// whose final state (both directions' for bidirectional) → Dropout(0.3) → Linear(·, classes). Padding
-    /// changes nothing: the final state is each sequence's own last valid step.
+    /// A sequence classifier: Embedding(V, 64, padding 0) → Dropout(0.25) → LSTM/GRU(64, 128) (bidirectional:
+    /// 128 per direction) → max over the valid steps → Dropout(0.3) → Linear(·, classes). Max-pooling every
+    /// step's output measured better on SpamAssassin than reading the final state (97.6–97.9 % against 95.5–97.8 %
+    /// over 200 words; docs/recurrent.md), as a long mail's telling words need not be near its end. Padding changes nothing.
     /// </summary>
     public static ModelSpec RecurrentClassifier(string name, string cell, bool bidirectional, TextModelInputs text) => new()
     {
@@ -106,7 +107,9 @@ public static class ModelZoo
         Layers =
         [
             Layer("Embedding", ("num_embeddings", text.Vocabulary.Length), ("embedding_dim", 64), ("padding_idx", 0)),
-            Layer(cell, ("input_size", 64), ("hidden_size", 128), ("bidirectional", bidirectional), ("return_sequences", false)),
+            Layer("Dropout", ("p", 0.25)),
+            Layer(cell, ("input_size", 64), ("hidden_size", 128), ("bidirectional", bidirectional)),
+            Layer("SequencePool", ("mode", "max")),
             Layer("Dropout", ("p", 0.3)),
             Layer("Linear", ("in_features", bidirectional ? 256 : 128), ("out_features", text.ClassNames.Length)),
         ],

@@ -74,7 +74,8 @@ public sealed class TextCorpus
 
     /// <summary>
     /// A tagging corpus: training and test sentences whose tags are among <paramref name="tagNames"/>. Words keep
-    /// their case in the corpus; the vocabulary sees them lower-cased (invariant). New text is cut into words
+    /// their case (capitals tell proper nouns and sentence starts); a word the vocabulary lacks is read as its
+    /// <see cref="WordSignature"/>. New text is cut into words
     /// with <see cref="TokenizerKind.Word"/>.
     /// </summary>
     /// <param name="name">Registry name.</param>
@@ -143,7 +144,11 @@ public sealed class TextCorpus
         _ => TaggedTest.Count,
     };
 
-    /// <summary>Every token of the training split, repeats included, as the vocabulary sees them (words lower-cased).</summary>
+    /// <summary>
+    /// Every token of the training split, repeats included, as the vocabulary sees them. For tagging, each word
+    /// and its <see cref="WordSignature"/>, so that a vocabulary with a count cut-off keeps the frequent words and
+    /// every signature, and rare training words are learned as their signatures.
+    /// </summary>
     public IEnumerable<string> TrainTokens()
     {
         switch (Kind)
@@ -153,7 +158,7 @@ public sealed class TextCorpus
             case TextTaskKind.Classification:
                 return LabeledTrain.SelectMany(document => Loom.Text.Tokenizer.Tokenize(document.Text, Tokenizer));
             default:
-                return TaggedTrain.SelectMany(sentence => sentence.Words.Select(word => word.ToLowerInvariant()));
+                return TaggedTrain.SelectMany(sentence => sentence.Words.SelectMany(word => (string[])[word, WordSignature.Of(word)]));
         }
     }
 
@@ -193,7 +198,7 @@ public sealed class TextCorpus
     }
 
     /// <summary>
-    /// <paramref name="sentences"/> as word ids (lower-cased lookups) and tag ids (index in <paramref name="tagNames"/>),
+    /// <paramref name="sentences"/> as word ids (unknown words by their <see cref="WordSignature"/>) and tag ids (index in <paramref name="tagNames"/>),
     /// cut into pieces of at most <paramref name="maxLength"/> words (see <see cref="TaggedSequenceDataset"/>).
     /// </summary>
     /// <exception cref="InvalidDataException">A tag is not among <paramref name="tagNames"/>; the message names it and its sentence.</exception>
@@ -206,7 +211,6 @@ public sealed class TextCorpus
         for (int i = 0; i < tagNames.Count; i++) tagIds.TryAdd(tagNames[i], i);
         var words = new int[sentences.Count][];
         var tags = new int[sentences.Count][];
-        Span<char> lower = stackalloc char[128];
         for (int s = 0; s < sentences.Count; s++)
         {
             var sentence = sentences[s];
@@ -217,9 +221,7 @@ public sealed class TextCorpus
             for (int t = 0; t < w.Length; t++)
             {
                 string word = sentence.Words[t];
-                w[t] = word.Length <= lower.Length
-                    ? vocabulary.IdOf(lower[..word.AsSpan().ToLowerInvariant(lower)])
-                    : vocabulary.IdOf(word.ToLowerInvariant());
+                w[t] = WordSignature.IdOf(vocabulary, word);
                 if (!tagIds.TryGetValue(sentence.Tags[t], out g[t]))
                     throw new InvalidDataException(
                         $"{Name}: tag '{sentence.Tags[t]}' of word '{word}' in sentence {s} is not among the {tagNames.Count} tags the model knows.");

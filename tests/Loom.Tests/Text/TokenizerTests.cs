@@ -39,3 +39,26 @@ public sealed class TokenizerTests
         Assert.Contains(Vocabulary.Unk, Tokenizer.Encode(text, kind, vocabulary));
     }
 }
+
+public class WordSignatureTests
+{
+    [Theory]
+    [InlineData("Smithson", "<unk-Cap>")]
+    [InlineData("mellifluously", "<unk-ly>")]
+    [InlineData("NATO", "<unk-CAPS>")]
+    [InlineData("1964", "<unk-num>")]
+    [InlineData("well-meaning", "<unk-hyph-ing>")]
+    [InlineData("B-52s", "<unk-Cap-digit-hyph-s>")]
+    [InlineData("happiness", "<unk-ness>")]
+    [InlineData(";", "<unk-punct>")]
+    public void ShapesAndSuffixes(string word, string signature) => Assert.Equal(signature, Loom.Text.WordSignature.Of(word));
+
+    [Fact]
+    public void KnownWordsAreThemselvesAndUnknownOnesTheirSignature()
+    {
+        var v = Loom.Text.Vocabulary.FromTokens(["<pad>", "<unk>", "whale", "<unk-Cap>"]);
+        Assert.Equal(2, Loom.Text.WordSignature.IdOf(v, "whale"));
+        Assert.Equal(3, Loom.Text.WordSignature.IdOf(v, "Ahab"));
+        Assert.Equal(Loom.Text.Vocabulary.Unk, Loom.Text.WordSignature.IdOf(v, "harpooneer"));
+    }
+}

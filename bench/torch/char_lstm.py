@@ -55,7 +55,8 @@ def load_splits(root):
     train, test = [], []
     for n in names:
         m = re.fullmatch(r"chapter_(\d+)\.txt", n)
-        (test if m and int(m.group(1)) % 10 == 0 else train).append(read_text(os.path.join(folder, n)))
+        # Trailing newlines of each part are dropped, as Loom's reader does.
+        (test if m and int(m.group(1)) % 10 == 0 else train).append(read_text(os.path.join(folder, n)).rstrip("\n"))
     return "\n\n".join(train), "\n\n".join(test)
 
 

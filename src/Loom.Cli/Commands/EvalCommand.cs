@@ -28,7 +28,7 @@ internal static class EvalCommand
             bool stream = loaded.Spec.Task == Serialization.ModelSpec.TaskKind.LanguageModel;
             // A language model's held-out text is cut into parallel streams, one per batch row; 32 rows
             // (the training batch of char-lstm) lose at most one chunk's tail per row.
-            if (stream && parse.GetResult(batchSize) is null) batch = 32;
+            if (stream && parse.GetResult(batchSize) is null or { Implicit: true }) batch = 32;
             var sets = TextData.IsText(dataName)
                 ? TextData.Encode(loaded.Spec, TextData.Load(dataName, parse.GetValue(dataDir)), batch)
                 : DataSource.Load(dataName, parse.GetValue(dataDir));

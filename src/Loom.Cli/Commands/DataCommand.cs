@@ -22,12 +22,21 @@ internal static class DataCommand
             return 0;
         });
 
-        var infoName = new Argument<string>("name") { Description = "Dataset name (fashion-mnist-mini, fashion-mnist)." };
+        var infoName = new Argument<string>("name") { Description = "Dataset name (fashion-mnist-mini, fashion-mnist, moby-dick, brown, spam-assassin, or their -mini samples)." };
         var dataDir = CliOptions.DataDir();
         var info = new Command("info", "Show where a dataset is found and how many samples it has.") { infoName, dataDir };
         CommandRunner.SetAction(info, parse =>
         {
-            var sets = DataSource.Load(parse.GetValue(infoName)!, parse.GetValue(dataDir));
+            string dataName = parse.GetValue(infoName)!;
+            if (TextData.IsText(dataName))
+            {
+                var corpus = TextData.Load(dataName, parse.GetValue(dataDir));
+                string unit = corpus.Kind switch { Text.TextTaskKind.LanguageModel => "characters", Text.TextTaskKind.Tagging => "sentences", _ => "documents" };
+                Console.WriteLine($"{corpus.Name} ({corpus.Location}): {corpus.Description}; {corpus.TrainCount:N0} train / {corpus.TestCount:N0} test {unit}");
+                if (corpus.ClassNames.Count > 0) Console.WriteLine($"{corpus.ClassNames.Count} classes: " + string.Join(", ", corpus.ClassNames.Take(40)) + (corpus.ClassNames.Count > 40 ? ", …" : ""));
+                return 0;
+            }
+            var sets = DataSource.Load(dataName, parse.GetValue(dataDir));
             Console.WriteLine($"{sets.Name}: {sets.Train.Count:N0} train / {sets.Test.Count:N0} test samples of shape ({string.Join(", ", sets.Train.SampleShape)}), {sets.Train.ClassCount} classes");
             if (sets.ClassNames is not null) Console.WriteLine("classes: " + string.Join(", ", sets.ClassNames));
             return 0;

@@ -6,13 +6,14 @@ namespace Loom.Text;
 /// Reads raw e-mails (RFC 822 files, one mail per file) sorted into group folders, as in the
 /// SpamAssassin public corpus: a folder whose name starts with "spam" holds spam (label
 /// <see cref="Spam"/>), any other folder ham (<see cref="Ham"/>), e.g. <c>easy-ham-1/</c>,
-/// <c>hard_ham/</c>, <c>spam-2/</c>. The text of each mail is its body, headers stripped.
+/// <c>hard_ham/</c>, <c>spam-2/</c>. The text of each mail is its body, headers stripped, as
+/// <see cref="MimeBody.Decode"/> reads it: transfer encodings undone, the text parts of a multipart mail joined.
 /// </summary>
 /// <remarks>
 /// Accepts the npm package layout (<c>00001.&lt;md5&gt;.txt</c> beside a <c>.json</c> twin) and the upstream
 /// tarballs (<c>00001.&lt;md5&gt;</c> plus a <c>cmds</c> file): <c>.json</c> files, <c>cmds</c> and hidden
 /// files are skipped. Bytes decode as UTF-8, or Latin-1 where they are not valid UTF-8 (<see cref="TextFile.Decode"/>);
-/// MIME parts and encodings are left as they are, as a spam filter sees them.
+/// quoted-printable and base64 bodies are then decoded and attachments dropped (<see cref="MimeBody"/>).
 /// </remarks>
 public static class MailFolder
 {
@@ -85,7 +86,7 @@ public static class MailFolder
         foreach (var (path, bytes) in files)
         {
             var parts = path.Split('/', '\\');
-            mails.Add(new LabeledText(StripHeaders(TextFile.Decode(bytes)), LabelOf(parts[^2]), path));
+            mails.Add(new LabeledText(MimeBody.Decode(TextFile.Decode(bytes)), LabelOf(parts[^2]), path));
         }
         if (mails.Count == 0)
             throw new InvalidDataException($"{source}: no mail found (expected group folders such as easy-ham-1/ and spam-1/ holding one mail per file).");

@@ -10,4 +10,5 @@ root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(SummaryCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

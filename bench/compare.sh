@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Loom against PyTorch on this machine, in one go: builds Loom (Release), runs `loom bench --json` and
+# bench/torch/bench.py one after the other with the same settings, and prints figure, Loom, PyTorch and
+# ratio, where a ratio > 1 always means Loom is better: Loom/PyTorch for throughputs (…_per_s, …_gflops),
+# PyTorch/Loom for latencies and memory (…_us, …_us_per_step, …_mib).
+#
+#   bench/compare.sh [--quick] [--only NAME,...] [--threads N] [--out DIR]
+#
+# Arguments other than --out go to both benchmarks. Both run pinned to CPUs $BENCH_CPUS (default 0,1) with
+# OPENBLAS_CORETYPE=COOPERLAKE (OpenBLAS 0.3.21 does not recognise this CPU and would fall back to a slow
+# kernel) and OMP_WAIT_POLICY=passive (otherwise OpenMP and OpenBLAS threads fight over the cores); PyTorch
+# is Debian's python3-torch, whose BLAS is libopenblas0-pthread through update-alternatives (the JSON's
+# settings.blas says which library it loaded). The raw JSON and the table are kept in --out (default: a new
+# temporary folder). LOOM_ARTIFACTS=DIR builds into DIR (dotnet --artifacts-path) instead of src/*/bin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=""
+args=()
+while (($#)); do
+  case "$1" in
+    --out) out="${2:?--out needs a folder}"; shift 2 ;;
+    --out=*) out="${1#--out=}"; shift ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+out="${out:-$(mktemp -d -t loom-compare-XXXXXX)}"
+mkdir -p "$out"
+
+python=/usr/bin/python3
+"$python" -c 'import torch' 2>/dev/null || { echo "error: $python cannot import torch: apt-get install python3-torch" >&2; exit 1; }
+command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+if [[ -n "${LOOM_ARTIFACTS:-}" ]]; then
+  dotnet build src/Loom.Cli/Loom.Cli.csproj -c Release --artifacts-path "$LOOM_ARTIFACTS" -v quiet -nologo >&2
+  loom_dll="$LOOM_ARTIFACTS/bin/Loom.Cli/release/Loom.Cli.dll"
+else
+  dotnet build src/Loom.Cli/Loom.Cli.csproj -c Release -v quiet -nologo >&2
+  loom_dll="src/Loom.Cli/bin/Release/net10.0/Loom.Cli.dll"
+fi
+
+export OPENBLAS_CORETYPE=COOPERLAKE OMP_WAIT_POLICY=passive
+cpus="${BENCH_CPUS:-0,1}"
+
+echo "== Loom (${args[*]:-full run}) ==" >&2
+taskset -c "$cpus" dotnet "$loom_dll" bench --json "${args[@]}" >"$out/loom.json"
+echo "== PyTorch ==" >&2
+taskset -c "$cpus" "$python" bench/torch/bench.py "${args[@]}" >"$out/torch.json"
+
+"$python" - "$out/loom.json" "$out/torch.json" <<'PY' | tee "$out/compare.txt"
+import json, sys
+
+loom, torch = (json.load(open(p)) for p in sys.argv[1:3])
+ls, ts = loom.get("settings", {}), torch.get("settings", {})
+higher_is_better = lambda key: key.endswith("_per_s") or key.endswith("_gflops")
+keys = [k for k, v in loom.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+keys += [k for k, v in torch.items() if k not in keys and isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+def fmt(v):
+    return "—" if v is None else f"{v:,.1f}"
+
+rows = []
+for k in keys:
+    a, b = loom.get(k), torch.get(k)
+    ratio = None
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > 0 and b > 0:
+        ratio = a / b if higher_is_better(k) else b / a
+    rows.append((k, fmt(a), fmt(b), "—" if ratio is None else f"{ratio:.2f}"))
+
+print(f"Loom:    {ls.get('runtime')}, {ls.get('threads')} threads, {ls.get('cpu')}{', quick' if ls.get('quick') else ''}")
+print(f"PyTorch: {ts.get('runtime')}, {ts.get('threads')} threads, BLAS {ts.get('blas')}")
+print(f"data: {ls.get('data')}; env {ts.get('env')}; CPUs {ts.get('affinity')}")
+print("ratio > 1: Loom better (Loom/PyTorch for throughputs, PyTorch/Loom for latency and memory)")
+head = ("figure", "Loom", "PyTorch", "ratio")
+w = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
+print(f"{head[0]:<{w[0]}}  {head[1]:>{w[1]}}  {head[2]:>{w[2]}}  {head[3]:>{w[3]}}")
+for r in rows:
+    print(f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]:>{w[3]}}")
+PY
+echo "results in $out (loom.json, torch.json, compare.txt)" >&2

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text.Json.Nodes;
+using Loom.Cli.Bench;
+
+namespace Loom.Cli.Commands;
+
+/// <summary>
+/// <c>loom bench [--quick] [--only NAME,...] [--threads N] [--json]</c>: the performance workloads of issue 4 on
+/// synthetic data, as a table or one JSON object with a key per figure (the keys of bench/torch/bench.py).
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var threads = CliOptions.Threads();
+        var json = CliOptions.Json();
+        var quick = new Option<bool>("--quick") { Description = "Fewer and shorter timed windows: the whole run takes under a minute, the figures are rougher." };
+        var only = new Option<string?>("--only")
+        {
+            Description = $"Comma-separated workloads to run (default: all): {string.Join(", ", Workloads.All.Select(w => w.Name))}.",
+        };
+        var command = new Command("bench", "Measure speed and memory on synthetic data: GEMM, LeNet training and inference, char-LSTM/GRU/RNN training, LSTM generation.")
+        {
+            threads, quick, only, json,
+        };
+        CommandRunner.SetAction(command, parse =>
+        {
+            CliOptions.ApplyThreads(parse.GetValue(threads));
+            var selected = Workloads.Select(parse.GetValue(only));
+            bool isQuick = parse.GetValue(quick);
+            var run = new BenchRun(isQuick ? BenchPlan.Quick : BenchPlan.Full, Console.Error);
+            var settings = Settings(isQuick, selected);
+            run.Progress($"loom bench: {settings["threads"]} threads, {settings["data"]}{(isQuick ? ", quick" : "")}");
+            foreach (var w in selected)
+            {
+                run.Progress($"{w.Name}: {w.What}");
+                var watch = Stopwatch.StartNew();
+                w.Run(run);
+                run.Progress(string.Create(CultureInfo.InvariantCulture, $"  ({watch.Elapsed.TotalSeconds:F1} s)"));
+            }
+            var peak = Measure.PeakWorkingSetMiB();
+            run.Add("peak_working_set_mib", "peak working set of the whole run", peak, "MiB");
+
+            if (parse.GetValue(json))
+            {
+                var o = new JsonObject();
+                foreach (var f in run.Figures) o[f.Key] = JsonOutput.Number(Math.Round(f.Value, 1));
+                o["settings"] = settings;
+                JsonOutput.Write(o);
+            }
+            else PrintTable(run.Figures, settings);
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>What a figure depends on besides the code: threads, data, run length, runtime and CPU.</summary>
+    private static JsonObject Settings(bool quick, IReadOnlyList<Workload> selected) => new()
+    {
+        ["threads"] = Kernels.Threading.Threads,
+        ["quick"] = quick,
+        ["data"] = $"synthetic, seed {Workloads.Seed}",
+        ["workloads"] = new JsonArray([.. selected.Select(w => (JsonNode)JsonValue.Create(w.Name))]),
+        ["runtime"] = RuntimeInformation.FrameworkDescription,
+        ["vector512"] = Vector512.IsHardwareAccelerated,
+        ["cpu"] = CpuName(),
+        ["processors"] = Environment.ProcessorCount,
+    };
+
+    private static void PrintTable(IReadOnlyList<Figure> figures, JsonObject settings)
+    {
+        Console.WriteLine($"loom bench — synthetic data (fixed seed {Workloads.Seed}), {settings["threads"]} threads, {settings["runtime"]}, {settings["cpu"]}");
+        if ((bool)settings["quick"]!) Console.WriteLine("quick run: fewer, shorter windows; rough figures");
+        int width = Math.Max("figure".Length, figures.Max(f => f.Label.Length));
+        Console.WriteLine($"{"figure".PadRight(width)}  {"value",12}  unit");
+        foreach (var f in figures) Console.WriteLine($"{f.Label.PadRight(width)}  {BenchRun.Format(f.Value),12}  {f.Unit}");
+        Console.WriteLine("Throughputs are medians over timed windows after warm-up; latencies are medians of single calls.");
+    }
+
+    private static string CpuName()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (line is not null) return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}

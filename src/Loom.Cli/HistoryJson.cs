@@ -7,13 +7,15 @@ namespace Loom.Cli;
 /// <summary>Per-epoch history as JSON, for --json output and checkpoints.</summary>
 internal static class HistoryJson
 {
-    public static JsonArray ToNode(IEnumerable<EpochResult> history) => new(history.Select(r => (JsonNode)new JsonObject
+    /// <param name="history">The epochs.</param>
+    /// <param name="heldOut">What the per-epoch held-out figures were measured on: "test", or "val" for a validation split.</param>
+    public static JsonArray ToNode(IEnumerable<EpochResult> history, string heldOut = "test") => new(history.Select(r => (JsonNode)new JsonObject
     {
         ["epoch"] = r.Epoch,
         ["loss"] = JsonOutput.Number(r.TrainLoss),
         ["accuracy"] = JsonOutput.Number(r.TrainAccuracy),
-        ["test_loss"] = JsonOutput.Number(r.ValidationLoss),
-        ["test_accuracy"] = JsonOutput.Number(r.ValidationAccuracy),
+        [heldOut + "_loss"] = JsonOutput.Number(r.ValidationLoss),
+        [heldOut + "_accuracy"] = JsonOutput.Number(r.ValidationAccuracy),
         ["lr"] = JsonOutput.Number(r.LearningRate),
         ["seconds"] = JsonOutput.Number(r.Seconds),
         ["samples_per_second"] = JsonOutput.Number(r.SamplesPerSecond),

@@ -9,9 +9,12 @@ namespace Loom.Cli;
 /// </summary>
 internal sealed class ProgressRenderer(TextWriter output, bool live)
 {
+    /// <summary>Name of the per-epoch held-out figures: "test", or "val" when a validation split is held out.</summary>
+    public string HeldOut { get; init; } = "test";
+
     private DateTime _lastDraw = DateTime.MinValue;
 
-    public static ProgressRenderer For(TextWriter output, bool isRedirected) => new(output, !isRedirected);
+    public static ProgressRenderer For(TextWriter output, bool isRedirected, string heldOut = "test") => new(output, !isRedirected) { HeldOut = heldOut };
 
     public void OnBatch(BatchProgress p)
     {
@@ -29,7 +32,7 @@ internal sealed class ProgressRenderer(TextWriter output, bool live)
     public void OnEpoch(EpochResult r)
     {
         if (live) output.Write("\r" + new string(' ', 110) + "\r");
-        string val = double.IsNaN(r.ValidationAccuracy) ? "" : string.Create(CultureInfo.InvariantCulture, $"  test_loss {r.ValidationLoss:F4}  test_acc {r.ValidationAccuracy:F4}");
+        string val = double.IsNaN(r.ValidationAccuracy) ? "" : string.Create(CultureInfo.InvariantCulture, $"  {HeldOut}_loss {r.ValidationLoss:F4}  {HeldOut}_acc {r.ValidationAccuracy:F4}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Epoch {r.Epoch}: loss {r.TrainLoss:F4}  acc {r.TrainAccuracy:F4}{val}  lr {r.LearningRate:G4}  {r.Seconds:F1}s  {r.SamplesPerSecond:F0} samples/s"));
     }

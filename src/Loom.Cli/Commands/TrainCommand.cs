@@ -40,11 +40,12 @@ internal static class TrainCommand
         var maxLength = new Option<int>("--max-length") { Description = "Text classifiers and taggers: tokens per sequence (longer texts are cut, longer sentences split).", DefaultValueFactory = _ => 200 };
         var minCount = new Option<int?>("--min-count") { Description = "Text: keep tokens seen at least this often in the training split (default 1 for characters, 2 for words); rarer ones become <unk>." };
         var maxVocab = new Option<int>("--max-vocab") { Description = "Word models: at most this many tokens in the vocabulary.", DefaultValueFactory = _ => 20000 };
+        var validationSplit = new Option<double>("--validation-split") { Description = "Hold out this fraction of the training set (seeded) to validate each epoch, and keep the weights of the epoch with the lowest validation loss; the test set is then used once, at the end.", DefaultValueFactory = _ => 0 };
         var json = CliOptions.Json();
         var command = new Command("train", "Train a model on a dataset.")
         {
             model, data, dataDir, epochs, batchSize, lr, optimizer, momentum, weightDecay, schedule, clip, labelSmoothing, seed, threads, output, checkpoint, resume,
-            seqLen, maxLength, minCount, maxVocab, json,
+            seqLen, maxLength, minCount, maxVocab, validationSplit, json,
         };
 
         CommandRunner.SetAction(command, parse =>
@@ -93,6 +94,17 @@ internal static class TrainCommand
             var opt = CreateOptimizer(optimizerName, net, rate, parse.GetValue(momentum), parse.GetValue(weightDecay));
             // A language model reads its streams in order (row i of each batch continues row i of the last), and its test stream was cut for this batch size.
             bool stream = spec.Task == ModelSpec.TaskKind.LanguageModel;
+            double holdOut = parse.GetValue(validationSplit);
+            if (!(holdOut >= 0 && holdOut < 1)) throw new UserException($"--validation-split must be at least 0 and below 1, got {holdOut.ToString(CultureInfo.InvariantCulture)}.");
+            if (holdOut > 0 && stream) throw new UserException("--validation-split cannot cut a language model's text streams; its held-out chapters already validate it.");
+            if (holdOut > 0 && resumed is not null) throw new UserException("--validation-split cannot be combined with --resume.");
+            DataLoader? validationLoader = null;
+            if (holdOut > 0)
+            {
+                var (kept, held) = SubsetDataset.Split(sets.Train, holdOut, (ulong)seedValue);
+                sets = sets with { Train = kept };
+                validationLoader = new DataLoader(held, 256, shuffle: false, transforms: DataSource.Preprocessing(spec, training: false));
+            }
             var trainLoader = new DataLoader(sets.Train, batch, shuffle: !stream, seed: (ulong)seedValue, transforms: DataSource.Preprocessing(spec, training: true), reuseBuffers: true);
             var testLoader = new DataLoader(sets.Test, stream ? batch : 256, shuffle: false, transforms: DataSource.Preprocessing(spec, training: false), reuseBuffers: true);
             float smoothing = parse.GetValue(labelSmoothing);
@@ -114,7 +126,7 @@ internal static class TrainCommand
 
             bool quiet = parse.GetValue(json);
             var progressOut = quiet ? Console.Error : Console.Out;
-            var renderer = ProgressRenderer.For(progressOut, quiet ? Console.IsErrorRedirected : Console.IsOutputRedirected);
+            var renderer = ProgressRenderer.For(progressOut, quiet ? Console.IsErrorRedirected : Console.IsOutputRedirected, validationLoader is null ? "test" : "val");
             trainer.BatchEnded += renderer.OnBatch;
             trainer.EpochEnded += renderer.OnEpoch;
             var options = new Dictionary<string, string>
@@ -124,6 +136,8 @@ internal static class TrainCommand
                 ["schedule"] = parse.GetValue(schedule)!,
             };
             var callbacks = new List<ICallback>();
+            var best = validationLoader is null ? null : new RestoreBestWeights("val_loss");
+            if (best is not null) callbacks.Add(best);
             if (checkpointPath is not null)
                 callbacks.Add(new ModelCheckpoint(result =>
                 {
@@ -136,9 +150,18 @@ internal static class TrainCommand
             if (!quiet) Console.WriteLine($"Training {spec.Name} ({net.ParameterCount():N0} parameters) on {sets.Name}: {sets.Train.Count:N0} train / {sets.Test.Count:N0} test samples, " +
                 $"{optimizerName} lr {rate.ToString(CultureInfo.InvariantCulture)}, batch {batch}, {Kernels.Threading.Threads} threads.");
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            trainer.Fit(trainLoader, testLoader, epochCount, callbacks).Epochs.ForEach(history.Add);
+            trainer.Fit(trainLoader, validationLoader ?? testLoader, epochCount, callbacks).Epochs.ForEach(history.Add);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             var final = history[^1];
+            if (best is not null)
+            {
+                // Validated run: keep the best epoch's weights, then measure the test set once.
+                best.Restore(net);
+                var test = trainer.Evaluate(testLoader);
+                var chosen = history.First(e => e.Epoch == best.BestEpoch);
+                final = chosen with { ValidationLoss = test.Loss, ValidationAccuracy = test.Accuracy };
+                if (!quiet) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Kept epoch {best.BestEpoch} (validation loss {chosen.ValidationLoss:F4}, accuracy {chosen.ValidationAccuracy:P2})."));
+            }
 
             if (outPath is not null) ModelFile.Save(outPath, net, spec, new Dictionary<string, string> { ["loom.options"] = new JsonObject(options.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))).ToJsonString() });
 
@@ -149,7 +172,9 @@ internal static class TrainCommand
                     ["model"] = spec.Name,
                     ["data"] = sets.Name,
                     ["parameters"] = net.ParameterCount(),
-                    ["epochs"] = final.Epoch,
+                    ["epochs"] = history[^1].Epoch,
+                    ["best_epoch"] = best is null ? null : best.BestEpoch,
+                    ["validation_samples"] = validationLoader?.Dataset.Count,
                     ["accuracy"] = JsonOutput.Number(final.ValidationAccuracy),
                     ["loss"] = JsonOutput.Number(final.ValidationLoss),
                     ["bits_per_char"] = stream ? JsonOutput.Number(final.ValidationLoss / Math.Log(2)) : null,
@@ -159,7 +184,7 @@ internal static class TrainCommand
                     ["train_seconds"] = JsonOutput.Number(trainSeconds),
                     ["threads"] = Kernels.Threading.Threads,
                     ["out"] = outPath,
-                    ["history"] = HistoryJson.ToNode(history),
+                    ["history"] = HistoryJson.ToNode(history, validationLoader is null ? "test" : "val"),
                 });
             }
             else
@@ -168,7 +193,7 @@ internal static class TrainCommand
                     ? string.Create(CultureInfo.InvariantCulture,
                         $"Held-out loss {final.ValidationLoss:F4} nats/char = {final.ValidationLoss / Math.Log(2):F4} bits/char (next-character accuracy {final.ValidationAccuracy:P2}) after {final.Epoch} epochs; trained in {trainSeconds:F1}s.")
                     : string.Create(CultureInfo.InvariantCulture,
-                        $"Test accuracy {final.ValidationAccuracy:P2} (loss {final.ValidationLoss:F4}) on {sets.Test.Count:N0} samples after {final.Epoch} epochs; trained in {trainSeconds:F1}s."));
+                        $"Test accuracy {final.ValidationAccuracy:P2} (loss {final.ValidationLoss:F4}) on {sets.Test.Count:N0} samples after {history[^1].Epoch} epochs; trained in {trainSeconds:F1}s."));
                 if (outPath is not null) Console.WriteLine($"Saved model to {outPath}");
             }
             return 0;

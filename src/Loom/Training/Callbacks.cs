@@ -52,3 +52,34 @@ public sealed class ModelCheckpoint(Action<EpochResult> save, string? monitor = 
         }
     }
 }
+
+/// <summary>
+/// Remembers the weights (and buffers) of the epoch with the best monitored metric and puts them back with
+/// <see cref="Restore"/>, as Keras' <c>restore_best_weights</c>: the model that is kept is chosen on
+/// validation data, never on the test set.
+/// </summary>
+public sealed class RestoreBestWeights(string monitor = "val_loss") : ICallback
+{
+    private double _best = double.NaN;
+    private Dictionary<string, Tensor>? _state;
+
+    /// <summary>The epoch whose weights are kept (0 before the first epoch).</summary>
+    public int BestEpoch { get; private set; }
+
+    public void OnEpochEnd(Trainer trainer, EpochResult result)
+    {
+        double value = result[monitor];
+        if (double.IsNaN(value)) return;
+        bool maximise = monitor.EndsWith("accuracy", StringComparison.Ordinal);
+        if (!double.IsNaN(_best) && !(maximise ? value > _best : value < _best)) return;
+        _best = value;
+        BestEpoch = result.Epoch;
+        _state = trainer.Model.StateDict().ToDictionary(p => p.Name, p => p.Value.Clone());
+    }
+
+    /// <summary>Loads the best epoch's weights into <paramref name="model"/> (nothing when no epoch was seen).</summary>
+    public void Restore(Nn.Module model)
+    {
+        if (_state is not null) model.LoadStateDict(_state);
+    }
+}

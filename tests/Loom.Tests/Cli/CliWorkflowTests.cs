@@ -57,6 +57,29 @@ public sealed class CliWorkflowTests
     }
 
     [Fact]
+    public void AValidationSplitKeepsTheBestEpochAndTestsOnceAtTheEnd()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllText(dir.File("tiny.json"), TinySpec);
+        var train = LoomProcess.Run(dir.Path, "train", "--model", "tiny.json", "--epochs", "2", "--seed", "3", "--validation-split", "0.2",
+            "--out", "tiny.safetensors", "--json");
+        Assert.True(train.ExitCode == 0, train.Stderr);
+        var trained = JsonNode.Parse(train.Stdout)!;
+        Assert.Equal(1200, trained["validation_samples"]!.GetValue<int>());
+        int bestEpoch = trained["best_epoch"]!.GetValue<int>();
+        Assert.InRange(bestEpoch, 1, 2);
+        var history = trained["history"]!.AsArray();
+        double bestValidationLoss = history.Min(e => e!["val_loss"]!.GetValue<double>());
+        Assert.Equal(bestValidationLoss, history[bestEpoch - 1]!["val_loss"]!.GetValue<double>());
+        Assert.Contains("val_loss", train.Stderr);
+
+        // The saved model is the kept epoch's, and the test figures are measured on it.
+        var eval = LoomProcess.Run(dir.Path, "eval", "--model", "tiny.safetensors", "--json");
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        Assert.Equal(trained["accuracy"]!.GetValue<double>(), JsonNode.Parse(eval.Stdout)!["accuracy"]!.GetValue<double>());
+    }
+
+    [Fact]
     public void PredictReadsAPngAndRejectsTheWrongSize()
     {
         using var dir = new TempFolder();

@@ -79,3 +79,21 @@ public sealed class TensorDatasetTests
     [Fact]
     public void CountsClasses() => Assert.Equal([3, 2, 2], Numbered(7).ClassCounts());
 }
+
+public class SubsetDatasetTests
+{
+    [Fact]
+    public void ASplitPartitionsTheSamplesAndIsSeeded()
+    {
+        var data = TensorDatasetTests.Numbered(50);
+        var (train, validation) = SubsetDataset.Split(data, 0.2, seed: 7);
+        Assert.Equal(40, train.Count);
+        Assert.Equal(10, validation.Count);
+        var features = new float[data.SampleShape.Aggregate(1, (a, b) => a * b)];
+        int[] Labels(IDataset d) => Enumerable.Range(0, d.Count).Select(i => d.GetLabeled(i, features)).ToArray();
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => data.GetLabeled(i, features)).Order(), Labels(train).Concat(Labels(validation)).Order());
+        var (_, again) = SubsetDataset.Split(data, 0.2, seed: 7);
+        Assert.Equal(Labels(validation), Labels(again));
+        Assert.IsNotAssignableFrom<IVariableLengthDataset>(train);
+    }
+}

@@ -33,7 +33,12 @@ internal static class DataCommand
                 var corpus = TextData.Load(dataName, parse.GetValue(dataDir));
                 string unit = corpus.Kind switch { Text.TextTaskKind.LanguageModel => "characters", Text.TextTaskKind.Tagging => "sentences", _ => "documents" };
                 Console.WriteLine($"{corpus.Name} ({corpus.Location}): {corpus.Description}; {corpus.TrainCount:N0} train / {corpus.TestCount:N0} test {unit}");
-                if (corpus.ClassNames.Count > 0) Console.WriteLine($"{corpus.ClassNames.Count} classes: " + string.Join(", ", corpus.ClassNames.Take(40)) + (corpus.ClassNames.Count > 40 ? ", …" : ""));
+                if (corpus.Kind == Text.TextTaskKind.Classification)
+                {
+                    string Counts(IReadOnlyList<Text.LabeledText> docs) => string.Join(", ", corpus.ClassNames.Select((c, i) => $"{docs.Count(d => d.Label == i):N0} {c}"));
+                    Console.WriteLine($"train: {Counts(corpus.LabeledTrain)}; test: {Counts(corpus.LabeledTest)}");
+                }
+                else if (corpus.ClassNames.Count > 0) Console.WriteLine($"{corpus.ClassNames.Count} classes: " + string.Join(", ", corpus.ClassNames.Take(40)) + (corpus.ClassNames.Count > 40 ? ", …" : ""));
                 return 0;
             }
             var sets = DataSource.Load(dataName, parse.GetValue(dataDir));

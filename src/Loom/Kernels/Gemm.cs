@@ -17,6 +17,7 @@ public static unsafe class Gemm
     private const int MC = 192;  // rows of A per packed block (96 KB, L2-resident)
     private const int NC = 2048; // columns of B per packed block (L3-resident)
     private const long SmallWork = 32 * 32 * 32; // below this many multiply–adds the naive loop wins
+    private const int SkinnyRows = 4;            // up to this many rows of C, packing costs more than it saves
 
     [ThreadStatic] private static float[]? _packA;
     [ThreadStatic] private static float[]? _packB; // owned by the calling thread, read by its workers
@@ -38,6 +39,11 @@ public static unsafe class Gemm
         else if (beta != 1f) for (int i = 0; i < m; i++) System.Numerics.Tensors.TensorPrimitives.Multiply(c.Slice(i * ldc, n), beta, c.Slice(i * ldc, n));
         if (k <= 0) return;
 
+        if (m <= SkinnyRows)
+        {
+            MultiplySkinny(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+            return;
+        }
         if ((long)m * n * k <= SmallWork)
         {
             GemmReference.MultiplyAccumulate(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
@@ -46,6 +52,30 @@ public static unsafe class Gemm
 
         fixed (float* pa = a, pb = b, pc = c)
             Blocked(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, parallel && Threading.Threads > 1);
+    }
+
+    /// <summary>
+    /// A few rows of C (a batch of one or two: text generation, single-image inference): packing B would
+    /// copy the whole weight matrix for a handful of multiply–adds per element, so B is read in place —
+    /// one contiguous dot product per element when B is transposed (a layer's weight, out×in), otherwise
+    /// one vectorised row update per element of A.
+    /// </summary>
+    private static void MultiplySkinny(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
+    {
+        Span<float> row = k <= 1024 ? stackalloc float[k] : new float[k];
+        for (int i = 0; i < m; i++)
+        {
+            // Row i of op(A), gathered when A is stored transposed.
+            if (transA) for (int p = 0; p < k; p++) row[p] = a[p * lda + i];
+            else a.Slice(i * lda, k).CopyTo(row);
+            var ci = c.Slice(i * ldc, n);
+            if (transB)
+                for (int j = 0; j < n; j++) ci[j] += System.Numerics.Tensors.TensorPrimitives.Dot(row, b.Slice(j * ldb, k));
+            else
+                for (int p = 0; p < k; p++)
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(b.Slice(p * ldb, n), row[p], ci, ci);
+        }
     }
 
     private static void CheckExtent(ReadOnlySpan<float> s, int rows, int cols, int ld, string name)

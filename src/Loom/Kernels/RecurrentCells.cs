@@ -103,13 +103,13 @@ public static unsafe class RecurrentCells
     //   cPrev  Rows·H   LSTM: the cell state entering each step
     //   aux    Rows·H   LSTM: tanh(c_t); GRU: W_hn·h + b_hn
     //   step   N·GW     GRU: h·W_hhᵀ of the current step (also the folded bias, once)
-    //   whhT   H·GW     W_hhᵀ, so that the small per-step products run along contiguous gate rows
 
     /// <summary>
-    /// Below this many multiply–adds per step, h·W_hhᵀ and dG·W_hh run as row-by-row vector loops over
-    /// W_hhᵀ (one AXPY per hidden unit, one dot product per hidden unit) instead of the blocked GEMM, whose
-    /// packing and threading cost more than the product at the sizes of a step (N·4H·H for N = 32, H = 16
-    /// is 32 K multiply–adds; the blocked GEMM repacks W_hh on every call).
+    /// Below this many multiply–adds per step, h·W_hhᵀ and dG·W_hh run as vector loops along the contiguous
+    /// rows of W_hh (one dot product per gate value forward, one AXPY per gate value backward) instead of the
+    /// blocked GEMM, whose packing and threading cost more than the product at the sizes of a step (N·4H·H
+    /// for N = 32, H = 16 is 32 K multiply–adds; the blocked GEMM repacks W_hh on every call). W_hh is never
+    /// transposed: a transposed copy made per call cost more than a whole step when T is 1 (generation).
     /// </summary>
     private const long SmallStepWork = 1L << 20;
 
@@ -152,7 +152,7 @@ public static unsafe class RecurrentCells
         long size = rows * s.GateWidth + rows * h;
         if (s.Cell == RecurrentCell.Lstm) size += 2 * rows * h;
         if (s.Cell == RecurrentCell.Gru) size += rows * h;
-        size += Math.Max((long)s.Batch * s.GateWidth, s.GateWidth) + (long)s.GateWidth * s.HiddenSize;
+        size += Math.Max((long)s.Batch * s.GateWidth, s.GateWidth);
         return CheckedLength(size, s);
     }
 
@@ -169,7 +169,7 @@ public static unsafe class RecurrentCells
         : throw new ArgumentException($"Recurrent kernel: T={s.Steps}, N={s.Batch}, H={s.HiddenSize} needs {size} floats of buffers, more than one array holds.");
 
     /// <summary>Offsets of the workspace blocks (see the layout above); absent blocks have length 0.</summary>
-    private readonly record struct Layout(int Gates, int HPrev, int CPrev, int Aux, int Step, int RowsH, int RowsG, int StepLength, int WhhT)
+    private readonly record struct Layout(int Gates, int HPrev, int CPrev, int Aux, int Step, int RowsH, int RowsG, int StepLength)
     {
         public static Layout Of(in RecurrentShape s)
         {
@@ -177,7 +177,7 @@ public static unsafe class RecurrentCells
             bool lstm = s.Cell == RecurrentCell.Lstm, gru = s.Cell == RecurrentCell.Gru;
             int hPrev = rowsG, cPrev = hPrev + rowsH, aux = cPrev + (lstm ? rowsH : 0), step = aux + (lstm || gru ? rowsH : 0);
             int stepLength = Math.Max(s.Batch * s.GateWidth, s.GateWidth);
-            return new Layout(0, hPrev, cPrev, aux, step, rowsH, rowsG, stepLength, step + stepLength);
+            return new Layout(0, hPrev, cPrev, aux, step, rowsH, rowsG, stepLength);
         }
     }
 
@@ -204,9 +204,6 @@ public static unsafe class RecurrentCells
         var cPrev = lstm ? workspace.Slice(l.CPrev, l.RowsH) : default;
         var aux = lstm || gru ? workspace.Slice(l.Aux, l.RowsH) : default;
         var stepBuf = workspace.Slice(l.Step, l.StepLength);
-        var whhT = workspace.Slice(l.WhhT, gw * H);
-        for (int j = 0; j < gw; j++)
-            for (int k = 0; k < H; k++) whhT[k * gw + j] = w.HiddenHidden[j * H + k];
 
         // Input projection of every step at once.
         Gemm.Multiply(false, true, rows, gw, s.InputSize, x, ldx, w.InputHidden, s.InputSize, gates, gw, 0f, parallel);
@@ -255,8 +252,8 @@ public static unsafe class RecurrentCells
                 int first = s.Row(t, 0);
                 var hStep = hPrev[(first * H)..];
                 var gStep = gates[(first * gw)..];
-                if (gru) HiddenProjection(s, t, lengths, hStep, seq * H, w.HiddenHidden, whhT, stepBuf, gw, accumulate: false, parallel);
-                else HiddenProjection(s, t, lengths, hStep, seq * H, w.HiddenHidden, whhT, gStep, seq * gw, accumulate: true, parallel);
+                if (gru) HiddenProjection(s, t, lengths, hStep, seq * H, w.HiddenHidden, stepBuf, gw, accumulate: false, parallel);
+                else HiddenProjection(s, t, lengths, hStep, seq * H, w.HiddenHidden, gStep, seq * gw, accumulate: true, parallel);
                 if (chunks > 1) ForwardRowsParallel(s, v, t, next, chunks);
                 else ForwardRows(s, v, t, next, 0, N);
             }
@@ -367,7 +364,6 @@ public static unsafe class RecurrentCells
         var hPrev = workspace.Slice(l.HPrev, l.RowsH);
         var cPrev = lstm ? workspace.Slice(l.CPrev, l.RowsH) : default;
         var aux = lstm || gru ? workspace.Slice(l.Aux, l.RowsH) : default;
-        var whhT = workspace.Slice(l.WhhT, gw * H);
         int o = 0;
         var dGates = scratch.Slice(o, rows * gw); o += rows * gw;
         var dGatesH = dGates; // gradient of the h-part of the gates; only GRU's differs (its n block is scaled by r)
@@ -394,7 +390,7 @@ public static unsafe class RecurrentCells
                 // dh_prev (+)= dGates_h · W_hh: active rows were reset (RNN, LSTM) or scaled by z (GRU) above;
                 // inactive rows have zero gate gradients and keep their dh untouched.
                 int first = s.Row(t, 0);
-                HiddenProjectionBackward(s, t, lengths, dGatesH[(first * gw)..], seq * gw, w.HiddenHidden, whhT, dh, parallel);
+                HiddenProjectionBackward(s, t, lengths, dGatesH[(first * gw)..], seq * gw, w.HiddenHidden, dh, parallel);
             }
         }
 
@@ -454,7 +450,7 @@ public static unsafe class RecurrentCells
 
     /// <summary>c (N rows of GW at stride ldc) = or += h (N rows of H at stride ldh)·W_hhᵀ; rows inactive at step t are skipped.</summary>
     private static void HiddenProjection(in RecurrentShape s, int t, ReadOnlySpan<int> lengths, ReadOnlySpan<float> h, int ldh,
-        ReadOnlySpan<float> whh, ReadOnlySpan<float> whhT, Span<float> c, int ldc, bool accumulate, bool parallel)
+        ReadOnlySpan<float> whh, Span<float> c, int ldc, bool accumulate, bool parallel)
     {
         int N = s.Batch, H = s.HiddenSize, gw = s.GateWidth;
         if ((long)N * gw * H > SmallStepWork)
@@ -468,17 +464,13 @@ public static unsafe class RecurrentCells
             var row = c.Slice(n * ldc, gw);
             if (!accumulate) row.Clear();
             var hRow = h.Slice(n * ldh, H);
-            for (int k = 0; k < H; k++)
-            {
-                float a = hRow[k];
-                if (a != 0f) TensorPrimitives.MultiplyAdd(whhT.Slice(k * gw, gw), a, row, row);
-            }
+            for (int j = 0; j < gw; j++) row[j] += TensorPrimitives.Dot(hRow, whh.Slice(j * H, H));
         }
     }
 
     /// <summary>dh (N×H) += dG (N rows of GW at stride ldg)·W_hh; rows inactive at step t (zero dG) are skipped.</summary>
     private static void HiddenProjectionBackward(in RecurrentShape s, int t, ReadOnlySpan<int> lengths, ReadOnlySpan<float> dg, int ldg,
-        ReadOnlySpan<float> whh, ReadOnlySpan<float> whhT, Span<float> dh, bool parallel)
+        ReadOnlySpan<float> whh, Span<float> dh, bool parallel)
     {
         int N = s.Batch, H = s.HiddenSize, gw = s.GateWidth;
         if ((long)N * gw * H > SmallStepWork)
@@ -491,7 +483,7 @@ public static unsafe class RecurrentCells
             if (!Active(lengths, t, n)) continue;
             var g = dg.Slice(n * ldg, gw);
             var d = dh.Slice(n * H, H);
-            for (int k = 0; k < H; k++) d[k] += TensorPrimitives.Dot(g, whhT.Slice(k * gw, gw));
+            for (int j = 0; j < gw; j++) TensorPrimitives.MultiplyAdd(whh.Slice(j * H, H), g[j], d, d);
         }
     }
 

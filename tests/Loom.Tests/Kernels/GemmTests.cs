@@ -73,6 +73,8 @@ public class GemmTests
         [
             [1, 1, 1], [7, 7, 7], [1, 300, 257], [257, 1, 300], [31, 33, 65], [33, 31, 129], [65, 129, 33],
             [129, 65, 257], [8, 32, 256], [9, 33, 257], [300, 33, 31], [128, 2048, 1],
+            // Few rows of C (the skinny path: no packing): batch-1 and batch-2 inference, text generation.
+            [2, 1025, 257], [3, 80, 256], [4, 1024, 1100], [5, 300, 257],
         ];
         int index = 0;
         foreach (var s in shapes)

@@ -936,9 +936,217 @@ def make_sequence():
         torch.set_default_dtype(saved_dtype)
 
 
+# ================================================================ CNN vs RNN building blocks (issue 5)
+# compare.safetensors: the ops the CNN variants of `loom compare` add, and three small models built as the
+# model zoo builds its CNN variants, each case's "kind" in its metadata:
+#   pad1d         F.pad(x, (left, right)) on the last dimension
+#   causal_conv   F.conv1d(F.pad(x, (dilation * (k - 1), 0)), w, b, stride, dilation=dilation)
+#   concat        torch.cat(xs, dim) of 2 or 3 inputs ("x0", "x1", …)
+#   transpose     x.transpose(dim0, dim1);  permute_flatten: x.permute(dims).flatten(2, 3)
+#   textcnn       Embedding(pad 0) → transpose(1, 2) → [Conv1d(w, padding w − 1) → ReLU → AdaptiveMaxPool1d(1) →
+#                 Flatten] per width, concatenated → Linear (Kim's TextCNN without dropout)
+#   hybrid        Conv2d → ReLU → MaxPool2d(2) → permute(0, 3, 1, 2) → flatten(2, 3) → LSTM, final state → Linear
+#   dilated_lm    Embedding → transpose → causal Conv1d (dilation 1) → ReLU → residual [causal Conv1d (dilation 2) →
+#                 ReLU] → transpose → Linear at every step
+#   cnn_tagger    Embedding(pad 0) → transpose → Conv1d(padding 1) → ReLU → residual [Conv1d(dilation 2, padding 2) →
+#                 ReLU] → transpose → Linear at every step
+# Models store their state dict under Loom's (= this Sequential's) names ("<case>/state.2.0.0.weight") and the
+# gradients of (y * gy).sum() under "<case>/grad.<name>". Own seed and entry point, as the conv1d block. To write
+# only this family:
+#     /usr/bin/python3 -c 'import sys; sys.path.insert(0, "tools"); import make_fixtures as m; m.make_compare()'
+
+COMPARE_SEED = 2500
+
+
+class _Transpose(torch.nn.Module):
+    def __init__(self, dim0, dim1):
+        super().__init__()
+        self.dims = (dim0, dim1)
+
+    def forward(self, x):
+        return x.transpose(*self.dims)
+
+
+class _PermuteFlatten(torch.nn.Module):
+    """(N, C, H, W) → (N, W, C·H): Loom's Permute(0, 3, 1, 2) and Flatten(2, 3) in one parameterless module."""
+
+    def forward(self, x):
+        return x.permute(0, 3, 1, 2).flatten(2, 3)
+
+
+class _Concat(torch.nn.ModuleList):
+    """Branches as a ModuleList, so that their parameters are named "<i>.<j>.weight" as in Loom's Concat."""
+
+    def __init__(self, dim, branches):
+        super().__init__(branches)
+        self.dim = dim
+
+    def forward(self, x):
+        return torch.cat([b(x) for b in self], self.dim)
+
+
+class _CausalConv1d(torch.nn.Conv1d):
+    def forward(self, x):
+        left = self.dilation[0] * (self.kernel_size[0] - 1)
+        return F.conv1d(F.pad(x, (left, 0)), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+class _Residual(torch.nn.Sequential):
+    """x + layers(x), its layers named "<i>.weight" as in Loom's Residual."""
+
+    def forward(self, x):
+        return x + super().forward(x)
+
+
+class _FinalState(torch.nn.LSTM):
+    """An LSTM (batch first) that returns the last layer's final hidden state, as Loom's return_sequences=false."""
+
+    def forward(self, x):
+        _, (h, _) = super().forward(x)
+        return h[-1]
+
+
+def _compare_model_case(fx, name, kind, model, x, **params):
+    fx.case(name, kind=kind, **params)
+    model = _float32_params(model)
+    y = model(x)
+    gy = randn(*y.shape)
+    (y * gy).sum().backward()
+    fx.add(name, "x", x)
+    for k, v in model.state_dict().items():
+        fx.add(name, f"state.{k}", v)
+    fx.add(name, "y", y)
+    fx.add(name, "gy", gy)
+    if x.requires_grad:
+        fx.add(name, "grad_x", x.grad)
+    for k, p in model.named_parameters():
+        fx.add(name, f"grad.{k}", p.grad)
+
+
+def make_compare():
+    torch.manual_seed(COMPARE_SEED)
+    saved_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        fx = Fixture("compare")
+        for name, shape, left, right in [("pad_left", (2, 3, 5), 2, 0), ("pad_both", (3, 4), 1, 3), ("pad_3d_right", (1, 2, 4), 0, 2)]:
+            fx.case(name, kind="pad1d", left=left, right=right)
+            x = leaf(randn(*shape))
+            y = F.pad(x, (left, right))
+            gy = randn(*y.shape)
+            backward(y, gy)
+            for what, t in [("x", x), ("y", y), ("gy", gy), ("grad_x", x.grad)]:
+                fx.add(name, what, t)
+        # name, (N, C, L), O, k, stride, dilation, bias
+        for name, xs, o, k, s, d, bias in [
+            ("causal_k3_d1", (2, 3, 7), 4, 3, 1, 1, True),
+            ("causal_k3_d2", (2, 3, 9), 4, 3, 1, 2, True),
+            ("causal_k2_d4_nobias", (1, 2, 10), 3, 2, 1, 4, False),
+            ("causal_k3_s2_d1", (2, 2, 9), 2, 3, 2, 1, True),
+            ("causal_span_longer_than_input", (1, 2, 3), 2, 3, 1, 2, True),
+        ]:
+            fx.case(name, kind="causal_conv", stride=s, dilation=d, bias=bias)
+            x = leaf(randn(*xs))
+            w = leaf(randn(o, xs[1], k, scale=0.5))
+            b = leaf(randn(o)) if bias else None
+            y = F.conv1d(F.pad(x, (d * (k - 1), 0)), w, b, stride=s, dilation=d)
+            gy = randn(*y.shape)
+            backward(y, gy)
+            fx.add(name, "x", x)
+            fx.add(name, "w", w)
+            if bias:
+                fx.add(name, "b", b)
+            for what, t in [("y", y), ("gy", gy), ("grad_x", x.grad), ("grad_w", w.grad)]:
+                fx.add(name, what, t)
+            if bias:
+                fx.add(name, "grad_b", b.grad)
+        for name, shapes, dim in [
+            ("concat_features", [(2, 3), (2, 5), (2, 1)], 1),
+            ("concat_channels", [(2, 2, 3), (2, 4, 3)], 1),
+            ("concat_last", [(2, 3, 2), (2, 3, 4), (2, 3, 1)], -1),
+            ("concat_batch", [(1, 3), (2, 3)], 0),
+        ]:
+            fx.case(name, kind="concat", dim=dim, inputs=len(shapes))
+            xs = [leaf(randn(*sh)) for sh in shapes]
+            y = torch.cat(xs, dim)
+            gy = randn(*y.shape)
+            backward(y, gy)
+            for i, x in enumerate(xs):
+                fx.add(name, f"x{i}", x)
+            fx.add(name, "y", y)
+            fx.add(name, "gy", gy)
+            for i, x in enumerate(xs):
+                fx.add(name, f"grad_x{i}", x.grad)
+        fx.case("transpose_ntE", kind="transpose", dim0=1, dim1=2)
+        x = leaf(randn(2, 5, 3))
+        y = x.transpose(1, 2)
+        gy = randn(*y.shape)
+        backward(y, gy)
+        for what, t in [("x", x), ("y", y), ("gy", gy), ("grad_x", x.grad)]:
+            fx.add("transpose_ntE", what, t)
+        fx.case("permute_columns", kind="permute_flatten", dims=(0, 3, 1, 2))
+        x = leaf(randn(2, 3, 4, 5))
+        y = x.permute(0, 3, 1, 2).flatten(2, 3)
+        gy = randn(*y.shape)
+        backward(y, gy)
+        for what, t in [("x", x), ("y", y), ("gy", gy), ("grad_x", x.grad)]:
+            fx.add("permute_columns", what, t)
+
+        # Whole small models. Token ids as float64 whole numbers are converted inside the embedding wrapper.
+        V, E = 11, 6
+        textcnn = torch.nn.Sequential(
+            _TokenEmbedding(V, E, padding_idx=0),
+            _Transpose(1, 2),
+            _Concat(1, [torch.nn.Sequential(torch.nn.Conv1d(E, 4, w, padding=w - 1), torch.nn.ReLU(),
+                                            torch.nn.AdaptiveMaxPool1d(1), torch.nn.Flatten()) for w in (2, 3)]),
+            torch.nn.Linear(8, 3))
+        tokens = torch.tensor([[3, 5, 1, 7, 2, 9, 4], [6, 2, 10, 8, 0, 0, 0], [1, 1, 0, 0, 0, 0, 0]], dtype=torch.float64)
+        _compare_model_case(fx, "textcnn_small", "textcnn", textcnn, tokens, vocab=V, embedding=E, widths=(2, 3), maps=4, classes=3)
+
+        hybrid = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 3, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            _PermuteFlatten(), torch.nn.Identity(),  # Loom's layers 3 and 4: Permute(0, 3, 1, 2), Flatten(2, 3)
+            _FinalState(12, 5, batch_first=True), torch.nn.Linear(5, 4))
+        _compare_model_case(fx, "hybrid_small", "hybrid", hybrid, leaf(randn(2, 1, 8, 8)), channels=3, hidden=5, classes=4)
+
+        V = 9
+        lm = torch.nn.Sequential(
+            _TokenEmbedding(V, 4),
+            _Transpose(1, 2),
+            _CausalConv1d(4, 5, 3, dilation=1), torch.nn.ReLU(),
+            _Residual(_CausalConv1d(5, 5, 3, dilation=2), torch.nn.ReLU()),
+            _Transpose(1, 2),
+            torch.nn.Linear(5, V))
+        tokens = torch.tensor([[1, 4, 2, 8, 3, 3, 7, 0, 5, 6], [2, 2, 6, 1, 0, 4, 8, 5, 7, 3]], dtype=torch.float64)
+        _compare_model_case(fx, "dilated_lm_small", "dilated_lm", lm, tokens, vocab=V, embedding=4, width=5)
+
+        # The tagger: same-padded dilated convolutions, the second in a residual block, a Linear at every step.
+        V = 12
+        tagger = torch.nn.Sequential(
+            _TokenEmbedding(V, 5, padding_idx=0),
+            _Transpose(1, 2),
+            torch.nn.Conv1d(5, 6, 3, padding=1), torch.nn.ReLU(),
+            _Residual(torch.nn.Conv1d(6, 6, 3, padding=2, dilation=2), torch.nn.ReLU()),
+            _Transpose(1, 2),
+            torch.nn.Linear(6, 4))
+        tokens = torch.tensor([[3, 5, 11, 7, 2, 9], [6, 2, 10, 0, 0, 0]], dtype=torch.float64)
+        _compare_model_case(fx, "cnn_tagger_small", "cnn_tagger", tagger, tokens, vocab=V, embedding=5, width=6, tags=4)
+        return fx.write()
+    finally:
+        torch.set_default_dtype(saved_dtype)
+
+
+class _TokenEmbedding(torch.nn.Embedding):
+    """nn.Embedding fed token ids stored as whole floats, as Loom keeps them."""
+
+    def forward(self, x):
+        return super().forward(x.long())
+
+
 if __name__ == "__main__":
     # The conv1d, recurrent and sequence families seed themselves, so running them after main() changes nothing in its files.
     main()
     make_conv1d()
     make_recurrent()
     make_sequence()
+    make_compare()

@@ -201,8 +201,14 @@ internal static class LayerFactory
             "linear" => new Linear(args.Int("in_features"), args.Int("out_features"), args.Bool("bias", true)),
             "conv2d" => new Conv2d(args.Int("in_channels"), args.Int("out_channels"), args.Int("kernel_size"), args.Int("stride", 1),
                 args.Int("padding", 0), args.Int("dilation", 1), args.Int("groups", 1), args.Bool("bias", true)),
+            "conv1d" when args.Bool("causal", false) => CausalConv(args),
             "conv1d" => new Conv1d(args.Int("in_channels"), args.Int("out_channels"), args.Int("kernel_size"), args.Int("stride", 1),
                 args.Int("padding", 0), args.Int("dilation", 1), args.Int("groups", 1), args.Bool("bias", true)),
+            "pad1d" => new Pad1d(args.Int("left", 0), args.Int("right", 0), args.Float("value", 0f)),
+            "transpose" => new Transpose(args.Int("dim0"), args.Int("dim1")),
+            "permute" => new Permute(args.IntArray("dims")),
+            "concat" => new Concat(args.Int("dim", 1), Branches(args, index, model)),
+            "residual" => new Residual(LayerList(args.Node("layers"), "\"layers\"", $"layer {index.ToString(CultureInfo.InvariantCulture)} (Residual)", model).Layers.ToArray()),
             "maxpool1d" => new MaxPool1d(args.Int("kernel_size"), args.OptionalInt("stride"), args.Int("padding", 0), args.Int("dilation", 1)),
             "avgpool1d" => new AvgPool1d(args.Int("kernel_size"), args.OptionalInt("stride"), args.Int("padding", 0), args.Bool("count_include_pad", true)),
             "adaptiveavgpool1d" => new AdaptiveAvgPool1d(args.Int("output_size")),
@@ -233,7 +239,47 @@ internal static class LayerFactory
         };
 
     public static readonly string[] Known = ["Linear", "Conv1d", "Conv2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "ReLU", "LeakyReLU",
-        "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "BatchNorm2d", "Embedding", "LSTM", "GRU", "RNN", "SequencePool"];
+        "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "BatchNorm2d", "Embedding", "LSTM", "GRU", "RNN", "SequencePool",
+        "Pad1d", "Transpose", "Permute", "Concat", "Residual"];
+
+    /// <summary>A Conv1d with "causal": true: left padding of dilation·(kernel_size − 1), so no step sees the future.</summary>
+    private static CausalConv1d CausalConv(Args args)
+    {
+        if (args.Int("padding", 0) != 0) throw new ArgumentException("a causal Conv1d pads on the left by itself; leave out \"padding\"");
+        return new CausalConv1d(args.Int("in_channels"), args.Int("out_channels"), args.Int("kernel_size"), args.Int("stride", 1),
+            args.Int("dilation", 1), args.Int("groups", 1), args.Bool("bias", true));
+    }
+
+    /// <summary>
+    /// The "branches" of a Concat: a list of layer lists, each built as a <see cref="Sequential"/>. An error in a
+    /// branch names the Concat layer and the branch.
+    /// </summary>
+    private static Module[] Branches(Args args, int index, string model)
+    {
+        if (args.Node("branches") is not JsonArray branches || branches.Count == 0)
+            throw new ArgumentException("needs \"branches\": a non-empty list of layer lists");
+        var built = new Module[branches.Count];
+        for (int b = 0; b < built.Length; b++)
+            built[b] = LayerList(branches[b], $"branch {b}", $"layer {index.ToString(CultureInfo.InvariantCulture)} (Concat), branch {b}", model);
+        return built;
+    }
+
+    /// <summary>A nested list of layer objects built as a <see cref="Sequential"/>; errors inside name <paramref name="where"/>.</summary>
+    private static Sequential LayerList(JsonNode? node, string what, string where, string model)
+    {
+        if (node is not JsonArray layers || layers.Count == 0) throw new ArgumentException($"{what} must be a non-empty list of layers");
+        var list = new Sequential();
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i] is not JsonObject layer) throw new ArgumentException($"{what}: layer {i} is not a JSON object");
+            try { list.Add(Create(layer, i, model)); }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"Model '{model}': {where}: {e.Message.Replace($"Model '{model}': ", "", StringComparison.Ordinal)}");
+            }
+        }
+        return list;
+    }
 
     /// <summary>The Keras-style switches of a recurrent layer in a spec.</summary>
     private static RecurrentBase Recurrent(RecurrentBase layer, Args args)
@@ -251,6 +297,13 @@ internal static class LayerFactory
         private JsonNode? Get(string key) { _used.Add(key); return layer[key]; }
 
         public int Int(string key) => OptionalInt(key) ?? throw Error($"needs \"{key}\"");
+        public JsonNode? Node(string key) => Get(key);
+        public int[] IntArray(string key)
+        {
+            var n = Get(key) ?? throw Error($"needs \"{key}\"");
+            try { return n is JsonArray a ? a.Select(v => v!.GetValue<int>()).ToArray() : throw Error($"\"{key}\" must be a list of whole numbers, got {n.ToJsonString()}"); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException) { throw Error($"\"{key}\" must be a list of whole numbers, got {n.ToJsonString()}"); }
+        }
         public int Int(string key, int fallback) => OptionalInt(key) ?? fallback;
         public int? OptionalInt(string key)
         {

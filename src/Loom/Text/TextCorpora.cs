@@ -20,6 +20,7 @@ public static class TextCorpora
         new(BrownCorpus.Name, TextTaskKind.Tagging, BrownCorpus.Load, BrownCorpus.Source),
         new(SpamAssassin.MiniName, TextTaskKind.Classification, _ => SpamAssassin.LoadMini(), null),
         new(SpamAssassin.Name, TextTaskKind.Classification, SpamAssassin.Load, SpamAssassin.Source),
+        new(LanguageIdentification.Name, TextTaskKind.Classification, dataDir => LanguageIdentification.Load(dataDir), LanguageIdentification.Source),
     ];
 
     /// <summary>The known names, in listing order.</summary>

@@ -10,7 +10,7 @@ public sealed class TextCorporaTests
     [Fact]
     public void NamesKindsAndUnknownNames()
     {
-        Assert.Equal(["moby-dick-mini", "moby-dick", "brown-mini", "brown", "spam-assassin-mini", "spam-assassin"], TextCorpora.Names);
+        Assert.Equal(["moby-dick-mini", "moby-dick", "brown-mini", "brown", "spam-assassin-mini", "spam-assassin", "langid"], TextCorpora.Names);
         Assert.True(TextCorpora.Contains("Brown"));
         Assert.False(TextCorpora.Contains("imdb"));
         Assert.Equal(TextTaskKind.Tagging, TextCorpora.KindOf("brown"));

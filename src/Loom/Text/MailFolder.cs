@@ -101,9 +101,7 @@ public static class MailFolder
     public static string StripHeaders(string mail)
     {
         ArgumentNullException.ThrowIfNull(mail);
-        if (mail.StartsWith('\n')) return mail[1..];
-        int blank = mail.IndexOf("\n\n", StringComparison.Ordinal);
-        return blank < 0 ? "" : mail[(blank + 2)..];
+        return MimeBody.Split(mail).Body;
     }
 
     /// <summary>

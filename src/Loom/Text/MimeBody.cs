@@ -24,7 +24,8 @@ public static class MimeBody
         return sb.ToString();
     }
 
-    private static (string? Headers, string Body) Split(string entity)
+    /// <summary>Headers and body of a mail or MIME part, split at the first empty line; headers null when there is none (no body).</summary>
+    internal static (string? Headers, string Body) Split(string entity)
     {
         if (entity.StartsWith('\n')) return ("", entity[1..]);
         int blank = entity.IndexOf("\n\n", StringComparison.Ordinal);

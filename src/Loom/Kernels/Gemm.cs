@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Loom.Kernels;
 
@@ -13,10 +14,11 @@ public static unsafe class Gemm
 {
     private const int MR = 8;    // rows of C per micro-tile
     private const int NR = 32;   // columns of C per micro-tile: two 512-bit (or four 256-bit) vectors
-    private const int KC = 128;  // depth of a packed block: a KC×NR panel of B (16 KB) stays in the 32 KB L1
-    private const int MC = 192;  // rows of A per packed block (96 KB, L2-resident)
+    private const int KC = 384;  // depth of a packed block: long, so that C is loaded and stored rarely (measured best with MC)
+    private const int MC = 96;   // rows of A per packed block (144 KB, L2-resident)
     private const int NC = 2048; // columns of B per packed block (L3-resident)
     private const long SmallWork = 32 * 32 * 32; // below this many multiply–adds the naive loop wins
+    private const int NarrowColumns = 8;         // up to this many columns of A·Bᵀ, dot products beat a padded panel
     private const int SkinnyRows = 4;            // up to this many rows of C, packing costs more than it saves
 
     [ThreadStatic] private static float[]? _packA;
@@ -42,6 +44,11 @@ public static unsafe class Gemm
         if (m <= SkinnyRows)
         {
             MultiplySkinny(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+            return;
+        }
+        if (!transA && transB && n <= NarrowColumns)
+        {
+            MultiplyNarrowTransposed(m, n, k, a, lda, b, ldb, c, ldc, parallel);
             return;
         }
         if ((long)m * n * k <= SmallWork)
@@ -78,6 +85,26 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>
+    /// A·Bᵀ with only a few columns (a convolution's weight gradient with a single input channel, say): a packed
+    /// NR-wide panel would be mostly padding, while each element is one contiguous dot product of two rows.
+    /// </summary>
+    private static void MultiplyNarrowTransposed(int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool parallel)
+    {
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            nint an = (nint)pa, bn = (nint)pb, cn = (nint)pc;
+            Threading.For(m, i =>
+            {
+                var ai = new ReadOnlySpan<float>((float*)an + (long)i * lda, k);
+                float* ci = (float*)cn + (long)i * ldc;
+                for (int j = 0; j < n; j++)
+                    ci[j] += System.Numerics.Tensors.TensorPrimitives.Dot(ai, new ReadOnlySpan<float>((float*)bn + (long)j * ldb, k));
+            }, parallel && (long)m * n * k > 1 << 16);
+        }
+    }
+
     private static void CheckExtent(ReadOnlySpan<float> s, int rows, int cols, int ld, string name)
     {
         if (ld < cols) throw new ArgumentException($"GEMM: leading dimension of {name} ({ld}) is smaller than its {cols} columns.");
@@ -85,9 +112,43 @@ public static unsafe class Gemm
             throw new ArgumentException($"GEMM: {name} needs {(long)(rows - 1) * ld + cols} elements for {rows}×{cols} (ld {ld}), has {s.Length}.");
     }
 
+    /// <summary>
+    /// Splits C into one independent block per thread — columns when C is at least as wide as it is tall,
+    /// else rows — so that threads never wait for each other: each packs its own panels, and only the
+    /// smaller operand's packing is repeated. Blocks are whole micro-tiles, shared out evenly.
+    /// </summary>
     private static void Blocked(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool parallel)
     {
+        int threads = parallel ? Threading.Threads : 1;
+        bool splitColumns = n >= m;
+        int units = splitColumns ? (n + NR - 1) / NR : (m + MR - 1) / MR;
+        int parts = Math.Min(threads, units);
+        if (parts <= 1) { Serial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); return; }
+        nint an = (nint)a, bn = (nint)b, cn = (nint)c;
+        Parallel.For(0, parts, Threading.Options, t =>
+        {
+            float* pa = (float*)an, pb = (float*)bn, pc = (float*)cn;
+            if (splitColumns)
+            {
+                int j0 = Math.Min(n, units * t / parts * NR), j1 = Math.Min(n, units * (t + 1) / parts * NR);
+                float* bPart = transB ? pb + (long)j0 * ldb : pb + j0;
+                Serial(transA, transB, m, j1 - j0, k, pa, lda, bPart, ldb, pc + j0, ldc);
+            }
+            else
+            {
+                int i0 = Math.Min(m, units * t / parts * MR), i1 = Math.Min(m, units * (t + 1) / parts * MR);
+                float* aPart = transA ? pa + i0 : pa + (long)i0 * lda;
+                Serial(transA, transB, i1 - i0, n, k, aPart, lda, pb, ldb, pc + (long)i0 * ldc, ldc);
+            }
+        });
+    }
+
+    /// <summary>The blocked product on the calling thread: NC column blocks, KC-deep packed panels of B, MC row blocks of A.</summary>
+    private static void Serial(bool transA, bool transB, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, float* c, int ldc)
+    {
+        if (m <= 0 || n <= 0) return;
         {
             for (int jc = 0; jc < n; jc += NC)
             {
@@ -103,54 +164,35 @@ public static unsafe class Gemm
                     {
                         float* bp = Aligned(raw);
                         PackB(transB, b, ldb, pc, jc, kc, nc, bp);
-                        RunTiles(transA, m, nc, kc, a, lda, pc, bp, c + jc, ldc, parallel);
+                        RunTiles(transA, m, nc, kc, a, lda, pc, bp, c + jc, ldc);
                     }
                 }
             }
         }
     }
 
-    /// <summary>Splits the rows of C into MC blocks and the packed columns into chunks, one task each.</summary>
-    private static void RunTiles(bool transA, int m, int nc, int kc, float* a, int lda, int pc, float* bp, float* c, int ldc, bool parallel)
+    /// <summary>For each MC block of rows: packs A, then runs the micro-kernel over every tile against the packed B.</summary>
+    private static void RunTiles(bool transA, int m, int nc, int kc, float* a, int lda, int pc, float* bp, float* c, int ldc)
     {
-        int rowBlocks = (m + MC - 1) / MC;
         int panels = (nc + NR - 1) / NR;
-        int threads = parallel ? Threading.Threads : 1;
-        // Enough column chunks that every thread has work even when m fits one row block.
-        int colChunks = Math.Min(panels, Math.Max(1, (threads * 2 + rowBlocks - 1) / rowBlocks));
-        int panelsPerChunk = (panels + colChunks - 1) / colChunks;
-        colChunks = (panels + panelsPerChunk - 1) / panelsPerChunk;
-        int tiles = rowBlocks * colChunks;
-        nint an = (nint)a, bn = (nint)bp, cn = (nint)c;
-
-        void Tile(int t)
+        var packA = _packA;
+        if (packA is null || packA.Length < MC * KC + Align) _packA = packA = GC.AllocateUninitializedArray<float>(MC * KC + Align, pinned: true);
+        fixed (float* raw = packA)
         {
-            int ib = t / colChunks, jb = t % colChunks;
-            int ic = ib * MC, mc = Math.Min(MC, m - ic);
-            int p0 = jb * panelsPerChunk, p1 = Math.Min(panels, p0 + panelsPerChunk);
-            int aSize = ((mc + MR - 1) / MR) * MR * kc;
-            var packA = _packA;
-            if (packA is null || packA.Length < aSize + Align) _packA = packA = GC.AllocateUninitializedArray<float>(MC * KC + Align, pinned: true);
-            fixed (float* raw = packA)
+            float* ap = Aligned(raw);
+            for (int ic = 0; ic < m; ic += MC)
             {
-                float* ap = Aligned(raw);
-                PackA(transA, (float*)an, lda, ic, pc, mc, kc, ap);
-                for (int p = p0; p < p1; p++)
+                int mc = Math.Min(MC, m - ic);
+                PackA(transA, a, lda, ic, pc, mc, kc, ap);
+                for (int p = 0; p < panels; p++)
                 {
                     int j = p * NR, nr = Math.Min(NR, nc - j);
-                    float* bpanel = (float*)bn + (long)p * NR * kc;
+                    float* bpanel = bp + (long)p * NR * kc;
                     for (int i = 0; i < mc; i += MR)
-                    {
-                        int mr = Math.Min(MR, mc - i);
-                        float* cTile = (float*)cn + (long)(ic + i) * ldc + j;
-                        MicroKernel(kc, ap + (long)i * kc, bpanel, cTile, ldc, mr, nr);
-                    }
+                        MicroKernel(kc, ap + (long)i * kc, bpanel, c + (long)(ic + i) * ldc + j, ldc, Math.Min(MR, mc - i), nr);
                 }
             }
         }
-
-        if (tiles == 1 || threads == 1) { for (int t = 0; t < tiles; t++) Tile(t); }
-        else Parallel.For(0, tiles, Threading.Options, Tile);
     }
 
     private const int Align = 16; // floats: packed panels start on a 64-byte line so vector loads never split lines
@@ -166,12 +208,14 @@ public static unsafe class Gemm
             float* panel = dst + (long)i0 * kc;
             if (!transA)
             {
+                float* src0 = a + (long)(ic + i0) * lda + pc;
+                int done = mr == MR ? TransposeBlocks(src0, lda, kc, panel, MR, 0) : 0;
                 for (int r = 0; r < MR; r++)
                 {
                     if (r < mr)
                     {
-                        float* src = a + (long)(ic + i0 + r) * lda + pc;
-                        for (int p = 0; p < kc; p++) panel[p * MR + r] = src[p];
+                        float* src = src0 + (long)r * lda;
+                        for (int p = done; p < kc; p++) panel[p * MR + r] = src[p];
                     }
                     else for (int p = 0; p < kc; p++) panel[p * MR + r] = 0f;
                 }
@@ -209,17 +253,59 @@ public static unsafe class Gemm
             }
             else
             {
+                float* src0 = b + (long)(jc + j0) * ldb + pc;
+                int done = 0;
+                if (nr == NR)
+                    for (int j = 0; j < NR; j += 8) done = TransposeBlocks(src0 + (long)j * ldb, ldb, kc, panel, NR, j);
                 for (int j = 0; j < NR; j++)
                 {
                     if (j < nr)
                     {
-                        float* src = b + (long)(jc + j0 + j) * ldb + pc;
-                        for (int p = 0; p < kc; p++) panel[p * NR + j] = src[p];
+                        float* src = src0 + (long)j * ldb;
+                        for (int p = done; p < kc; p++) panel[p * NR + j] = src[p];
                     }
                     else for (int p = 0; p < kc; p++) panel[p * NR + j] = 0f;
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Packs 8 rows of a row-major source (stride <paramref name="srcStride"/>) k-major: for each of the first
+    /// kc − kc % 8 columns p, the 8 values go to dst[p·dstStride + col .. +8], by 8×8 register transposes.
+    /// Returns how many columns it packed (0 without AVX); the caller packs the rest.
+    /// </summary>
+    private static int TransposeBlocks(float* src, int srcStride, int kc, float* dst, int dstStride, int col)
+    {
+        if (!Avx.IsSupported) return 0;
+        int full = kc & ~7;
+        for (int p = 0; p < full; p += 8)
+        {
+            float* s = src + p;
+            var r0 = Avx.LoadVector256(s); var r1 = Avx.LoadVector256(s + srcStride);
+            var r2 = Avx.LoadVector256(s + 2L * srcStride); var r3 = Avx.LoadVector256(s + 3L * srcStride);
+            var r4 = Avx.LoadVector256(s + 4L * srcStride); var r5 = Avx.LoadVector256(s + 5L * srcStride);
+            var r6 = Avx.LoadVector256(s + 6L * srcStride); var r7 = Avx.LoadVector256(s + 7L * srcStride);
+            // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves: column q ends up in vector q.
+            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+            var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            float* d = dst + (long)p * dstStride + col;
+            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+            Avx.Store(d + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(d + 2L * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(d + 3L * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(d + 4L * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(d + 5L * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(d + 6L * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+            Avx.Store(d + 7L * dstStride, Avx.Permute2x128(u3, u7, 0x31));
+        }
+        return full;
     }
 
     /// <summary>C[0..mr, 0..nr] += Apanel (kc×MR) · Bpanel (kc×NR); full tiles go straight to C.</summary>
@@ -235,7 +321,11 @@ public static unsafe class Gemm
         // Edge tile: compute the full tile into a scratch block, then add the valid part.
         float* tmp = stackalloc float[MR * NR];
         new Span<float>(tmp, MR * NR).Clear();
-        if (Vector512.IsHardwareAccelerated) Kernel512(kc, ap, bp, tmp, NR);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            if (nr <= NR / 2) Kernel512Half(kc, ap, bp, tmp);
+            else Kernel512(kc, ap, bp, tmp, NR);
+        }
         else Kernel256(kc, ap, bp, tmp, NR);
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++)
@@ -274,6 +364,28 @@ public static unsafe class Gemm
             (Vector512.Load(row) + lo).Store(row);
             (Vector512.Load(row + 16) + hi).Store(row + 16);
         }
+    }
+
+    /// <summary>The left half of <see cref="Kernel512"/> into an NR-wide scratch tile, for edge tiles at most 16 columns wide.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512Half(int kc, float* ap, float* bp, float* c)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(bp);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[0]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[1]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[2]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[3]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[4]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[5]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[6]), b0, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[7]), b0, c7);
+            ap += MR; bp += NR;
+        }
+        c0.Store(c); c1.Store(c + NR); c2.Store(c + 2 * NR); c3.Store(c + 3 * NR);
+        c4.Store(c + 4 * NR); c5.Store(c + 5 * NR); c6.Store(c + 6 * NR); c7.Store(c + 7 * NR);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -30,6 +30,7 @@ public class ConvolutionKernelTests
         new[] { 2, 8, 14, 13, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1 }, // large enough for the blocked GEMM
         new[] { 1, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1 },// one sample, threaded GEMMs
         new[] { 1, 3, 1, 17, 4, 1, 5, 1, 2, 0, 2, 1, 1, 1 },   // 1-D as H = kH = 1
+        new[] { 1, 2, 6, 7, 3, 3, 3, 2, 2, 3, 3, 2, 1, 1 },    // padding wider than the kernel's reach: whole rows and columns of zeros
     };
 
     private static ConvGeometry Geometry(int[] p) =>

@@ -75,6 +75,8 @@ public class GemmTests
             [129, 65, 257], [8, 32, 256], [9, 33, 257], [300, 33, 31], [128, 2048, 1],
             // Few rows of C (the skinny path: no packing): batch-1 and batch-2 inference, text generation.
             [2, 1025, 257], [3, 80, 256], [4, 1024, 1100], [5, 300, 257],
+            // A few columns (A·Bᵀ by dot products), and edge tiles at most half a panel wide.
+            [40, 8, 100], [33, 2, 785], [32, 9, 784], [64, 196, 288], [17, 47, 23],
         ];
         int index = 0;
         foreach (var s in shapes)

@@ -29,7 +29,7 @@ public static partial class Functional
         Convolution.Forward(x.Data, weight.Data, bias?.Data, y.Data, g);
         return Graph.Record(y, layer, [x, weight, bias], dy =>
         {
-            if (x.GradBuffer() is { } dx) Convolution.BackwardInput(dy, weight.Data, dx, g);
+            if (x.GradBufferToWrite(out bool acc) is { } dx) Convolution.BackwardInput(dy, weight.Data, dx, g, acc);
             var dw = weight.GradBuffer();
             var db = bias?.GradBuffer();
             if (dw is not null || db is not null) Convolution.BackwardWeight(x.Data, dy, dw, db, g);

@@ -16,7 +16,7 @@ public static partial class Functional
         Gemm.Multiply(false, false, m, n, k, a.Data, k, b.Data, n, y.Data, n);
         return Graph.Record(y, "MatMul", [a, b], g =>
         {
-            if (a.GradBuffer() is { } da) Gemm.Multiply(false, true, m, k, n, g, n, b.Data, n, da, k, 1f);
+            if (a.GradBufferToWrite(out bool acc) is { } da) Gemm.Multiply(false, true, m, k, n, g, n, b.Data, n, da, k, acc ? 1f : 0f);
             if (b.GradBuffer() is { } db) Gemm.Multiply(true, false, k, n, m, a.Data, k, g, n, db, n, 1f);
         });
     }
@@ -43,7 +43,7 @@ public static partial class Functional
             }
         return Graph.Record(y, layer, [x, weight, bias], g =>
         {
-            if (x.GradBuffer() is { } dx) Gemm.Multiply(false, false, rows, inF, outF, g, outF, weight.Data, inF, dx, inF, 1f);
+            if (x.GradBufferToWrite(out bool acc) is { } dx) Gemm.Multiply(false, false, rows, inF, outF, g, outF, weight.Data, inF, dx, inF, acc ? 1f : 0f);
             if (weight.GradBuffer() is { } dw) Gemm.Multiply(true, false, outF, inF, rows, g, outF, x.Data, inF, dw, inF, 1f);
             if (bias?.GradBuffer() is { } db)
                 for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, g.AsSpan(r * outF, outF), db);

@@ -12,7 +12,7 @@ public static partial class Functional
         var y = Tensor.Zeros(g.Batch, g.InChannels, g.OutHeight, g.OutWidth);
         var argmax = new int[y.Size];
         Pooling.MaxForward(x.Data, y.Data, argmax, g);
-        return Graph.Record(y, layer, [x], dy => { if (x.GradBuffer() is { } dx) Pooling.MaxBackward(dy, argmax, dx, g); });
+        return Graph.Record(y, layer, [x], dy => { if (x.GradBufferToWrite(out bool acc) is { } dx) Pooling.MaxBackward(dy, argmax, dx, g, acc); });
     }
 
     /// <summary>Average pooling. x: (N, C, H, W) → (N, C, OH, OW).</summary>

@@ -10,7 +10,13 @@ public static partial class Functional
     {
         var resolved = ShapeUtil.Infer(shape, x.Size, "Reshape");
         var y = new Tensor(x.Data, resolved);
-        return Graph.Record(y, "Reshape", [x], g => { if (x.GradBuffer() is { } dx) TensorPrimitives.Add(dx, g, dx); });
+        // The first gradient to reach x is the incoming buffer itself (same elements, same order): no copy.
+        return Graph.Record(y, "Reshape", [x], g =>
+        {
+            if (x.GradBufferToWrite(out bool accumulate, g) is not { } dx || ReferenceEquals(dx, g)) return;
+            if (accumulate) TensorPrimitives.Add(dx, g, dx);
+            else g.CopyTo(dx, 0); // x is a leaf: its gradient gets a buffer of its own
+        });
     }
 
     /// <summary>(N, d1, d2, …) → (N, d1·d2·…) by default; dimensions startDim..endDim are merged.</summary>

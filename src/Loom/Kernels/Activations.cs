@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Loom.Kernels;
@@ -8,20 +9,26 @@ public static class Activations
 {
     public static void Relu(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
 
-    /// <summary>dx += dy where x &gt; 0.</summary>
-    public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    /// <summary>dx += dy where x &gt; 0; with <paramref name="accumulate"/> false, dx = that (dx may then be dy itself).</summary>
+    public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool accumulate = true)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
+            ref float rx = ref MemoryMarshal.GetReference(x), rdy = ref MemoryMarshal.GetReference(dy), rdx = ref MemoryMarshal.GetReference(dx);
             for (; i <= x.Length - 16; i += 16)
             {
-                var mask = Vector512.GreaterThan(Vector512.Create(x.Slice(i, 16)), Vector512<float>.Zero);
-                var d = Vector512.Create(dx.Slice(i, 16)) + (Vector512.Create(dy.Slice(i, 16)) & mask.AsSingle());
-                d.CopyTo(dx.Slice(i, 16));
+                var mask = Vector512.GreaterThan(Vector512.LoadUnsafe(ref rx, (nuint)i), Vector512<float>.Zero);
+                var d = Vector512.LoadUnsafe(ref rdy, (nuint)i) & mask;
+                if (accumulate) d += Vector512.LoadUnsafe(ref rdx, (nuint)i);
+                d.StoreUnsafe(ref rdx, (nuint)i);
             }
         }
-        for (; i < x.Length; i++) if (x[i] > 0f) dx[i] += dy[i];
+        for (; i < x.Length; i++)
+        {
+            float d = x[i] > 0f ? dy[i] : 0f;
+            dx[i] = accumulate ? dx[i] + d : d;
+        }
     }
 
     public static void LeakyRelu(ReadOnlySpan<float> x, Span<float> y, float slope)
@@ -29,25 +36,37 @@ public static class Activations
         for (int i = 0; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : slope * x[i];
     }
 
-    public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float slope)
+    public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float slope, bool accumulate = true)
     {
-        for (int i = 0; i < x.Length; i++) dx[i] += x[i] > 0f ? dy[i] : slope * dy[i];
+        for (int i = 0; i < x.Length; i++)
+        {
+            float d = x[i] > 0f ? dy[i] : slope * dy[i];
+            dx[i] = accumulate ? dx[i] + d : d;
+        }
     }
 
     public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
 
-    /// <summary>dx += dy·(1 − y²), from the output y = tanh(x).</summary>
-    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    /// <summary>dx += dy·(1 − y²), from the output y = tanh(x); with <paramref name="accumulate"/> false, dx = that.</summary>
+    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, bool accumulate = true)
     {
-        for (int i = 0; i < y.Length; i++) dx[i] += dy[i] * (1f - y[i] * y[i]);
+        for (int i = 0; i < y.Length; i++)
+        {
+            float d = dy[i] * (1f - y[i] * y[i]);
+            dx[i] = accumulate ? dx[i] + d : d;
+        }
     }
 
     public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
 
-    /// <summary>dx += dy·y·(1 − y), from the output y = σ(x).</summary>
-    public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    /// <summary>dx += dy·y·(1 − y), from the output y = σ(x); with <paramref name="accumulate"/> false, dx = that.</summary>
+    public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, bool accumulate = true)
     {
-        for (int i = 0; i < y.Length; i++) dx[i] += dy[i] * y[i] * (1f - y[i]);
+        for (int i = 0; i < y.Length; i++)
+        {
+            float d = dy[i] * y[i] * (1f - y[i]);
+            dx[i] = accumulate ? dx[i] + d : d;
+        }
     }
 
     /// <summary>Exact GELU, x·Φ(x), PyTorch's default (approximate='none').</summary>

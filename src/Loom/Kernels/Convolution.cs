@@ -51,8 +51,11 @@ public static class Convolution
             }
     }
 
-    /// <summary>dx += conv_transpose(dy, w): the gradient with respect to the input.</summary>
-    public static void BackwardInput(float[] dy, float[] w, float[] dx, ConvGeometry g)
+    /// <summary>
+    /// dx += conv_transpose(dy, w): the gradient with respect to the input; with <paramref name="accumulate"/>
+    /// false, dx is overwritten (each sample's slice is cleared just before use, while it is in cache).
+    /// </summary>
+    public static void BackwardInput(float[] dy, float[] w, float[] dx, ConvGeometry g, bool accumulate = true)
     {
         bool perSample = g.Batch > 1 && Threading.Threads > 1;
         Threading.For(g.Batch, n =>
@@ -64,9 +67,10 @@ public static class Convolution
             if (g.IsPointwise)
             {
                 for (int grp = 0; grp < g.Groups; grp++)
-                    Gemm.Multiply(true, false, kg, plane, og, w.AsSpan(grp * og * kg), kg, dys[(grp * og * plane)..], plane, dxs[(grp * kg * plane)..], plane, 1f, !perSample);
+                    Gemm.Multiply(true, false, kg, plane, og, w.AsSpan(grp * og * kg), kg, dys[(grp * og * plane)..], plane, dxs[(grp * kg * plane)..], plane, accumulate ? 1f : 0f, !perSample);
                 return;
             }
+            if (!accumulate) dxs.Clear();
             var col = ColumnBuffer(g);
             for (int grp = 0; grp < g.Groups; grp++)
                 Gemm.Multiply(true, false, kg, plane, og, w.AsSpan(grp * og * kg), kg, dys[(grp * og * plane)..], plane, col.AsSpan(grp * kg * plane), plane, 0f, !perSample);

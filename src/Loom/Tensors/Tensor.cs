@@ -151,5 +151,29 @@ public partial class Tensor
         return PendingGrad ??= new float[Size];
     }
 
+    /// <summary>
+    /// The buffer for an op that would rather write this tensor's gradient than add to it. When no gradient
+    /// has reached this tensor yet, <paramref name="accumulate"/> is false and the buffer holds garbage: the op
+    /// must write every element. The buffer is then <paramref name="incoming"/> if given — the gradient of the
+    /// op's own output, same size, which nothing reads after the op (so element-wise ops work in place) — or
+    /// else fresh and uninitialised. Otherwise the op adds into the existing buffer as with <see cref="GradBuffer"/>.
+    /// Saves zeroing, and for element-wise ops the allocation, of activation-sized gradients.
+    /// </summary>
+    internal float[]? GradBufferToWrite(out bool accumulate, float[]? incoming = null)
+    {
+        accumulate = true;
+        if (!RequiresGrad) return null;
+        if (GradFn is null)
+        {
+            if (Grad is not null) return Grad.Data;
+            accumulate = false;
+            Grad = new Tensor(GC.AllocateUninitializedArray<float>(Size), Shape);
+            return Grad.Data;
+        }
+        if (PendingGrad is not null) return PendingGrad;
+        accumulate = false;
+        return PendingGrad = incoming is not null && incoming.Length == Size ? incoming : GC.AllocateUninitializedArray<float>(Size);
+    }
+
     public override string ToString() => TensorFormatter.Format(this);
 }

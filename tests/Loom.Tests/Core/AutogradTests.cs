@@ -23,6 +23,33 @@ public class AutogradTests
     }
 
     [Fact]
+    public void OpsThatWriteTheFirstGradientInPlaceStillSumEveryPath()
+    {
+        // h is not a leaf, so the first op to send it a gradient takes over its own incoming buffer (ReLU, tanh,
+        // reshape) or writes a fresh one (linear, max-pool); later paths must still add. Each order is tried.
+        var x = Leaf(0.5f, -1f, 2f, -0.25f);
+        float[] Grad(Func<Tensor, Tensor> loss)
+        {
+            x.ZeroGrad();
+            loss(x * 2f).Backward();
+            return x.Grad!.Data;
+        }
+        // d/dx of Σ relu(2x) + Σ reshape(2x)·3 + Σ tanh(2x) = 2·(1[x>0] + 3 + 1 − tanh²(2x)).
+        var expected = x.Data.Select(v => 2f * ((v > 0 ? 1f : 0f) + 3f + 1f - MathF.Tanh(2f * v) * MathF.Tanh(2f * v))).ToArray();
+        var orders = new Func<Tensor, Tensor>[]
+        {
+            h => h.Relu().Sum() + (h.Reshape(2, 2) * 3f).Sum() + h.Tanh().Sum(),
+            h => h.Tanh().Sum() + h.Relu().Sum() + (h.Reshape(2, 2) * 3f).Sum(),
+            h => (h.Reshape(2, 2) * 3f).Sum() + h.Tanh().Sum() + h.Relu().Sum(),
+        };
+        foreach (var loss in orders)
+        {
+            var got = Grad(loss);
+            for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], got[i], 5);
+        }
+    }
+
+    [Fact]
     public void TensorUsedTwiceGetsTheSumOfBothPaths()
     {
         // Diamond: h = tanh(x) feeds two branches that meet again. dL/dx = (2h + 3)(1 − h²).

@@ -7,28 +7,28 @@ public static partial class Functional
 {
     public static Tensor Relu(Tensor x)
     {
-        var y = Tensor.Zeros(x.Shape);
+        var y = Tensor.Uninitialized(x.Shape);
         Activations.Relu(x.Data, y.Data);
         return Graph.Record(y, "ReLU", [x], g => { if (x.GradBufferToWrite(out bool acc, g) is { } dx) Activations.ReluBackward(x.Data, g, dx, acc); });
     }
 
     public static Tensor LeakyRelu(Tensor x, float negativeSlope = 0.01f)
     {
-        var y = Tensor.Zeros(x.Shape);
+        var y = Tensor.Uninitialized(x.Shape);
         Activations.LeakyRelu(x.Data, y.Data, negativeSlope);
         return Graph.Record(y, "LeakyReLU", [x], g => { if (x.GradBufferToWrite(out bool acc, g) is { } dx) Activations.LeakyReluBackward(x.Data, g, dx, negativeSlope, acc); });
     }
 
     public static Tensor Tanh(Tensor x)
     {
-        var y = Tensor.Zeros(x.Shape);
+        var y = Tensor.Uninitialized(x.Shape);
         Activations.Tanh(x.Data, y.Data);
         return Graph.Record(y, "Tanh", [x], g => { if (x.GradBufferToWrite(out bool acc, g) is { } dx) Activations.TanhBackward(y.Data, g, dx, acc); });
     }
 
     public static Tensor Sigmoid(Tensor x)
     {
-        var y = Tensor.Zeros(x.Shape);
+        var y = Tensor.Uninitialized(x.Shape);
         Activations.Sigmoid(x.Data, y.Data);
         return Graph.Record(y, "Sigmoid", [x], g => { if (x.GradBufferToWrite(out bool acc, g) is { } dx) Activations.SigmoidBackward(y.Data, g, dx, acc); });
     }

@@ -73,6 +73,9 @@ public partial class Tensor
 
     public static Tensor Zeros(params int[] shape) => new(new float[ShapeUtil.CheckedSize(shape)], shape);
 
+    /// <summary>A tensor whose contents are garbage, for an op's output that the op then writes in full (saves zeroing it).</summary>
+    internal static Tensor Uninitialized(params int[] shape) => new(GC.AllocateUninitializedArray<float>(ShapeUtil.CheckedSize(shape)), shape);
+
     public static Tensor Ones(params int[] shape) => Full(1f, shape);
 
     public static Tensor Full(float value, params int[] shape)

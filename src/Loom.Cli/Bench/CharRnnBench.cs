@@ -31,8 +31,10 @@ internal static class CharRnnBench
         var x = Workloads.RandomIndices(Vocab, rng, Batch, SeqLen);
         var y = Workloads.RandomIndices(Vocab, rng, Batch, SeqLen);
 
+        var buffers = new BufferPool(); // as the Trainer does: activations and gradients recycled from step to step
         void Step()
         {
+            using var scope = buffers.Scope();
             optimizer.ZeroGrad();
             var loss = Losses.CrossEntropy(model.Call(x), y);
             loss.Backward();

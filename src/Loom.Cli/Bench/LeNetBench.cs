@@ -23,8 +23,10 @@ internal static class LeNetBench
         var x = Tensor.Normal(0f, 1f, [TrainBatch, 1, 28, 28], rng);
         var y = Workloads.RandomIndices(10, rng, TrainBatch);
 
+        var buffers = new BufferPool(); // as the Trainer does: activations and gradients recycled from step to step
         void Step()
         {
+            using var scope = buffers.Scope();
             optimizer.ZeroGrad();
             var loss = Functional.CrossEntropy(model.Call(x), y);
             loss.Backward();

@@ -10,7 +10,7 @@ public static partial class Functional
     {
         var g = PoolGeometry(x, kernel, stride, padding, dilation, layer);
         var y = Tensor.Uninitialized(g.Batch, g.InChannels, g.OutHeight, g.OutWidth); // every window writes its cell
-        var argmax = GC.AllocateUninitializedArray<int>(y.Size);
+        var argmax = BufferPool.RentInts(y.Size);
         Pooling.MaxForward(x.Data, y.Data, argmax, g);
         return Graph.Record(y, layer, [x], dy => { if (x.GradBufferToWrite(out bool acc) is { } dx) Pooling.MaxBackward(dy, argmax, dx, g, acc); });
     }

@@ -83,14 +83,14 @@ public static class Convolution
     {
         int chunks = Math.Min(g.Batch, Threading.Threads);
         bool perChunk = chunks > 1;
-        var partialW = new float[chunks][];
-        var partialB = new float[chunks][];
+        // Chunk 0 adds straight into dw and db; the others into zeroed partial sums kept by the calling thread.
+        var partialW = Partials(ref _partialW, chunks, dw?.Length ?? 0);
+        var partialB = Partials(ref _partialB, chunks, db?.Length ?? 0);
         Threading.For(chunks, c =>
         {
             int n0 = g.Batch * c / chunks, n1 = g.Batch * (c + 1) / chunks;
-            float[]? pw = dw is null ? null : (c == 0 ? dw : new float[dw.Length]);
-            float[]? pb = db is null ? null : (c == 0 ? db : new float[db.Length]);
-            partialW[c] = pw!; partialB[c] = pb!;
+            float[]? pw = dw is null ? null : (c == 0 ? dw : partialW[c]);
+            float[]? pb = db is null ? null : (c == 0 ? db : partialB[c]);
             int plane = g.OutPlane, inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * plane;
             int og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
             for (int n = n0; n < n1; n++)
@@ -113,8 +113,22 @@ public static class Convolution
         }, perChunk);
         for (int c = 1; c < chunks; c++)
         {
-            if (dw is not null) TensorPrimitives.Add(dw, partialW[c], dw);
-            if (db is not null) TensorPrimitives.Add(db, partialB[c], db);
+            if (dw is not null) TensorPrimitives.Add(dw, partialW[c].AsSpan(0, dw.Length), dw);
+            if (db is not null) TensorPrimitives.Add(db, partialB[c].AsSpan(0, db.Length), db);
         }
+    }
+
+    [ThreadStatic] private static float[][]? _partialW, _partialB;
+
+    /// <summary>Zeroed partial-sum buffers of at least <paramref name="length"/> for chunks 1.., reused from call to call.</summary>
+    private static float[][] Partials(ref float[][]? cache, int chunks, int length)
+    {
+        if (cache is null || cache.Length < chunks) cache = new float[chunks][];
+        for (int c = 1; c < chunks; c++)
+        {
+            if (cache[c] is null || cache[c].Length < length) cache[c] = new float[length];
+            else Array.Clear(cache[c], 0, length);
+        }
+        return cache;
     }
 }

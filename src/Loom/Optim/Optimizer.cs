@@ -45,9 +45,13 @@ public abstract class Optimizer
     /// <summary>Updates parameter <paramref name="index"/> in place from its gradient.</summary>
     protected abstract void Update(int index, Span<float> param, ReadOnlySpan<float> grad);
 
+    /// <summary>
+    /// Clears every parameter's gradient, as PyTorch's <c>zero_grad()</c> does, keeping the storage for the next
+    /// backward pass so that steps allocate no gradient memory. Clone() a gradient you want to keep past it.
+    /// </summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters) p.ZeroGrad();
+        foreach (var p in Parameters) p.RecycleGrad();
     }
 
     /// <summary>The state slot <paramref name="name"/> of parameter <paramref name="index"/>, created zeroed on first use.</summary>

@@ -73,8 +73,11 @@ public partial class Tensor
 
     public static Tensor Zeros(params int[] shape) => new(new float[ShapeUtil.CheckedSize(shape)], shape);
 
-    /// <summary>A tensor whose contents are garbage, for an op's output that the op then writes in full (saves zeroing it).</summary>
-    internal static Tensor Uninitialized(params int[] shape) => new(GC.AllocateUninitializedArray<float>(ShapeUtil.CheckedSize(shape)), shape);
+    /// <summary>
+    /// A tensor whose contents are garbage, for an op's output that the op then writes in full (saves zeroing
+    /// it); inside a <see cref="BufferPool.Scope"/> its storage is recycled.
+    /// </summary>
+    internal static Tensor Uninitialized(params int[] shape) => new(BufferPool.RentFloats(ShapeUtil.CheckedSize(shape)), shape);
 
     public static Tensor Ones(params int[] shape) => Full(1f, shape);
 
@@ -139,6 +142,30 @@ public partial class Tensor
     /// <summary>Clears the gradient (PyTorch's <c>zero_grad(set_to_none=True)</c>).</summary>
     public void ZeroGrad() => Grad = null;
 
+    /// <summary>A gradient buffer released by <see cref="RecycleGrad"/>, taken again by the next backward pass.</summary>
+    private float[]? _spareGrad;
+
+    /// <summary>
+    /// Clears the gradient like <see cref="ZeroGrad"/>, but keeps its storage for the next backward pass, which
+    /// then allocates nothing (what <see cref="Optim.Optimizer.ZeroGrad"/> does, every step). A reference to the
+    /// old <see cref="Grad"/> sees the next gradient: Clone() one you want to keep.
+    /// </summary>
+    internal void RecycleGrad()
+    {
+        if (Grad is { } g && g.Size == Size) _spareGrad = g.Data;
+        Grad = null;
+    }
+
+    /// <summary>A leaf's new gradient tensor, on the recycled buffer if there is one (garbage contents) or a new one.</summary>
+    private Tensor NewLeafGrad(bool zeroed)
+    {
+        var data = _spareGrad;
+        _spareGrad = null;
+        if (data is null) return zeroed ? Zeros(Shape) : new Tensor(GC.AllocateUninitializedArray<float>(Size), Shape);
+        if (zeroed) Array.Clear(data);
+        return new Tensor(data, Shape);
+    }
+
     /// <summary>
     /// The buffer into which this tensor's gradient accumulates during backward, allocated on first use;
     /// null when no gradient is wanted.
@@ -148,10 +175,15 @@ public partial class Tensor
         if (!RequiresGrad) return null;
         if (GradFn is null)
         {
-            Grad ??= Zeros(Shape);
+            Grad ??= NewLeafGrad(zeroed: true);
             return Grad.Data;
         }
-        return PendingGrad ??= new float[Size];
+        if (PendingGrad is null)
+        {
+            PendingGrad = BufferPool.RentFloats(Size);
+            Array.Clear(PendingGrad);
+        }
+        return PendingGrad;
     }
 
     /// <summary>
@@ -170,12 +202,12 @@ public partial class Tensor
         {
             if (Grad is not null) return Grad.Data;
             accumulate = false;
-            Grad = new Tensor(GC.AllocateUninitializedArray<float>(Size), Shape);
+            Grad = NewLeafGrad(zeroed: false);
             return Grad.Data;
         }
         if (PendingGrad is not null) return PendingGrad;
         accumulate = false;
-        return PendingGrad = incoming is not null && incoming.Length == Size ? incoming : GC.AllocateUninitializedArray<float>(Size);
+        return PendingGrad = incoming is not null && incoming.Length == Size ? incoming : BufferPool.RentFloats(Size);
     }
 
     public override string ToString() => TensorFormatter.Format(this);

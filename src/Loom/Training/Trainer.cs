@@ -16,6 +16,8 @@ public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tens
     public Optimizer Optimizer { get; } = optimizer;
 
     /// <summary>Loss from (logits, targets) to a scalar; cross-entropy (per step for sequence targets) by default.</summary>
+    private readonly BufferPool _buffers = new();
+
     public Func<Tensor, Tensor, Tensor> Loss { get; } = loss ?? ((logits, targets) => Losses.CrossEntropy(logits, targets));
 
     public LrScheduler? Scheduler { get; set; }
@@ -64,6 +66,7 @@ public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tens
         {
             cancel.ThrowIfCancellationRequested();
             lr = Optimizer.LearningRate;
+            using var step = _buffers.Scope(); // activations and their gradients are recycled from batch to batch
             Optimizer.ZeroGrad();
             var logits = Model.Call(batch.Inputs);
             var lossValue = Loss(logits, batch.Targets);
@@ -108,8 +111,10 @@ public static class Evaluator
         try
         {
             using var _ = GradMode.NoGrad();
+            var buffers = new BufferPool();
             foreach (var batch in data)
             {
+                using var scope = buffers.Scope();
                 var logits = model.Call(batch.Inputs);
                 metrics.Add(loss(logits, batch.Targets).Item(), logits, batch.Targets);
             }

@@ -85,6 +85,53 @@ public class PoolingKernelTests
         Assert.Equal(1, argmax[0]);
     }
 
+    [Theory]
+    [InlineData(2, 8)]
+    [InlineData(4, 10)]
+    [InlineData(6, 14)]
+    [InlineData(2, 18)]
+    [InlineData(4, 28)]
+    [InlineData(2, 6)]
+    public void Max2x2VectorPathKeepsTiesNaNAndWritesBackward(int h, int w)
+    {
+        // Values from {0, 1, 2, NaN}: ties and NaNs in every position of the window, across the vector groups
+        // and the overlapping last group of each row.
+        var g = new ConvGeometry(2, 3, h, w, 3, 2, 2, 2, 2);
+        var rng = new Rng(31);
+        int planes = g.Batch * g.InChannels;
+        var x = new float[planes * g.InPlane];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int r = (int)(rng.NextFloat() * 7);
+            x[i] = r == 6 ? float.NaN : r / 2;
+        }
+        var y = new float[planes * g.OutPlane];
+        var argmax = new int[y.Length];
+        Pooling.MaxForward(x, y, argmax, g);
+        for (int pl = 0; pl < planes; pl++)
+            for (int oy = 0; oy < g.OutHeight; oy++)
+                for (int ox = 0; ox < g.OutWidth; ox++)
+                {
+                    int arg = -1;
+                    float best = 0;
+                    foreach (var (iy, ix) in Window(g, oy, ox))
+                    {
+                        float v = x[pl * g.InPlane + iy * w + ix];
+                        if (arg < 0 || (!float.IsNaN(best) && (v > best || float.IsNaN(v)))) { best = v; arg = iy * w + ix; }
+                    }
+                    int o = pl * g.OutPlane + oy * g.OutWidth + ox;
+                    Assert.Equal(arg, argmax[o]);
+                    Assert.Equal(best, y[o]);
+                }
+        // Overwriting backward equals clearing and accumulating.
+        var dy = KernelAssert.Random(rng, y.Length);
+        var written = Enumerable.Repeat(float.NaN, x.Length).ToArray();
+        var added = new float[x.Length];
+        Pooling.MaxBackward(dy, argmax, written, g, accumulate: false);
+        Pooling.MaxBackward(dy, argmax, added, g);
+        Assert.Equal(added, written);
+    }
+
     [Theory, MemberData(nameof(Geometries))]
     public void AvgForwardAndBackward(int[] p)
     {

@@ -32,6 +32,23 @@ public static unsafe class Im2Col
                     {
                         int dy = ki * g.DilationH - g.PadH, dx = kj * g.DilationW - g.PadW;
                         var (lo, hi) = ValidColumns(g, dx);
+                        if (SameWidthStrideOne(g) && hi > lo)
+                        {
+                            // One contiguous copy over the valid rows, then zeros where rows wrapped or fell outside.
+                            int y0 = Math.Clamp(-dy, 0, oh), y1 = Math.Clamp(g.InHeight - dy, y0, oh);
+                            new Span<float>(dst, y0 * ow).Clear();
+                            new Span<float>(dst + y1 * ow, (oh - y1) * ow).Clear();
+                            if (y1 <= y0) continue;
+                            int k0 = y0 * ow + lo, k1 = (y1 - 1) * ow + hi;
+                            Unsafe.CopyBlockUnaligned(dst + k0, xc + k0 + dy * g.InWidth + dx, (uint)(k1 - k0) * sizeof(float));
+                            for (int y = y0; y < y1; y++)
+                            {
+                                float* row = dst + y * ow;
+                                for (int x0 = 0; x0 < lo; x0++) row[x0] = 0f;
+                                for (int x0 = hi; x0 < ow; x0++) row[x0] = 0f;
+                            }
+                            continue;
+                        }
                         for (int y = 0; y < oh; y++)
                         {
                             float* drow = dst + y * ow;
@@ -48,8 +65,12 @@ public static unsafe class Im2Col
         }
     }
 
-    /// <summary>dx: (C, H, W) += fold(col: (C·kH·kW, OH·OW)).</summary>
-    public static void Col2Im(ReadOnlySpan<float> col, in ConvGeometry g, Span<float> dx)
+    /// <summary>
+    /// dx: (C, H, W) += fold(col: (C·kH·kW, OH·OW)). When the output has the input's width at stride 1
+    /// ("same" convolutions), col is also scratch: its entries that fall on padding are zeroed, so that each
+    /// kernel tap adds one contiguous run instead of one short run per row.
+    /// </summary>
+    public static void Col2Im(Span<float> col, in ConvGeometry g, Span<float> dx)
     {
         int oh = g.OutHeight, ow = g.OutWidth, plane = oh * ow;
         if (dx.Length < g.InChannels * g.InPlane || col.Length < g.ColumnRows * plane)
@@ -66,6 +87,21 @@ public static unsafe class Im2Col
                         int dy = ki * g.DilationH - g.PadH, dxo = kj * g.DilationW - g.PadW;
                         var (lo, hi) = ValidColumns(g, dxo);
                         if (hi <= lo) continue;
+                        if (SameWidthStrideOne(g))
+                        {
+                            // Output (y, x) lands on input (y + dy)·W + x + dxo: a constant offset over the valid rows.
+                            int y0 = Math.Max(0, -dy), y1 = Math.Min(oh, g.InHeight - dy);
+                            if (y1 <= y0) continue;
+                            for (int y = y0; y < y1; y++)
+                            {
+                                float* row = src + y * ow;
+                                for (int x0 = 0; x0 < lo; x0++) row[x0] = 0f;
+                                for (int x0 = hi; x0 < ow; x0++) row[x0] = 0f;
+                            }
+                            int k0 = y0 * ow + lo, k1 = (y1 - 1) * ow + hi;
+                            AddRow(xc + k0 + dy * g.InWidth + dxo, src + k0, k1 - k0);
+                            continue;
+                        }
                         for (int y = 0; y < oh; y++)
                         {
                             int iy = y * g.StrideH + dy;
@@ -78,6 +114,9 @@ public static unsafe class Im2Col
             }
         }
     }
+
+    /// <summary>Stride 1 and as many output columns as input columns: rows of col and of the image line up.</summary>
+    private static bool SameWidthStrideOne(in ConvGeometry g) => g.StrideH == 1 && g.StrideW == 1 && g.OutWidth == g.InWidth;
 
     /// <summary>The output columns [lo, hi) whose input column ow·sW + dx lies inside the image.</summary>
     private static (int Lo, int Hi) ValidColumns(in ConvGeometry g, int dx)

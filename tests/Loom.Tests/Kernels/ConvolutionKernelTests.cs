@@ -31,6 +31,8 @@ public class ConvolutionKernelTests
         new[] { 1, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1 },// one sample, threaded GEMMs
         new[] { 1, 3, 1, 17, 4, 1, 5, 1, 2, 0, 2, 1, 1, 1 },   // 1-D as H = kH = 1
         new[] { 1, 2, 6, 7, 3, 3, 3, 2, 2, 3, 3, 2, 1, 1 },    // padding wider than the kernel's reach: whole rows and columns of zeros
+        new[] { 1, 2, 4, 6, 3, 5, 3, 1, 1, 2, 1, 1, 1, 1 },    // "same" width at stride 1: the contiguous im2col/col2im path
+        new[] { 2, 2, 3, 5, 2, 3, 3, 1, 1, 3, 1, 1, 1, 1 },    // same width, with output rows wholly in the padding
     };
 
     private static ConvGeometry Geometry(int[] p) =>

@@ -18,7 +18,7 @@ public static unsafe class Gemm
     private const int MC = 96;   // rows of A per packed block (144 KB, L2-resident)
     private const int NC = 2048; // columns of B per packed block (L3-resident)
     private const long SmallWork = 32 * 32 * 32; // below this many multiply–adds the naive loop wins
-    private const int NarrowColumns = 8;         // up to this many columns of A·Bᵀ, dot products beat a padded panel
+    private const int NarrowColumns = 16;        // up to this many columns of A·Bᵀ, dot products beat a padded panel
     private const int SkinnyRows = 4;            // up to this many rows of C, packing costs more than it saves
 
     [ThreadStatic] private static float[]? _packA;
@@ -87,7 +87,8 @@ public static unsafe class Gemm
 
     /// <summary>
     /// A·Bᵀ with only a few columns (a convolution's weight gradient with a single input channel, say): a packed
-    /// NR-wide panel would be mostly padding, while each element is one contiguous dot product of two rows.
+    /// NR-wide panel would be mostly padding, while each element is a dot product of two contiguous rows. Four
+    /// dot products run together so that each chunk of A's row is loaded once for four rows of B.
     /// </summary>
     private static void MultiplyNarrowTransposed(int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool parallel)
@@ -95,13 +96,45 @@ public static unsafe class Gemm
         fixed (float* pa = a, pb = b, pc = c)
         {
             nint an = (nint)pa, bn = (nint)pb, cn = (nint)pc;
-            Threading.For(m, i =>
+            Threading.For(m, i => NarrowRow((float*)an + (long)i * lda, (float*)bn, ldb, (float*)cn + (long)i * ldc, n, k),
+                parallel && (long)m * n * k > 1 << 16);
+        }
+    }
+
+    /// <summary>c[j] += a·b_j for the n rows b_j of B, four at a time (a group's missing rows repeat its last one and are dropped).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void NarrowRow(float* a, float* b, int ldb, float* c, int n, int k)
+    {
+        for (int j0 = 0; j0 < n; j0 += 4)
+        {
+            float* b0 = b + (long)j0 * ldb;
+            float* b1 = b + (long)Math.Min(j0 + 1, n - 1) * ldb;
+            float* b2 = b + (long)Math.Min(j0 + 2, n - 1) * ldb;
+            float* b3 = b + (long)Math.Min(j0 + 3, n - 1) * ldb;
+            float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
+            int p = 0;
+            if (Vector512.IsHardwareAccelerated && k >= 16)
             {
-                var ai = new ReadOnlySpan<float>((float*)an + (long)i * lda, k);
-                float* ci = (float*)cn + (long)i * ldc;
-                for (int j = 0; j < n; j++)
-                    ci[j] += System.Numerics.Tensors.TensorPrimitives.Dot(ai, new ReadOnlySpan<float>((float*)bn + (long)j * ldb, k));
-            }, parallel && (long)m * n * k > 1 << 16);
+                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                for (; p <= k - 16; p += 16)
+                {
+                    var av = Vector512.Load(a + p);
+                    s0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b0 + p), s0);
+                    s1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b1 + p), s1);
+                    s2 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b2 + p), s2);
+                    s3 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b3 + p), s3);
+                }
+                t0 = Vector512.Sum(s0); t1 = Vector512.Sum(s1); t2 = Vector512.Sum(s2); t3 = Vector512.Sum(s3);
+            }
+            for (; p < k; p++)
+            {
+                float av = a[p];
+                t0 += av * b0[p]; t1 += av * b1[p]; t2 += av * b2[p]; t3 += av * b3[p];
+            }
+            c[j0] += t0;
+            if (j0 + 1 < n) c[j0 + 1] += t1;
+            if (j0 + 2 < n) c[j0 + 2] += t2;
+            if (j0 + 3 < n) c[j0 + 3] += t3;
         }
     }
 

@@ -62,6 +62,43 @@ public static unsafe class Gemm
     }
 
     /// <summary>
+    /// Packs op(B) (k×n; stored n×k when <paramref name="transB"/>) once, for many products with the same B —
+    /// a recurrent layer's W_hh, multiplied at every time step — into <paramref name="packed"/>, which needs
+    /// <see cref="PackedSize"/> floats. The layout is that of the blocked product's panels, KC block after KC block.
+    /// </summary>
+    public static void Pack(bool transB, int k, int n, ReadOnlySpan<float> b, int ldb, Span<float> packed)
+    {
+        CheckExtent(b, transB ? n : k, transB ? k : n, ldb, "B");
+        if (packed.Length < PackedSize(k, n)) throw new ArgumentException($"GEMM: a packed {k}×{n} matrix needs {PackedSize(k, n)} floats, got {packed.Length}.");
+        int panels = (n + NR - 1) / NR;
+        fixed (float* pb = b, pp = packed)
+            for (int pc = 0; pc < k; pc += KC)
+                PackB(transB, pb, ldb, pc, 0, Math.Min(KC, k - pc), n, pp + (long)pc * panels * NR);
+    }
+
+    /// <summary>Floats that <see cref="Pack"/> writes for a k×n matrix.</summary>
+    public static int PackedSize(int k, int n) => checked(k * ((n + NR - 1) / NR) * NR);
+
+    /// <summary>
+    /// C (m×n) = A·B + beta·C on the calling thread, with B packed by <see cref="Pack"/> (k×n): no per-call packing
+    /// of B, so that several threads can share one packed B, each for its own rows of A and C.
+    /// </summary>
+    public static void MultiplyPacked(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> packed,
+        Span<float> c, int ldc, float beta = 0f)
+    {
+        if (m <= 0 || n <= 0) return;
+        CheckExtent(a, m, k, lda, "A");
+        CheckExtent(c, m, n, ldc, "C");
+        if (packed.Length < PackedSize(k, n)) throw new ArgumentException($"GEMM: a packed {k}×{n} matrix needs {PackedSize(k, n)} floats, got {packed.Length}.");
+        if (beta == 0f) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+        else if (beta != 1f) for (int i = 0; i < m; i++) System.Numerics.Tensors.TensorPrimitives.Multiply(c.Slice(i * ldc, n), beta, c.Slice(i * ldc, n));
+        int panels = (n + NR - 1) / NR;
+        fixed (float* pa = a, pp = packed, pc0 = c)
+            for (int pc = 0; pc < k; pc += KC)
+                RunTiles(false, m, n, Math.Min(KC, k - pc), pa, lda, pc, pp + (long)pc * panels * NR, pc0, ldc);
+    }
+
+    /// <summary>
     /// A few rows of C (a batch of one or two: text generation, single-image inference): packing B would
     /// copy the whole weight matrix for a handful of multiply–adds per element, so B is read in place —
     /// one contiguous dot product per element when B is transposed (a layer's weight, out×in), otherwise

@@ -107,14 +107,15 @@ public static unsafe class RecurrentCells
     /// <summary>
     /// Below this many multiply–adds per step, h·W_hhᵀ and dG·W_hh run as vector loops along the contiguous
     /// rows of W_hh (one dot product per gate value forward, one AXPY per gate value backward) instead of the
-    /// blocked GEMM, whose packing and threading cost more than the product at the sizes of a step (N·4H·H
-    /// for N = 32, H = 16 is 32 K multiply–adds; the blocked GEMM repacks W_hh on every call). W_hh is never
-    /// transposed: a transposed copy made per call cost more than a whole step when T is 1 (generation).
+    /// blocked GEMM, whose packing costs more than the product at the sizes of a step (N·4H·H for N = 32,
+    /// H = 16 is 32 K multiply–adds). Above it, W_hh is packed once per pass and every step multiplies against
+    /// the packed copy (<see cref="PackWhh"/>); a single step (generation) reads W_hh in place, since packing
+    /// it would cost more than the step.
     /// </summary>
     private const long SmallStepWork = 1L << 20;
 
-    /// <summary>Gate values per step from which the fused pass over the batch is split across threads.</summary>
-    private const long ParallelStepWork = 1L << 15;
+    /// <summary>Multiply–adds of h·W_hhᵀ over the whole sequence from which the batch is split across threads.</summary>
+    private const long ParallelSequenceWork = 1L << 22;
 
     /// <summary>A pinned block seen from a worker thread (spans cannot be captured by a lambda).</summary>
     private readonly struct View
@@ -129,21 +130,46 @@ public static unsafe class RecurrentCells
     }
 
     private readonly record struct ForwardViews(View Gates, View HPrev, View CPrev, View Aux, View Step, View BiasHh,
-        View Y, int Ldy, View HN, View CN, View Lengths);
+        View Y, int Ldy, View HN, View CN, View Lengths, View Whh, View PackedWhh);
 
     private readonly record struct BackwardViews(View Gates, View HPrev, View CPrev, View Aux, View DGates, View DGatesH,
-        View Dh, View Dc, View Dy, int Lddy, View Lengths);
+        View Dh, View Dc, View Dy, int Lddy, View Lengths, View Whh, View PackedWhh);
 
-    /// <summary>How many pieces the fused pass of one step is cut into: 1 (no threads) unless the step is large.</summary>
-    private static int RowChunks(in RecurrentShape s, bool parallel) =>
-        !parallel || Threading.Threads == 1 || (long)s.Batch * s.GateWidth < ParallelStepWork ? 1 : Math.Min(s.Batch, 2 * Threading.Threads);
+    /// <summary>
+    /// How many pieces of the batch run through the sequence side by side. The sequences of a batch do not
+    /// interact, so each piece runs every step on its own thread without waiting for the others: one fork and
+    /// join per pass instead of two per step, which cost more than a small step's work.
+    /// </summary>
+    private static int BatchParts(in RecurrentShape s, bool parallel) =>
+        !parallel || Threading.Threads == 1 || s.Batch < 2 || (long)s.Rows * s.GateWidth * s.HiddenSize < ParallelSequenceWork
+            ? 1 : Math.Min(s.Batch, Threading.Threads);
+
+    /// <summary>
+    /// Whether W_hh is packed once for all steps (<see cref="Gemm.Pack"/>) rather than read in place: worth it when
+    /// there are several steps and each is large enough for the blocked product.
+    /// </summary>
+    private static bool PackWhh(in RecurrentShape s) => s.Steps > 1 && (long)s.Batch * s.GateWidth * s.HiddenSize > SmallStepWork;
+
+    [ThreadStatic] private static float[]? _packedWhh;
+
+    /// <summary>W_hh packed for h·W_hhᵀ (forward) or dG·W_hh (backward), in a buffer the calling thread keeps.</summary>
+    private static float[] PackedWhh(in RecurrentShape s, ReadOnlySpan<float> whh, bool forward)
+    {
+        int H = s.HiddenSize, gw = s.GateWidth;
+        int size = forward ? Gemm.PackedSize(H, gw) : Gemm.PackedSize(gw, H);
+        var packed = _packedWhh;
+        if (packed is null || packed.Length < size) _packedWhh = packed = GC.AllocateUninitializedArray<float>(size, pinned: true);
+        if (forward) Gemm.Pack(true, H, gw, whh, H, packed); // op(B) = W_hhᵀ: H×GW
+        else Gemm.Pack(false, gw, H, whh, H, packed);         // op(B) = W_hh: GW×H
+        return packed;
+    }
 
     // The threaded passes live in their own methods so that the serial path allocates no closure.
-    private static void ForwardRowsParallel(RecurrentShape s, ForwardViews v, int t, int next, int chunks) =>
-        Threading.For(chunks, c => ForwardRows(s, v, t, next, (int)((long)s.Batch * c / chunks), (int)((long)s.Batch * (c + 1) / chunks)));
+    private static void ForwardParallel(RecurrentShape s, ForwardViews v, int parts) =>
+        Threading.For(parts, c => ForwardSteps(s, v, (int)((long)s.Batch * c / parts), (int)((long)s.Batch * (c + 1) / parts), parallel: false));
 
-    private static void BackwardRowsParallel(RecurrentShape s, BackwardViews v, int t, int chunks) =>
-        Threading.For(chunks, c => BackwardRows(s, v, t, (int)((long)s.Batch * c / chunks), (int)((long)s.Batch * (c + 1) / chunks)));
+    private static void BackwardParallel(RecurrentShape s, BackwardViews v, int parts) =>
+        Threading.For(parts, c => BackwardSteps(s, v, (int)((long)s.Batch * c / parts), (int)((long)s.Batch * (c + 1) / parts), parallel: false));
 
     /// <summary>Floats the forward pass needs to keep for backward.</summary>
     public static int WorkspaceSize(in RecurrentShape s)
@@ -236,27 +262,36 @@ public static unsafe class RecurrentCells
             if (c0.IsEmpty) cp.Clear(); else c0.Slice(n * H, H).CopyTo(cp);
         }
 
-        int seq = s.SequenceStride;
-        int chunks = RowChunks(s, parallel);
+        int parts = BatchParts(s, parallel);
+        ReadOnlySpan<float> packedWhh = PackWhh(s) ? PackedWhh(s, w.HiddenHidden, forward: true) : default;
         fixed (float* pGates = gates, pHPrev = hPrev, pCPrev = cPrev, pAux = aux, pStep = stepBuf, pBias = w.BiasHiddenHidden,
-               pY = y, pHN = hN, pCN = cN)
+               pY = y, pHN = hN, pCN = cN, pWhh = w.HiddenHidden, pPacked = packedWhh)
         fixed (int* pLengths = lengths)
         {
             var v = new ForwardViews(new View(pGates, gates.Length), new View(pHPrev, hPrev.Length), new View(pCPrev, cPrev.Length),
                 new View(pAux, aux.Length), new View(pStep, stepBuf.Length), new View(pBias, w.BiasHiddenHidden.Length),
-                new View(pY, y.Length), ldy, new View(pHN, hN.Length), new View(pCN, cN.Length), new View(pLengths, lengths.Length));
-            for (int step = 0; step < T; step++)
-            {
-                int t = s.StepAt(step);
-                int next = step + 1 < T ? s.StepAt(step + 1) : -1;
-                int first = s.Row(t, 0);
-                var hStep = hPrev[(first * H)..];
-                var gStep = gates[(first * gw)..];
-                if (gru) HiddenProjection(s, t, lengths, hStep, seq * H, w.HiddenHidden, stepBuf, gw, accumulate: false, parallel);
-                else HiddenProjection(s, t, lengths, hStep, seq * H, w.HiddenHidden, gStep, seq * gw, accumulate: true, parallel);
-                if (chunks > 1) ForwardRowsParallel(s, v, t, next, chunks);
-                else ForwardRows(s, v, t, next, 0, N);
-            }
+                new View(pY, y.Length), ldy, new View(pHN, hN.Length), new View(pCN, cN.Length), new View(pLengths, lengths.Length),
+                new View(pWhh, w.HiddenHidden.Length), new View(pPacked, packedWhh.Length));
+            if (parts > 1) ForwardParallel(s, v, parts);
+            else ForwardSteps(s, v, 0, N, parallel);
+        }
+    }
+
+    /// <summary>Every step, in order, for sequences n0..n1: the recurrent product, then the fused cell update.</summary>
+    private static void ForwardSteps(in RecurrentShape s, in ForwardViews v, int n0, int n1, bool parallel)
+    {
+        int T = s.Steps, H = s.HiddenSize, gw = s.GateWidth, seq = s.SequenceStride;
+        bool gru = s.Cell == RecurrentCell.Gru;
+        Span<float> gates = v.Gates.Floats, hPrev = v.HPrev.Floats, stepBuf = v.Step.Floats;
+        for (int step = 0; step < T; step++)
+        {
+            int t = s.StepAt(step);
+            int next = step + 1 < T ? s.StepAt(step + 1) : -1;
+            int first = s.Row(t, n0);
+            var hStep = hPrev[(first * H)..];
+            if (gru) HiddenProjection(s, t, n0, n1, v.Lengths.Ints, hStep, seq * H, v.Whh.Floats, v.PackedWhh.Floats, stepBuf[(n0 * gw)..], gw, accumulate: false, parallel);
+            else HiddenProjection(s, t, n0, n1, v.Lengths.Ints, hStep, seq * H, v.Whh.Floats, v.PackedWhh.Floats, gates[(first * gw)..], seq * gw, accumulate: true, parallel);
+            ForwardRows(s, v, t, next, n0, n1);
         }
     }
 
@@ -374,24 +409,18 @@ public static unsafe class RecurrentCells
         if (dhN.IsEmpty) dh.Clear(); else dhN[..(N * H)].CopyTo(dh);
         if (lstm) { if (dcN.IsEmpty) dc.Clear(); else dcN[..(N * H)].CopyTo(dc); }
 
-        int seq = s.SequenceStride;
-        int chunks = RowChunks(s, parallel);
-        fixed (float* pGates = gates, pHPrev = hPrev, pCPrev = cPrev, pAux = aux, pDG = dGates, pDGH = dGatesH, pDh = dh, pDc = dc, pDy = dy)
+        int parts = BatchParts(s, parallel);
+        ReadOnlySpan<float> packedWhh = PackWhh(s) ? PackedWhh(s, w.HiddenHidden, forward: false) : default;
+        fixed (float* pGates = gates, pHPrev = hPrev, pCPrev = cPrev, pAux = aux, pDG = dGates, pDGH = dGatesH, pDh = dh, pDc = dc, pDy = dy,
+               pWhh = w.HiddenHidden, pPacked = packedWhh)
         fixed (int* pLengths = lengths)
         {
             var v = new BackwardViews(new View(pGates, gates.Length), new View(pHPrev, hPrev.Length), new View(pCPrev, cPrev.Length),
                 new View(pAux, aux.Length), new View(pDG, dGates.Length), new View(pDGH, dGatesH.Length), new View(pDh, dh.Length),
-                new View(pDc, dc.Length), new View(pDy, dy.Length), lddy, new View(pLengths, lengths.Length));
-            for (int step = T - 1; step >= 0; step--)
-            {
-                int t = s.StepAt(step);
-                if (chunks > 1) BackwardRowsParallel(s, v, t, chunks);
-                else BackwardRows(s, v, t, 0, N);
-                // dh_prev (+)= dGates_h · W_hh: active rows were reset (RNN, LSTM) or scaled by z (GRU) above;
-                // inactive rows have zero gate gradients and keep their dh untouched.
-                int first = s.Row(t, 0);
-                HiddenProjectionBackward(s, t, lengths, dGatesH[(first * gw)..], seq * gw, w.HiddenHidden, dh, parallel);
-            }
+                new View(pDc, dc.Length), new View(pDy, dy.Length), lddy, new View(pLengths, lengths.Length),
+                new View(pWhh, w.HiddenHidden.Length), new View(pPacked, packedWhh.Length));
+            if (parts > 1) BackwardParallel(s, v, parts);
+            else BackwardSteps(s, v, 0, N, parallel);
         }
 
         if (!dh0.IsEmpty) TensorPrimitives.Add(dh0[..(N * H)], dh, dh0[..(N * H)]);
@@ -405,6 +434,22 @@ public static unsafe class RecurrentCells
         if (!grads.BiasHiddenHidden.IsEmpty) SumRows(dGatesH, rows, gw, grads.BiasHiddenHidden);
         if (!dx.IsEmpty)
             Gemm.Multiply(false, false, rows, inSize, gw, dGates, gw, w.InputHidden, inSize, dx, lddx, 1f, parallel);
+    }
+
+    /// <summary>Every step, last to first, for sequences n0..n1: gate gradients, then dh_prev through W_hh.</summary>
+    private static void BackwardSteps(in RecurrentShape s, in BackwardViews v, int n0, int n1, bool parallel)
+    {
+        int H = s.HiddenSize, gw = s.GateWidth, seq = s.SequenceStride;
+        Span<float> dGatesH = v.DGatesH.Floats, dh = v.Dh.Floats;
+        for (int step = s.Steps - 1; step >= 0; step--)
+        {
+            int t = s.StepAt(step);
+            BackwardRows(s, v, t, n0, n1);
+            // dh_prev (+)= dGates_h · W_hh: active rows were reset (RNN, LSTM) or scaled by z (GRU) above;
+            // inactive rows have zero gate gradients and keep their dh untouched.
+            int first = s.Row(t, n0);
+            HiddenProjectionBackward(s, t, n0, n1, v.Lengths.Ints, dGatesH[(first * gw)..], seq * gw, v.Whh.Floats, v.PackedWhh.Floats, dh[(n0 * H)..], parallel);
+        }
     }
 
     /// <summary>The fused backward pass of one step for sequences n0..n1: from dh (and dc) to the gate gradients.</summary>
@@ -448,41 +493,39 @@ public static unsafe class RecurrentCells
         }
     }
 
-    /// <summary>c (N rows of GW at stride ldc) = or += h (N rows of H at stride ldh)·W_hhᵀ; rows inactive at step t are skipped.</summary>
-    private static void HiddenProjection(in RecurrentShape s, int t, ReadOnlySpan<int> lengths, ReadOnlySpan<float> h, int ldh,
-        ReadOnlySpan<float> whh, Span<float> c, int ldc, bool accumulate, bool parallel)
+    /// <summary>
+    /// c (rows n0..n1, GW each, stride ldc) = or += h (same rows, H each, stride ldh)·W_hhᵀ, where h and c start at
+    /// row n0; rows inactive at step t are skipped on the small path.
+    /// </summary>
+    private static void HiddenProjection(in RecurrentShape s, int t, int n0, int n1, ReadOnlySpan<int> lengths, ReadOnlySpan<float> h, int ldh,
+        ReadOnlySpan<float> whh, ReadOnlySpan<float> packedWhh, Span<float> c, int ldc, bool accumulate, bool parallel)
     {
-        int N = s.Batch, H = s.HiddenSize, gw = s.GateWidth;
-        if ((long)N * gw * H > SmallStepWork)
+        int rows = n1 - n0, H = s.HiddenSize, gw = s.GateWidth;
+        float beta = accumulate ? 1f : 0f;
+        if (!packedWhh.IsEmpty) { Gemm.MultiplyPacked(rows, gw, H, h, ldh, packedWhh, c, ldc, beta); return; }
+        if ((long)rows * gw * H > SmallStepWork) { Gemm.Multiply(false, true, rows, gw, H, h, ldh, whh, H, c, ldc, beta, parallel); return; }
+        for (int r = 0; r < rows; r++)
         {
-            Gemm.Multiply(false, true, N, gw, H, h, ldh, whh, H, c, ldc, accumulate ? 1f : 0f, parallel);
-            return;
-        }
-        for (int n = 0; n < N; n++)
-        {
-            if (!Active(lengths, t, n)) continue;
-            var row = c.Slice(n * ldc, gw);
+            if (!Active(lengths, t, n0 + r)) continue;
+            var row = c.Slice(r * ldc, gw);
             if (!accumulate) row.Clear();
-            var hRow = h.Slice(n * ldh, H);
+            var hRow = h.Slice(r * ldh, H);
             for (int j = 0; j < gw; j++) row[j] += TensorPrimitives.Dot(hRow, whh.Slice(j * H, H));
         }
     }
 
-    /// <summary>dh (N×H) += dG (N rows of GW at stride ldg)·W_hh; rows inactive at step t (zero dG) are skipped.</summary>
-    private static void HiddenProjectionBackward(in RecurrentShape s, int t, ReadOnlySpan<int> lengths, ReadOnlySpan<float> dg, int ldg,
-        ReadOnlySpan<float> whh, Span<float> dh, bool parallel)
+    /// <summary>dh (rows n0..n1, H each, from row n0) += dG (same rows, GW each, stride ldg)·W_hh; inactive rows (zero dG) are skipped on the small path.</summary>
+    private static void HiddenProjectionBackward(in RecurrentShape s, int t, int n0, int n1, ReadOnlySpan<int> lengths, ReadOnlySpan<float> dg, int ldg,
+        ReadOnlySpan<float> whh, ReadOnlySpan<float> packedWhh, Span<float> dh, bool parallel)
     {
-        int N = s.Batch, H = s.HiddenSize, gw = s.GateWidth;
-        if ((long)N * gw * H > SmallStepWork)
+        int rows = n1 - n0, H = s.HiddenSize, gw = s.GateWidth;
+        if (!packedWhh.IsEmpty) { Gemm.MultiplyPacked(rows, H, gw, dg, ldg, packedWhh, dh, H, 1f); return; }
+        if ((long)rows * gw * H > SmallStepWork) { Gemm.Multiply(false, false, rows, H, gw, dg, ldg, whh, H, dh, H, 1f, parallel); return; }
+        for (int r = 0; r < rows; r++)
         {
-            Gemm.Multiply(false, false, N, H, gw, dg, ldg, whh, H, dh, H, 1f, parallel);
-            return;
-        }
-        for (int n = 0; n < N; n++)
-        {
-            if (!Active(lengths, t, n)) continue;
-            var g = dg.Slice(n * ldg, gw);
-            var d = dh.Slice(n * H, H);
+            if (!Active(lengths, t, n0 + r)) continue;
+            var g = dg.Slice(r * ldg, gw);
+            var d = dh.Slice(r * H, H);
             for (int j = 0; j < gw; j++) TensorPrimitives.MultiplyAdd(whh.Slice(j * H, H), g[j], d, d);
         }
     }

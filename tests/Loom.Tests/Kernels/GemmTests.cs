@@ -103,7 +103,7 @@ public class GemmTests
     {
         var field = typeof(Gemm).GetField(name, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
         Assert.True(field is not null, $"Gemm.{name} not found: update this test to the kernel's blocking constants.");
-        return (int)field!.GetRawConstantValue()!;
+        return Convert.ToInt32(field!.GetRawConstantValue());
     }
 
     [Theory]
@@ -125,6 +125,39 @@ public class GemmTests
             var tall = new Case(m, 70, k, transA, transB, 2, 1, 0, beta);
             AssertMatches(tall, Run(tall, seed: 8));
         }
+    }
+
+    [Theory]
+    [InlineData(16, 1024, 256, true, 0f)]
+    [InlineData(5, 33, 7, false, 1f)]
+    [InlineData(9, 70, 900, true, 1f)]
+    [InlineData(1, 256, 1024, false, 0f)]
+    public void PackedProductMatchesReference(int m, int n, int k, bool transB, float beta)
+    {
+        // The same operands as the unpacked product (B pre-packed once), so the results agree bit for bit too.
+        var t = new Case(m, n, k, false, transB, 3, 2, 1, beta);
+        var rng = new Rng(17);
+        int ldb = (transB ? k : n) + t.PadB, lda = k + t.PadA, ldc = n + t.PadC;
+        var a = Padded(rng, m, k, lda, float.NaN);
+        var b = Padded(rng, transB ? n : k, transB ? k : n, ldb, float.NaN);
+        var c0 = Padded(rng, m, n, ldc, 777f);
+        var packed = new float[Gemm.PackedSize(k, n)];
+        Gemm.Pack(transB, k, n, b, ldb, packed);
+        var c = (float[])c0.Clone();
+        Gemm.MultiplyPacked(m, n, k, a, lda, packed, c, ldc, beta);
+        var unpacked = (float[])c0.Clone();
+        KernelAssert.WithThreads(1, () => Gemm.Multiply(false, transB, m, n, k, a, lda, b, ldb, unpacked, ldc, beta));
+        var expected = (float[])c0.Clone();
+        if (beta == 0f) for (int i = 0; i < m; i++) expected.AsSpan(i * ldc, n).Clear();
+        GemmReference.MultiplyAccumulate(false, transB, m, n, k, a, lda, b, ldb, expected, ldc);
+        var bound = new float[expected.Length];
+        GemmReference.MultiplyAccumulate(false, transB, m, n, k, KernelAssert.Abs(a), lda, KernelAssert.Abs(b), ldb, bound, ldc);
+        for (int i = 0; i < m; i++)
+            KernelAssert.Close(expected.AsSpan(i * ldc, n), c.AsSpan(i * ldc, n), bound.AsSpan(i * ldc, n).ToArray().Select((v, j) => v + Math.Abs(c0[i * ldc + j])).ToArray(), $"packed row {i}");
+        // Where the unpacked product takes the blocked path too, the two agree exactly.
+        bool blocked = m > Blocking("SkinnyRows") && (long)m * n * k > Blocking("SmallWork") && !(transB && n <= Blocking("NarrowColumns"));
+        if (blocked) Assert.Equal(unpacked, c);
+        Assert.Throws<ArgumentException>(() => Gemm.MultiplyPacked(m, n, k, a, lda, packed.AsSpan(1), c, ldc));
     }
 
     [Theory]

@@ -137,8 +137,8 @@ public class RecurrentKernelTests
             RecurrentCells.Backward(s, x, In, w, lengths, ws, y, H, hN, cN, dx, In, grads, default, default, scratch, parallel: false);
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
-        // The blocked GEMM allocates a little per 128-deep block of its sum, and the weight gradients sum
-        // over T·N rows: 60 and 63 steps give the same number of blocks (4), so only the step loops differ.
+        // The blocked GEMM allocates a little per KC-deep block of its sum, and the weight gradients sum
+        // over T·N rows: 60 and 63 steps give the same number of blocks, so only the step loops differ.
         Allocated(60); // JIT and the GEMM's packing buffers
         Assert.Equal(Allocated(60), Allocated(63));
     }

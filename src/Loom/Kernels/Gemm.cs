@@ -18,6 +18,7 @@ public static unsafe class Gemm
     private const int MC = 96;   // rows of A per packed block (144 KB, L2-resident)
     private const int NC = 2048; // columns of B per packed block (L3-resident)
     private const long SmallWork = 32 * 32 * 32; // below this many multiply–adds the naive loop wins
+    private const long ParallelWork = 1L << 20;  // below this many multiply–adds, waking a second thread costs more than it saves
     private const int NarrowColumns = 16;        // up to this many columns of A·Bᵀ, dot products beat a padded panel
     private const int SkinnyRows = 4;            // up to this many rows of C, packing costs more than it saves
 
@@ -58,7 +59,7 @@ public static unsafe class Gemm
         }
 
         fixed (float* pa = a, pb = b, pc = c)
-            Blocked(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, parallel && Threading.Threads > 1);
+            Blocked(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, parallel && Threading.Threads > 1 && (long)m * n * k >= ParallelWork);
     }
 
     /// <summary>

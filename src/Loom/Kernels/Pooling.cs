@@ -10,13 +10,19 @@ namespace Loom.Kernels;
 /// </summary>
 public static class Pooling
 {
+    /// <summary>
+    /// Output cells from which the planes are split across threads: waking a worker costs tens of microseconds,
+    /// more than pooling a single image's feature maps (a few thousand cells) takes.
+    /// </summary>
+    private const int ParallelOutputs = 1 << 16;
+
     /// <summary>y = max over each window; argmax records the flat in-plane index that won (for backward).</summary>
     public static void MaxForward(float[] x, float[] y, int[] argmax, ConvGeometry g)
     {
         int planes = g.Batch * g.InChannels, oh = g.OutHeight, ow = g.OutWidth;
         if (g is { KernelHeight: 2, KernelWidth: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 })
         {
-            Threading.For(planes, p => Max2x2(x, y, argmax, g, p), planes * g.OutPlane > 4096);
+            Threading.For(planes, p => Max2x2(x, y, argmax, g, p), planes * g.OutPlane > ParallelOutputs);
             return;
         }
         Threading.For(planes, p =>
@@ -45,7 +51,7 @@ public static class Pooling
                     y[ob + yy * ow + xx] = best;
                     argmax[ob + yy * ow + xx] = bestIndex;
                 }
-        }, planes * g.OutPlane > 4096);
+        }, planes * g.OutPlane > ParallelOutputs);
     }
 
     /// <summary>
@@ -128,7 +134,7 @@ public static class Pooling
             && g.InHeight == 2 * g.OutHeight && g.InWidth == 2 * g.OutWidth)
         {
             // The windows tile the plane: write each window's four cells once instead of clearing and scattering.
-            Threading.For(planes, p => MaxBackward2x2(dy, argmax, dx, g, p), planes * outPlane > 4096);
+            Threading.For(planes, p => MaxBackward2x2(dy, argmax, dx, g, p), planes * outPlane > ParallelOutputs);
             return;
         }
         if (!accumulate) Array.Clear(dx, 0, planes * g.InPlane);
@@ -140,7 +146,7 @@ public static class Pooling
                 int a = argmax[ob + i];
                 if (a >= 0) dx[ib + a] += dy[ob + i];
             }
-        }, planes * outPlane > 4096);
+        }, planes * outPlane > ParallelOutputs);
     }
 
     private static void MaxBackward2x2(float[] dy, int[] argmax, float[] dx, in ConvGeometry g, int p)
@@ -178,7 +184,7 @@ public static class Pooling
                         for (int ix = x0; ix < x1; ix++) s += xp[iy * g.InWidth + ix];
                     y[ob + yy * ow + xx] = s / divisor;
                 }
-        }, planes * g.OutPlane > 4096);
+        }, planes * g.OutPlane > ParallelOutputs);
     }
 
     public static void AvgBackward(float[] dy, float[] dx, ConvGeometry g, bool countIncludePad)
@@ -196,7 +202,7 @@ public static class Pooling
                     for (int iy = y0; iy < y1; iy++)
                         for (int ix = x0; ix < x1; ix++) dxp[iy * g.InWidth + ix] += d;
                 }
-        }, planes * g.OutPlane > 4096);
+        }, planes * g.OutPlane > ParallelOutputs);
     }
 
     /// <summary>The in-bounds part of one average window and its divisor.</summary>

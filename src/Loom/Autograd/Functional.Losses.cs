@@ -17,7 +17,7 @@ public static partial class Functional
     {
         var (n, c, labels) = CheckClassification(logits, targets, weight, ignoreIndex, "CrossEntropyLoss");
         if (labelSmoothing < 0f || labelSmoothing > 1f) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropyLoss: label smoothing must be in [0, 1], got {labelSmoothing}.");
-        var logp = new float[n * c];
+        var logp = BufferPool.RentFloats(n * c);
         Kernels.Softmax.Forward(logits.Data, logp, n, c, 1, log: true);
         float eps = labelSmoothing;
         float[]? w = weight?.Data;
@@ -40,6 +40,11 @@ public static partial class Functional
         var loss = Reduce(perSample, reduction, denom);
         return Graph.Record(loss, "CrossEntropyLoss", [logits], g =>
         {
+            if (w is null && eps == 0f)
+            {
+                PlainCrossEntropyBackward(logits, logp, labels, n, c, ignoreIndex, reduction, g, denom);
+                return;
+            }
             if (logits.GradBuffer() is not { } dl) return;
             for (int i = 0; i < n; i++)
             {
@@ -55,6 +60,32 @@ public static partial class Functional
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// The gradient of unweighted, unsmoothed cross-entropy — per row g·(softmax − one-hot) — a row at a time
+    /// with vector exponentials; written rather than added when it is the first gradient to reach the logits.
+    /// </summary>
+    private static void PlainCrossEntropyBackward(Tensor logits, float[] logp, int[] labels, int n, int c, int ignoreIndex,
+        Reduction reduction, float[] g, double denom)
+    {
+        if (logits.GradBufferToWrite(out bool accumulate) is not { } dl) return;
+        Span<float> p = c <= 1024 ? stackalloc float[c] : new float[c];
+        for (int i = 0; i < n; i++)
+        {
+            var row = dl.AsSpan(i * c, c);
+            int y = labels[i];
+            if (y == ignoreIndex)
+            {
+                if (!accumulate) row.Clear();
+                continue;
+            }
+            float gi = reduction == Reduction.None ? g[i] : reduction == Reduction.Sum ? g[0] : (float)(g[0] / denom);
+            System.Numerics.Tensors.TensorPrimitives.Exp(logp.AsSpan(i * c, c), p);
+            if (accumulate) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(p, gi, row, row);
+            else System.Numerics.Tensors.TensorPrimitives.Multiply(p, gi, row);
+            row[y] -= gi;
+        }
     }
 
     /// <summary>Negative log-likelihood on log-probabilities (N, C) with targets (N).</summary>

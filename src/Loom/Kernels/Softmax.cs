@@ -34,10 +34,10 @@ public static class Softmax
         TensorPrimitives.Subtract(x, max, y);
         if (log)
         {
-            // log-softmax = (x − max) − log Σ exp(x − max), computed without overwriting y first.
-            float sum = 0f;
-            for (int k = 0; k < y.Length; k++) sum += MathF.Exp(y[k]);
-            TensorPrimitives.Subtract(y, MathF.Log(sum), y);
+            // log-softmax = (x − max) − log Σ exp(x − max): the exponentials go to scratch, y keeps x − max.
+            Span<float> e = y.Length <= 1024 ? stackalloc float[y.Length] : new float[y.Length];
+            TensorPrimitives.Exp(y, e);
+            TensorPrimitives.Subtract(y, MathF.Log(TensorPrimitives.Sum(e)), y);
         }
         else
         {

@@ -47,7 +47,7 @@ public sealed class CliWorkflowTests
         Assert.True(eval.ExitCode == 0, eval.Stderr);
         var evaluated = JsonNode.Parse(eval.Stdout)!;
         Assert.Equal(accuracy, evaluated["accuracy"]!.GetValue<double>());
-        Assert.Equal(trained["loss"]!.GetValue<double>(), evaluated["loss"]!.GetValue<double>(), 5);
+        Assert.Equal(trained["loss"]!.GetValue<double>(), evaluated["loss"]!.GetValue<double>(), 1e-5);
 
         var predict = LoomProcess.Run(dir.Path, "predict", "--model", "tiny.safetensors", "--index", "0", "--json");
         Assert.True(predict.ExitCode == 0, predict.Stderr);

@@ -45,7 +45,7 @@ public class AutogradTests
         foreach (var loss in orders)
         {
             var got = Grad(loss);
-            for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], got[i], 5);
+            for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], got[i], 1e-5f);
         }
     }
 

@@ -90,14 +90,14 @@ public class RecurrentLayerTests
                 for (int j = 0; j < D * H; j++)
                 {
                     float got = output[batchFirst ? [n, t, j] : [t, n, j]];
-                    if (t < len) Assert.Equal(o1[batchFirst ? [0, t, j] : [t, 0, j]], got, 5);
+                    if (t < len) Assert.Equal(o1[batchFirst ? [0, t, j] : [t, 0, j]], got, 1e-5f);
                     else Assert.Equal(0f, got);
                 }
             for (int s = 0; s < layers * D; s++)
                 for (int j = 0; j < H; j++)
                 {
-                    Assert.Equal(h1[s, 0, j], hN[s, n, j], 5);
-                    if (cN is not null) Assert.Equal(c1![s, 0, j], cN[s, n, j], 5);
+                    Assert.Equal(h1[s, 0, j], hN[s, n, j], 1e-5f);
+                    if (cN is not null) Assert.Equal(c1![s, 0, j], cN[s, n, j], 1e-5f);
                 }
             // No gradient reaches the padding.
             for (int t = len; t < T; t++)
@@ -190,9 +190,9 @@ public class RecurrentLayerTests
         {
             var xt = Tensor.FromArray(x.Data.Skip(t * 6).Take(6).ToArray(), 2, 3);
             state = cell.Forward(xt, state);
-            for (int i = 0; i < 8; i++) Assert.Equal(y.Data[t * 8 + i], state.Value.H.Data[i], 5);
+            for (int i = 0; i < 8; i++) Assert.Equal(y.Data[t * 8 + i], state.Value.H.Data[i], 1e-5f);
         }
-        for (int i = 0; i < 8; i++) Assert.Equal(final.C.Data[i], state!.Value.C.Data[i], 5);
+        for (int i = 0; i < 8; i++) Assert.Equal(final.C.Data[i], state!.Value.C.Data[i], 1e-5f);
     }
 
     [Fact]

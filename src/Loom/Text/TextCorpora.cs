@@ -56,8 +56,9 @@ public static class TextCorpora
         if (entry.Source is null) return entry.Load(dataDir).Info();
         var searched = entry.Source.SearchDirectories(dataDir);
         if (entry.Source.Find(dataDir) is null)
+            // Class names are known without the data only for the mail corpus (ham, spam); the others' come from their files.
             return new DatasetInfo(entry.Name, entry.Source.Title + " (not found)", null, 0, 0, [],
-                entry.Kind == TextTaskKind.Classification ? MailFolder.ClassNames : [], searched);
+                entry.Name.StartsWith("spam-assassin", StringComparison.Ordinal) ? MailFolder.ClassNames : [], searched);
         return entry.Load(dataDir).Info(searched);
     }
 

@@ -41,12 +41,7 @@ public static unsafe class Im2Col
                             if (y1 <= y0) continue;
                             int k0 = y0 * ow + lo, k1 = (y1 - 1) * ow + hi;
                             Unsafe.CopyBlockUnaligned(dst + k0, xc + k0 + dy * g.InWidth + dx, (uint)(k1 - k0) * sizeof(float));
-                            for (int y = y0; y < y1; y++)
-                            {
-                                float* row = dst + y * ow;
-                                for (int x0 = 0; x0 < lo; x0++) row[x0] = 0f;
-                                for (int x0 = hi; x0 < ow; x0++) row[x0] = 0f;
-                            }
+                            ZeroOutsideColumns(dst, y0, y1, ow, lo, hi);
                             continue;
                         }
                         for (int y = 0; y < oh; y++)
@@ -92,12 +87,7 @@ public static unsafe class Im2Col
                             // Output (y, x) lands on input (y + dy)·W + x + dxo: a constant offset over the valid rows.
                             int y0 = Math.Max(0, -dy), y1 = Math.Min(oh, g.InHeight - dy);
                             if (y1 <= y0) continue;
-                            for (int y = y0; y < y1; y++)
-                            {
-                                float* row = src + y * ow;
-                                for (int x0 = 0; x0 < lo; x0++) row[x0] = 0f;
-                                for (int x0 = hi; x0 < ow; x0++) row[x0] = 0f;
-                            }
+                            ZeroOutsideColumns(src, y0, y1, ow, lo, hi);
                             int k0 = y0 * ow + lo, k1 = (y1 - 1) * ow + hi;
                             AddRow(xc + k0 + dy * g.InWidth + dxo, src + k0, k1 - k0);
                             continue;
@@ -117,6 +107,17 @@ public static unsafe class Im2Col
 
     /// <summary>Stride 1 and as many output columns as input columns: rows of col and of the image line up.</summary>
     private static bool SameWidthStrideOne(in ConvGeometry g) => g.StrideH == 1 && g.StrideW == 1 && g.OutWidth == g.InWidth;
+
+    /// <summary>Zeros columns outside [lo, hi) of rows y0..y1 of an OW-wide plane: the padding a contiguous run wrapped over.</summary>
+    private static void ZeroOutsideColumns(float* plane, int y0, int y1, int ow, int lo, int hi)
+    {
+        for (int y = y0; y < y1; y++)
+        {
+            float* row = plane + y * ow;
+            for (int x0 = 0; x0 < lo; x0++) row[x0] = 0f;
+            for (int x0 = hi; x0 < ow; x0++) row[x0] = 0f;
+        }
+    }
 
     /// <summary>The output columns [lo, hi) whose input column ow·sW + dx lies inside the image.</summary>
     private static (int Lo, int Hi) ValidColumns(in ConvGeometry g, int dx)

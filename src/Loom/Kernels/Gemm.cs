@@ -108,19 +108,26 @@ public static unsafe class Gemm
     private static void MultiplySkinny(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
     {
-        Span<float> row = k <= 1024 ? stackalloc float[k] : new float[k];
-        for (int i = 0; i < m; i++)
-        {
-            // Row i of op(A), gathered when A is stored transposed.
-            if (transA) for (int p = 0; p < k; p++) row[p] = a[p * lda + i];
-            else a.Slice(i * lda, k).CopyTo(row);
-            var ci = c.Slice(i * ldc, n);
-            if (transB)
-                for (int j = 0; j < n; j++) ci[j] += System.Numerics.Tensors.TensorPrimitives.Dot(row, b.Slice(j * ldb, k));
-            else
-                for (int p = 0; p < k; p++)
-                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(b.Slice(p * ldb, n), row[p], ci, ci);
-        }
+        // Row i of op(A) is read in place, or gathered into this buffer when A is stored transposed.
+        Span<float> gathered = !transA ? default : k <= 1024 ? stackalloc float[k] : new float[k];
+        fixed (float* pa = a, pb = b, pc = c, pg = gathered)
+            for (int i = 0; i < m; i++)
+            {
+                float* row = pa + (long)i * lda;
+                if (transA)
+                {
+                    for (int p = 0; p < k; p++) pg[p] = pa[(long)p * lda + i];
+                    row = pg;
+                }
+                float* ci = pc + (long)i * ldc;
+                if (transB) NarrowRow(row, pb, ldb, ci, n, k); // the dot products, four rows of B per load of A
+                else
+                {
+                    var cs = new Span<float>(ci, n);
+                    for (int p = 0; p < k; p++)
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(pb + (long)p * ldb, n), row[p], cs, cs);
+                }
+            }
     }
 
     /// <summary>
@@ -139,7 +146,7 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>c[j] += a·b_j for the n rows b_j of B, four at a time (a group's missing rows repeat its last one and are dropped).</summary>
+    /// <summary>c[j] += a·b_j for the n rows b_j of B (stride ldb), four at a time (a group's missing rows repeat its last one and are dropped).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NarrowRow(float* a, float* b, int ldb, float* c, int n, int k)
     {

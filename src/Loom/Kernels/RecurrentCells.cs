@@ -504,14 +504,10 @@ public static unsafe class RecurrentCells
         float beta = accumulate ? 1f : 0f;
         if (!packedWhh.IsEmpty) { Gemm.MultiplyPacked(rows, gw, H, h, ldh, packedWhh, c, ldc, beta); return; }
         if ((long)rows * gw * H > SmallStepWork) { Gemm.Multiply(false, true, rows, gw, H, h, ldh, whh, H, c, ldc, beta, parallel); return; }
+        // One row at a time (inactive rows skipped): the GEMM's few-rows path, dot products against W_hh's rows in place.
         for (int r = 0; r < rows; r++)
-        {
-            if (!Active(lengths, t, n0 + r)) continue;
-            var row = c.Slice(r * ldc, gw);
-            if (!accumulate) row.Clear();
-            var hRow = h.Slice(r * ldh, H);
-            for (int j = 0; j < gw; j++) row[j] += TensorPrimitives.Dot(hRow, whh.Slice(j * H, H));
-        }
+            if (Active(lengths, t, n0 + r))
+                Gemm.Multiply(false, true, 1, gw, H, h.Slice(r * ldh, H), H, whh, H, c.Slice(r * ldc, gw), gw, beta, parallel: false);
     }
 
     /// <summary>dh (rows n0..n1, H each, from row n0) += dG (same rows, GW each, stride ldg)·W_hh; inactive rows (zero dG) are skipped on the small path.</summary>

@@ -18,13 +18,23 @@ internal static class Backprop
         else System.Numerics.Tensors.TensorPrimitives.Add(seed, gradient.Data, seed);
 
         using var _ = GradMode.NoGrad();
-        for (int i = order.Count - 1; i >= 0; i--)
+        try
         {
-            var t = order[i];
-            var grad = t.PendingGrad;
-            if (grad is null) continue;
-            t.PendingGrad = null;
-            t.GradFn!.Backward(grad);
+            for (int i = order.Count - 1; i >= 0; i--)
+            {
+                var t = order[i];
+                var grad = t.PendingGrad;
+                if (grad is null) continue;
+                t.PendingGrad = null;
+                t.GradFn!.Backward(grad);
+            }
+        }
+        catch
+        {
+            // A node that throws leaves the rest of the graph holding partial gradients, possibly in buffers
+            // a BufferPool will hand out again: drop them, so that a later pass starts clean.
+            foreach (var t in order) t.PendingGrad = null;
+            throw;
         }
     }
 

@@ -70,6 +70,8 @@ public static partial class Functional
         }
 
         int rows = T * N, outWidth = D * H, stateSize = N * H;
+        // Not from the BufferPool (Tensor.Uninitialized): a stateful layer carries hN/cN, detached, into the next
+        // batch, past the end of the step's scope.
         var output = Tensor.Zeros(batchFirst ? [N, T, outWidth] : [T, N, outWidth]);
         var hN = Tensor.Zeros(stateShape);
         var cN = lstm ? Tensor.Zeros(stateShape) : null;

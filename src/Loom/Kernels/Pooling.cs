@@ -19,6 +19,7 @@ public static class Pooling
     /// <summary>y = max over each window; argmax records the flat in-plane index that won (for backward).</summary>
     public static void MaxForward(float[] x, float[] y, int[] argmax, ConvGeometry g)
     {
+        CheckLengths(g, x.Length, y.Length, argmax.Length, "MaxForward");
         int planes = g.Batch * g.InChannels, oh = g.OutHeight, ow = g.OutWidth;
         if (g is { KernelHeight: 2, KernelWidth: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 })
         {
@@ -122,6 +123,14 @@ public static class Pooling
         return currentIsNumber & (Vector128.GreaterThan(next, current) | nextIsNaN);
     }
 
+    /// <summary>The vector paths read through pointers: buffers shorter than the geometry must fail here, not corrupt memory.</summary>
+    private static void CheckLengths(in ConvGeometry g, int input, int output, int argmax, string kernel)
+    {
+        long planes = (long)g.Batch * g.InChannels;
+        if (input < planes * g.InPlane || output < planes * g.OutPlane || argmax < planes * g.OutPlane)
+            throw new ArgumentException($"Pooling.{kernel}: buffers of {input} (input), {output} (output) and {argmax} (argmax) values are too small for {g}.");
+    }
+
     /// <summary>Whether candidate <paramref name="next"/> replaces the running maximum <paramref name="current"/>: larger, or NaN, unless the maximum is already NaN.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static bool Takes(float current, float next) => !float.IsNaN(current) & ((next > current) | float.IsNaN(next));
@@ -129,6 +138,7 @@ public static class Pooling
     /// <summary>dx[argmax] += dy; with <paramref name="accumulate"/> false, dx is overwritten (zero where no window's maximum was).</summary>
     public static void MaxBackward(float[] dy, int[] argmax, float[] dx, ConvGeometry g, bool accumulate = true)
     {
+        CheckLengths(g, dx.Length, dy.Length, argmax.Length, "MaxBackward");
         int planes = g.Batch * g.InChannels, outPlane = g.OutPlane;
         if (!accumulate && g is { KernelHeight: 2, KernelWidth: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 }
             && g.InHeight == 2 * g.OutHeight && g.InWidth == 2 * g.OutWidth)

@@ -38,6 +38,8 @@ public abstract class Optimizer
         {
             var p = Parameters[i];
             if (p.Grad is null) continue;
+            if (p.Grad.Size != p.Size)
+                throw new InvalidOperationException($"{GetType().Name}: parameter {i} of shape {ShapeUtil.Format(p.Shape)} has a gradient of shape {ShapeUtil.Format(p.Grad.Shape)}.");
             Update(i, p.Data, p.Grad.Data);
         }
     }

@@ -55,7 +55,8 @@ public sealed class BufferPool
         {
             if (_pool is null || !_pool._open) return;
             _pool._open = false;
-            _active = _previous;
+            // Disposed out of order (an outer scope first), the active pool is another one: leave it.
+            if (ReferenceEquals(_active, _pool)) _active = _previous;
             _pool.Recycle();
         }
     }
@@ -64,7 +65,7 @@ public sealed class BufferPool
     internal static float[] RentFloats(int length)
     {
         var pool = _active;
-        if (pool is null || length == 0) return GC.AllocateUninitializedArray<float>(length);
+        if (pool is null || !pool._open || length == 0) return GC.AllocateUninitializedArray<float>(length);
         var buffer = pool._floats.TryGetValue(length, out var free) && free.Count > 0 ? free.Pop() : GC.AllocateUninitializedArray<float>(length);
         pool._rentedFloats.Add(buffer);
         return buffer;
@@ -74,7 +75,7 @@ public sealed class BufferPool
     internal static int[] RentInts(int length)
     {
         var pool = _active;
-        if (pool is null || length == 0) return GC.AllocateUninitializedArray<int>(length);
+        if (pool is null || !pool._open || length == 0) return GC.AllocateUninitializedArray<int>(length);
         var buffer = pool._ints.TryGetValue(length, out var free) && free.Count > 0 ? free.Pop() : GC.AllocateUninitializedArray<int>(length);
         pool._rentedInts.Add(buffer);
         return buffer;

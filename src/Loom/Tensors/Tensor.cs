@@ -145,6 +145,9 @@ public partial class Tensor
     /// <summary>A gradient buffer released by <see cref="RecycleGrad"/>, taken again by the next backward pass.</summary>
     private float[]? _spareGrad;
 
+    /// <summary>The storage of the last gradient this tensor's backward pass allocated: only that is recycled, never a gradient a caller assigned.</summary>
+    private float[]? _ownGrad;
+
     /// <summary>
     /// Clears the gradient like <see cref="ZeroGrad"/>, but keeps its storage for the next backward pass, which
     /// then allocates nothing (what <see cref="Optim.Optimizer.ZeroGrad"/> does, every step). A reference to the
@@ -152,7 +155,7 @@ public partial class Tensor
     /// </summary>
     internal void RecycleGrad()
     {
-        if (Grad is { } g && g.Size == Size) _spareGrad = g.Data;
+        if (Grad is { } g && ReferenceEquals(g.Data, _ownGrad)) _spareGrad = g.Data;
         Grad = null;
     }
 
@@ -161,8 +164,9 @@ public partial class Tensor
     {
         var data = _spareGrad;
         _spareGrad = null;
-        if (data is null) return zeroed ? Zeros(Shape) : new Tensor(GC.AllocateUninitializedArray<float>(Size), Shape);
-        if (zeroed) Array.Clear(data);
+        if (data is null) data = zeroed ? new float[Size] : GC.AllocateUninitializedArray<float>(Size);
+        else if (zeroed) Array.Clear(data);
+        _ownGrad = data;
         return new Tensor(data, Shape);
     }
 

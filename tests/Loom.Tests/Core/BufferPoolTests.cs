@@ -102,6 +102,48 @@ public class BufferPoolTests
     }
 
     [Fact]
+    public void ScopesDisposedOutOfOrderLeaveNoClosedPoolActive()
+    {
+        var outer = new BufferPool();
+        var inner = new BufferPool();
+        var outerScope = outer.Scope();
+        var innerScope = inner.Scope();
+        outerScope.Dispose(); // wrong order
+        innerScope.Dispose();
+        var after = Functional.Relu(Tensor.Ones(6));
+        using (outer.Scope()) Functional.Relu(Tensor.Full(3f, 6));
+        Assert.All(after.Data, v => Assert.Equal(1f, v)); // not recycled by either pool
+    }
+
+    [Fact]
+    public void ZeroGradRecyclesOnlyGradientsItAllocated()
+    {
+        var w = new Parameter(Tensor.Ones(3));
+        var optimizer = new Sgd([w], 0.1f);
+        var mine = Tensor.Full(7f, 3);
+        w.Grad = mine;
+        optimizer.ZeroGrad();
+        (w * 2f).Sum().Backward();
+        Assert.NotSame(mine.Data, w.Grad!.Data);
+        Assert.All(mine.Data, v => Assert.Equal(7f, v));
+        var first = w.Grad.Data;
+        optimizer.ZeroGrad();
+        (w * 3f).Sum().Backward();
+        Assert.Same(first, w.Grad!.Data); // its own storage comes back
+        Assert.All(w.Grad.Data, v => Assert.Equal(3f, v));
+    }
+
+    [Fact]
+    public void OptimizerRejectsAGradientOfAnotherSize()
+    {
+        var w = new Parameter(Tensor.Ones(4));
+        w.Grad = Tensor.Ones(3);
+        var ex = Assert.Throws<InvalidOperationException>(() => new Adam([w]).Step());
+        Assert.Contains("(4)", ex.Message);
+        Assert.Contains("(3)", ex.Message);
+    }
+
+    [Fact]
     public void OneScopeAtATimeAndNothingPooledOutsideScopes()
     {
         var buffers = new BufferPool();

@@ -38,8 +38,7 @@ public static unsafe class Gemm
         CheckExtent(a, transA ? k : m, transA ? m : k, lda, "A");
         CheckExtent(b, transB ? n : k, transB ? k : n, ldb, "B");
         CheckExtent(c, m, n, ldc, "C");
-        if (beta == 0f) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
-        else if (beta != 1f) for (int i = 0; i < m; i++) System.Numerics.Tensors.TensorPrimitives.Multiply(c.Slice(i * ldc, n), beta, c.Slice(i * ldc, n));
+        ScaleC(c, m, n, ldc, beta);
         if (k <= 0) return;
 
         if (m <= SkinnyRows)
@@ -70,7 +69,7 @@ public static unsafe class Gemm
     public static void Pack(bool transB, int k, int n, ReadOnlySpan<float> b, int ldb, Span<float> packed)
     {
         CheckExtent(b, transB ? n : k, transB ? k : n, ldb, "B");
-        if (packed.Length < PackedSize(k, n)) throw new ArgumentException($"GEMM: a packed {k}×{n} matrix needs {PackedSize(k, n)} floats, got {packed.Length}.");
+        CheckPacked(packed, k, n);
         int panels = (n + NR - 1) / NR;
         fixed (float* pb = b, pp = packed)
             for (int pc = 0; pc < k; pc += KC)
@@ -90,9 +89,8 @@ public static unsafe class Gemm
         if (m <= 0 || n <= 0) return;
         CheckExtent(a, m, k, lda, "A");
         CheckExtent(c, m, n, ldc, "C");
-        if (packed.Length < PackedSize(k, n)) throw new ArgumentException($"GEMM: a packed {k}×{n} matrix needs {PackedSize(k, n)} floats, got {packed.Length}.");
-        if (beta == 0f) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
-        else if (beta != 1f) for (int i = 0; i < m; i++) System.Numerics.Tensors.TensorPrimitives.Multiply(c.Slice(i * ldc, n), beta, c.Slice(i * ldc, n));
+        CheckPacked(packed, k, n);
+        ScaleC(c, m, n, ldc, beta);
         int panels = (n + NR - 1) / NR;
         fixed (float* pa = a, pp = packed, pc0 = c)
             for (int pc = 0; pc < k; pc += KC)
@@ -181,6 +179,18 @@ public static unsafe class Gemm
             if (j0 + 2 < n) c[j0 + 2] += t2;
             if (j0 + 3 < n) c[j0 + 3] += t3;
         }
+    }
+
+    /// <summary>C = beta·C before the products add into it: cleared for 0 (never read, so NaN there does not leak), kept for 1.</summary>
+    private static void ScaleC(Span<float> c, int m, int n, int ldc, float beta)
+    {
+        if (beta == 0f) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+        else if (beta != 1f) for (int i = 0; i < m; i++) System.Numerics.Tensors.TensorPrimitives.Multiply(c.Slice(i * ldc, n), beta, c.Slice(i * ldc, n));
+    }
+
+    private static void CheckPacked(ReadOnlySpan<float> packed, int k, int n)
+    {
+        if (packed.Length < PackedSize(k, n)) throw new ArgumentException($"GEMM: a packed {k}×{n} matrix needs {PackedSize(k, n)} floats, got {packed.Length}.");
     }
 
     private static void CheckExtent(ReadOnlySpan<float> s, int rows, int cols, int ld, string name)

@@ -18,10 +18,8 @@ public sealed class BufferPool
 {
     [ThreadStatic] private static BufferPool? _active;
 
-    private readonly Dictionary<int, Stack<float[]>> _floats = [];
-    private readonly Dictionary<int, Stack<int[]>> _ints = [];
-    private readonly List<float[]> _rentedFloats = [];
-    private readonly List<int[]> _rentedInts = [];
+    private readonly Shelf<float> _floats = new(float.NaN);
+    private readonly Shelf<int> _ints = new(-1);
     private bool _open;
 
     /// <summary>
@@ -31,7 +29,7 @@ public sealed class BufferPool
     public static bool PoisonReturned { get; set; }
 
     /// <summary>Buffers currently held for reuse (for tests and diagnostics).</summary>
-    public int HeldBuffers => _floats.Values.Sum(s => s.Count) + _ints.Values.Sum(s => s.Count);
+    public int HeldBuffers => _floats.Held + _ints.Held;
 
     /// <summary>Starts a step: until the returned scope is disposed, op buffers on this thread come from this pool.</summary>
     public ScopeHandle Scope()
@@ -62,43 +60,43 @@ public sealed class BufferPool
     }
 
     /// <summary>A float buffer of exactly <paramref name="length"/> elements with garbage contents: from the active pool if any, else new.</summary>
-    internal static float[] RentFloats(int length)
-    {
-        var pool = _active;
-        if (pool is null || !pool._open || length == 0) return GC.AllocateUninitializedArray<float>(length);
-        var buffer = pool._floats.TryGetValue(length, out var free) && free.Count > 0 ? free.Pop() : GC.AllocateUninitializedArray<float>(length);
-        pool._rentedFloats.Add(buffer);
-        return buffer;
-    }
+    internal static float[] RentFloats(int length) => _active is { _open: true } pool ? pool._floats.Rent(length) : GC.AllocateUninitializedArray<float>(length);
 
     /// <summary>An int buffer of exactly <paramref name="length"/> elements with garbage contents.</summary>
-    internal static int[] RentInts(int length)
-    {
-        var pool = _active;
-        if (pool is null || !pool._open || length == 0) return GC.AllocateUninitializedArray<int>(length);
-        var buffer = pool._ints.TryGetValue(length, out var free) && free.Count > 0 ? free.Pop() : GC.AllocateUninitializedArray<int>(length);
-        pool._rentedInts.Add(buffer);
-        return buffer;
-    }
+    internal static int[] RentInts(int length) => _active is { _open: true } pool ? pool._ints.Rent(length) : GC.AllocateUninitializedArray<int>(length);
 
     /// <summary>The scope's buffers become the free lists; buffers the scope did not use are let go.</summary>
     private void Recycle()
     {
-        foreach (var free in _floats.Values) free.Clear();
-        foreach (var free in _ints.Values) free.Clear();
-        foreach (var buffer in _rentedFloats)
+        _floats.Recycle();
+        _ints.Recycle();
+    }
+
+    /// <summary>The free buffers of one element type by length, and those handed out in the open scope.</summary>
+    private sealed class Shelf<T>(T poison)
+    {
+        private readonly Dictionary<int, Stack<T[]>> _free = [];
+        private readonly List<T[]> _rented = [];
+
+        public int Held => _free.Values.Sum(s => s.Count);
+
+        public T[] Rent(int length)
         {
-            if (PoisonReturned) Array.Fill(buffer, float.NaN);
-            if (!_floats.TryGetValue(buffer.Length, out var free)) _floats[buffer.Length] = free = new Stack<float[]>();
-            free.Push(buffer);
+            var buffer = _free.TryGetValue(length, out var free) && free.Count > 0 ? free.Pop() : GC.AllocateUninitializedArray<T>(length);
+            _rented.Add(buffer);
+            return buffer;
         }
-        foreach (var buffer in _rentedInts)
+
+        public void Recycle()
         {
-            if (PoisonReturned) Array.Fill(buffer, -1);
-            if (!_ints.TryGetValue(buffer.Length, out var free)) _ints[buffer.Length] = free = new Stack<int[]>();
-            free.Push(buffer);
+            foreach (var free in _free.Values) free.Clear();
+            foreach (var buffer in _rented)
+            {
+                if (PoisonReturned) Array.Fill(buffer, poison);
+                if (!_free.TryGetValue(buffer.Length, out var free)) _free[buffer.Length] = free = new Stack<T[]>();
+                free.Push(buffer);
+            }
+            _rented.Clear();
         }
-        _rentedFloats.Clear();
-        _rentedInts.Clear();
     }
 }

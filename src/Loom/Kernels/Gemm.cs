@@ -14,8 +14,8 @@ public static unsafe class Gemm
 {
     private const int MR = 8;    // rows of C per micro-tile
     private const int NR = 32;   // columns of C per micro-tile: two 512-bit (or four 256-bit) vectors
-    private const int KC = 384;  // depth of a packed block: long, so that C is loaded and stored rarely (measured best with MC)
-    private const int MC = 96;   // rows of A per packed block (144 KB, L2-resident)
+    private const int KC = 1024; // depth of a packed block: long, so that C is loaded and stored rarely (1024³: one pass over C; measured best with MC)
+    private const int MC = 48;   // rows of A per packed block (192 KB, L2-resident next to a 128 KB panel of B)
     private const int NC = 2048; // columns of B per packed block (L3-resident)
     private const long SmallWork = 32 * 32 * 32; // below this many multiply–adds the naive loop wins
     private const long ParallelWork = 1L << 20;  // below this many multiply–adds, waking a second thread costs more than it saves
@@ -64,7 +64,7 @@ public static unsafe class Gemm
     /// <summary>
     /// Packs op(B) (k×n; stored n×k when <paramref name="transB"/>) once, for many products with the same B —
     /// a recurrent layer's W_hh, multiplied at every time step — into <paramref name="packed"/>, which needs
-    /// <see cref="PackedSize"/> floats. The layout is that of the blocked product's panels, KC block after KC block.
+    /// <see cref="PackedSize"/> floats. The layout is that of the blocked product's panels, one block of depth BlockDepth(k) after another.
     /// </summary>
     public static void Pack(bool transB, int k, int n, ReadOnlySpan<float> b, int ldb, Span<float> packed)
     {
@@ -72,8 +72,11 @@ public static unsafe class Gemm
         CheckPacked(packed, k, n);
         int panels = (n + NR - 1) / NR;
         fixed (float* pb = b, pp = packed)
-            for (int pc = 0; pc < k; pc += KC)
-                PackB(transB, pb, ldb, pc, 0, Math.Min(KC, k - pc), n, pp + (long)pc * panels * NR);
+        {
+            int depth = BlockDepth(k);
+            for (int pc = 0; pc < k; pc += depth)
+                PackB(transB, pb, ldb, pc, 0, Math.Min(depth, k - pc), n, pp + (long)pc * panels * NR);
+        }
     }
 
     /// <summary>Floats that <see cref="Pack"/> writes for a k×n matrix.</summary>
@@ -93,8 +96,11 @@ public static unsafe class Gemm
         ScaleC(c, m, n, ldc, beta);
         int panels = (n + NR - 1) / NR;
         fixed (float* pa = a, pp = packed, pc0 = c)
-            for (int pc = 0; pc < k; pc += KC)
-                RunTiles(false, m, n, Math.Min(KC, k - pc), pa, lda, pc, pp + (long)pc * panels * NR, pc0, ldc);
+        {
+            int depth = BlockDepth(k);
+            for (int pc = 0; pc < k; pc += depth)
+                RunTiles(false, m, n, Math.Min(depth, k - pc), pa, lda, pc, pp + (long)pc * panels * NR, pc0, ldc);
+        }
     }
 
     /// <summary>
@@ -214,7 +220,7 @@ public static unsafe class Gemm
         int parts = Math.Min(threads, units);
         if (parts <= 1) { Serial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); return; }
         nint an = (nint)a, bn = (nint)b, cn = (nint)c;
-        Parallel.For(0, parts, Threading.Options, t =>
+        Threading.For(parts, t =>
         {
             float* pa = (float*)an, pb = (float*)bn, pc = (float*)cn;
             if (splitColumns)
@@ -242,12 +248,13 @@ public static unsafe class Gemm
             {
                 int nc = Math.Min(NC, n - jc);
                 int panels = (nc + NR - 1) / NR;
-                for (int pc = 0; pc < k; pc += KC)
+                int depth = BlockDepth(k);
+                for (int pc = 0; pc < k; pc += depth)
                 {
-                    int kc = Math.Min(KC, k - pc);
+                    int kc = Math.Min(depth, k - pc);
                     int packSize = panels * NR * kc;
                     var packB = _packB;
-                    if (packB is null || packB.Length < packSize + Align) _packB = packB = GC.AllocateUninitializedArray<float>(Math.Max(packSize, NC * KC) + Align, pinned: true);
+                    if (packB is null || packB.Length < packSize + Align) _packB = packB = GC.AllocateUninitializedArray<float>(packSize + Align, pinned: true);
                     fixed (float* raw = packB)
                     {
                         float* bp = Aligned(raw);
@@ -281,6 +288,17 @@ public static unsafe class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The depth of each packed block for an inner dimension of k: at most KC, the blocks as even as whole
+    /// multiples of 8 allow, so that k a little over KC does not leave a thin last block that costs a full
+    /// pass over C (k = 1029: 520 + 509, not 1024 + 5).
+    /// </summary>
+    private static int BlockDepth(int k)
+    {
+        int blocks = (k + KC - 1) / KC;
+        return blocks <= 1 ? k : Math.Min(KC, ((k + blocks - 1) / blocks + 7) & ~7);
     }
 
     private const int Align = 16; // floats: packed panels start on a 64-byte line so vector loads never split lines

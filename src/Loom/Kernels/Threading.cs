@@ -1,9 +1,11 @@
 namespace Loom.Kernels;
 
-/// <summary>The one thread-count setting that every parallel kernel honours.</summary>
+/// <summary>The one thread-count setting that every parallel kernel honours, and the loop that honours it.</summary>
 public static class Threading
 {
     private static int _threads = Environment.ProcessorCount;
+    private static WorkerTeam? _team;
+    private static readonly object TeamLock = new();
 
     /// <summary>Threads used by parallel kernels (default: all cores).</summary>
     public static int Threads
@@ -13,16 +15,32 @@ public static class Threading
         {
             if (value < 1) throw new ArgumentOutOfRangeException(nameof(value), $"Thread count must be at least 1, got {value}.");
             _threads = value;
-            Options = new ParallelOptions { MaxDegreeOfParallelism = value };
         }
     }
 
-    internal static ParallelOptions Options { get; private set; } = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
-
-    /// <summary>Runs body(i) for i in [0, count), in parallel when there is enough work and more than one thread.</summary>
+    /// <summary>
+    /// Runs body(i) for i in [0, count), in parallel when asked and there is more than one thread; items go to
+    /// whichever thread is free. A loop started inside another (or on another thread while one runs) runs serially.
+    /// </summary>
     public static void For(int count, Action<int> body, bool parallel = true)
     {
         if (count <= 1 || !parallel || _threads == 1) { for (int i = 0; i < count; i++) body(i); return; }
-        Parallel.For(0, count, Options, body);
+        Team().For(count, body);
+    }
+
+    /// <summary>The worker team for the current thread count, made (and the old one retired) when the count changes.</summary>
+    private static WorkerTeam Team()
+    {
+        var team = _team;
+        if (team is not null && team.Size == _threads) return team;
+        lock (TeamLock)
+        {
+            if (_team is null || _team.Size != _threads)
+            {
+                _team?.Retire();
+                _team = new WorkerTeam(_threads);
+            }
+            return _team;
+        }
     }
 }

@@ -132,6 +132,7 @@ public class GemmTests
     [InlineData(5, 33, 7, false, 1f)]
     [InlineData(9, 70, 900, true, 1f)]
     [InlineData(1, 256, 1024, false, 0f)]
+    [InlineData(12, 40, 2057, false, 1f)] // several packed blocks of uneven depth
     public void PackedProductMatchesReference(int m, int n, int k, bool transB, float beta)
     {
         // The same operands as the unpacked product (B pre-packed once), so the results agree bit for bit too.

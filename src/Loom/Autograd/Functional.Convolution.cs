@@ -10,6 +10,19 @@ public static partial class Functional
     /// </summary>
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
         (int H, int W) dilation, int groups = 1, string layer = "Conv2d")
+        => Conv2dCore(x, weight, bias, stride, padding, dilation, groups, layer, relu: false);
+
+    /// <summary>
+    /// ReLU(<see cref="Conv2d"/>(…)) as one op: the activation is applied to each sample while its output is in
+    /// cache, and its gradient mask is applied the same way in backward, so neither needs a pass over the batch.
+    /// Same result as the two ops, bit for bit.
+    /// </summary>
+    internal static Tensor Conv2dRelu(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
+        (int H, int W) dilation, int groups, string layer)
+        => Conv2dCore(x, weight, bias, stride, padding, dilation, groups, layer, relu: true);
+
+    private static Tensor Conv2dCore(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
+        (int H, int W) dilation, int groups, string layer, bool relu)
     {
         if (weight.Rank != 4) throw new ArgumentException($"{layer}: weight must be (O, C/groups, kH, kW), got {ShapeUtil.Format(weight.Shape)}.");
         int o = weight.Shape[0], cg = weight.Shape[1], kh = weight.Shape[2], kw = weight.Shape[3];
@@ -26,13 +39,20 @@ public static partial class Functional
         if (g.OutHeight <= 0 || g.OutWidth <= 0)
             throw new ArgumentException($"{layer}: input {ShapeUtil.Format(x.Shape)} is too small for a {kh}×{kw} kernel (dilation {dilation.H}×{dilation.W}, padding {padding.H}×{padding.W}): output would be {g.OutHeight}×{g.OutWidth}.");
         var y = Tensor.Uninitialized(g.Batch, o, g.OutHeight, g.OutWidth); // every element is written by the GEMM (beta 0)
-        Convolution.Forward(x.Data, weight.Data, bias?.Data, y.Data, g);
-        return Graph.Record(y, layer, [x, weight, bias], dy =>
+        Convolution.Forward(x.Data, weight.Data, bias?.Data, y.Data, g, relu);
+        return Graph.Record(y, relu ? layer + " + ReLU" : layer, [x, weight, bias], dy =>
         {
-            if (x.GradBufferToWrite(out bool acc) is { } dx) Convolution.BackwardInput(dy, weight.Data, dx, g, acc);
+            // With ReLU, dy (the output's gradient, which nothing reads after this op) is masked in place by the
+            // first kernel that reads it.
+            float[]? mask = relu ? y.Data : null;
+            if (x.GradBufferToWrite(out bool acc) is { } dx)
+            {
+                Convolution.BackwardInput(dy, weight.Data, dx, g, acc, mask);
+                mask = null;
+            }
             var dw = weight.GradBuffer();
             var db = bias?.GradBuffer();
-            if (dw is not null || db is not null) Convolution.BackwardWeight(x.Data, dy, dw, db, g);
+            if (dw is not null || db is not null) Convolution.BackwardWeight(x.Data, dy, dw, db, g, mask);
         });
     }
 }

@@ -25,7 +25,12 @@ public static partial class Functional
     /// y = x·Wᵀ + b. x: (…, in), weight: (out, in), bias: (out) → (…, out). Leading dimensions are
     /// flattened into one GEMM.
     /// </summary>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, string layer = "Linear")
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, string layer = "Linear") => LinearCore(x, weight, bias, layer, relu: false);
+
+    /// <summary>ReLU(<see cref="Linear"/>(…)) as one op, the activation applied to each row right after its bias; same result bit for bit.</summary>
+    internal static Tensor LinearRelu(Tensor x, Tensor weight, Tensor? bias, string layer) => LinearCore(x, weight, bias, layer, relu: true);
+
+    private static Tensor LinearCore(Tensor x, Tensor weight, Tensor? bias, string layer, bool relu)
     {
         int inF = weight.Shape[1], outF = weight.Shape[0];
         if (x.Rank < 1 || x.Shape[^1] != inF)
@@ -35,14 +40,16 @@ public static partial class Functional
         shape[^1] = outF;
         var y = Tensor.Uninitialized(shape); // written in full by the GEMM (beta 0)
         Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF);
-        if (bias is not null)
+        if (bias is not null || relu)
             for (int r = 0; r < rows; r++)
             {
                 var row = y.Data.AsSpan(r * outF, outF);
-                TensorPrimitives.Add(row, bias.Data, row);
+                if (bias is not null) TensorPrimitives.Add(row, bias.Data, row);
+                if (relu) Activations.Relu(row, row);
             }
-        return Graph.Record(y, layer, [x, weight, bias], g =>
+        return Graph.Record(y, relu ? layer + " + ReLU" : layer, [x, weight, bias], g =>
         {
+            if (relu) Activations.ReluBackward(y.Data, g, g, accumulate: false); // g is this op's own: masked in place
             if (x.GradBufferToWrite(out bool acc) is { } dx) Gemm.Multiply(false, false, rows, inF, outF, g, outF, weight.Data, inF, dx, inF, acc ? 1f : 0f);
             if (weight.GradBuffer() is { } dw) Gemm.Multiply(true, false, outF, inF, rows, g, outF, x.Data, inF, dw, inF, 1f);
             if (bias?.GradBuffer() is { } db)

@@ -20,14 +20,17 @@ public static class Convolution
         return col;
     }
 
-    /// <summary>y = conv(x, w) + bias.</summary>
-    public static void Forward(float[] x, float[] w, float[]? bias, float[] y, ConvGeometry g)
+    /// <summary>
+    /// y = conv(x, w) + bias, or with <paramref name="relu"/> max(0, that): the activation is applied to each
+    /// sample's output right after its GEMM, while it is still in cache, instead of in a separate pass over the batch.
+    /// </summary>
+    public static void Forward(float[] x, float[] w, float[]? bias, float[] y, ConvGeometry g, bool relu = false)
     {
         bool perSample = g.Batch > 1 && Threading.Threads > 1;
-        Threading.For(g.Batch, n => ForwardSample(x, w, bias, y, g, n, innerParallel: !perSample), perSample);
+        Threading.For(g.Batch, n => ForwardSample(x, w, bias, y, g, n, relu, innerParallel: !perSample), perSample);
     }
 
-    private static void ForwardSample(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry g, int n, bool innerParallel)
+    private static void ForwardSample(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry g, int n, bool relu, bool innerParallel)
     {
         int plane = g.OutPlane, inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * plane;
         var xs = x.AsSpan(n * inSize, inSize);
@@ -49,19 +52,23 @@ public static class Convolution
                 var row = ys.Slice(o * plane, plane);
                 TensorPrimitives.Add(row, bias[o], row);
             }
+        if (relu) Activations.Relu(ys, ys);
     }
 
     /// <summary>
     /// dx += conv_transpose(dy, w): the gradient with respect to the input; with <paramref name="accumulate"/>
     /// false, dx is overwritten (each sample's slice is cleared just before use, while it is in cache).
+    /// With <paramref name="reluOutput"/> (the output of a convolution fused with ReLU), dy is first zeroed
+    /// in place where that output is not positive, sample by sample.
     /// </summary>
-    public static void BackwardInput(float[] dy, float[] w, float[] dx, ConvGeometry g, bool accumulate = true)
+    public static void BackwardInput(float[] dy, float[] w, float[] dx, ConvGeometry g, bool accumulate = true, float[]? reluOutput = null)
     {
         bool perSample = g.Batch > 1 && Threading.Threads > 1;
         Threading.For(g.Batch, n =>
         {
             int plane = g.OutPlane, inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * plane;
             var dys = dy.AsSpan(n * outSize, outSize);
+            if (reluOutput is not null) Activations.ReluBackward(reluOutput.AsSpan(n * outSize, outSize), dys, dys, accumulate: false);
             var dxs = dx.AsSpan(n * inSize, inSize);
             int og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
             if (g.IsPointwise)
@@ -78,8 +85,11 @@ public static class Convolution
         }, perSample);
     }
 
-    /// <summary>dw += Σ_n dy[n]·col[n]ᵀ and db += Σ dy over positions. Samples are split into fixed chunks so the sum order is deterministic.</summary>
-    public static void BackwardWeight(float[] x, float[] dy, float[]? dw, float[]? db, ConvGeometry g)
+    /// <summary>
+    /// dw += Σ_n dy[n]·col[n]ᵀ and db += Σ dy over positions. Samples are split into fixed chunks so the sum order
+    /// is deterministic. <paramref name="reluOutput"/> masks dy in place as in <see cref="BackwardInput"/>.
+    /// </summary>
+    public static void BackwardWeight(float[] x, float[] dy, float[]? dw, float[]? db, ConvGeometry g, float[]? reluOutput = null)
     {
         int chunks = Math.Min(g.Batch, Threading.Threads);
         bool perChunk = chunks > 1;
@@ -96,6 +106,7 @@ public static class Convolution
             for (int n = n0; n < n1; n++)
             {
                 var dys = dy.AsSpan(n * outSize, outSize);
+                if (reluOutput is not null) Activations.ReluBackward(reluOutput.AsSpan(n * outSize, outSize), dys, dys, accumulate: false);
                 if (pb is not null)
                     for (int o = 0; o < g.OutChannels; o++) pb[o] += TensorPrimitives.Sum(dys.Slice(o * plane, plane));
                 if (pw is null) continue;

@@ -1,7 +1,7 @@
 namespace Loom.Nn;
 
 /// <summary>2-D convolution (cross-correlation) over (N, C, H, W) input → (N, outChannels, OH, OW).</summary>
-public sealed class Conv2d : Module
+public sealed class Conv2d : Module, IReluFusible
 {
     public Parameter Weight { get; }   // (outChannels, inChannels/groups, kH, kW)
     public Parameter? Bias { get; }    // (outChannels)
@@ -30,6 +30,8 @@ public sealed class Conv2d : Module
     }
 
     public override Tensor Forward(Tensor x) => Functional.Conv2d(x, Weight, Bias, Stride, Padding, Dilation, Groups, Label);
+
+    Tensor IReluFusible.ForwardRelu(Tensor x) => Functional.Conv2dRelu(x, Weight, Bias, Stride, Padding, Dilation, Groups, Label);
 
     public override string Describe()
     {

@@ -1,7 +1,7 @@
 namespace Loom.Nn;
 
 /// <summary>Fully connected layer, y = x·Wᵀ + b. x: (…, inFeatures) → (…, outFeatures).</summary>
-public sealed class Linear : Module
+public sealed class Linear : Module, IReluFusible
 {
     public Parameter Weight { get; }   // (outFeatures, inFeatures)
     public Parameter? Bias { get; }    // (outFeatures)
@@ -18,6 +18,8 @@ public sealed class Linear : Module
     }
 
     public override Tensor Forward(Tensor x) => Functional.Linear(x, Weight, Bias, Label);
+
+    Tensor IReluFusible.ForwardRelu(Tensor x) => Functional.LinearRelu(x, Weight, Bias, Label);
 
     public override string Describe() => $"Linear(in_features={InFeatures}, out_features={OutFeatures}, bias={PyBool(Bias is not null)})";
 }

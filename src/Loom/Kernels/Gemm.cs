@@ -144,10 +144,17 @@ public static unsafe class Gemm
     {
         fixed (float* pa = a, pb = b, pc = c)
         {
-            nint an = (nint)pa, bn = (nint)pb, cn = (nint)pc;
-            Threading.For(m, i => NarrowRow((float*)an + (long)i * lda, (float*)bn, ldb, (float*)cn + (long)i * ldc, n, k),
-                parallel && (long)m * n * k > 1 << 16);
+            if (parallel && Threading.Threads > 1 && (long)m * n * k > 1 << 16) NarrowRowsParallel(m, n, k, pa, lda, pb, ldb, pc, ldc);
+            else for (int i = 0; i < m; i++) NarrowRow(pa + (long)i * lda, pb, ldb, pc + (long)i * ldc, n, k);
         }
+    }
+
+    // The threaded loops live in methods of their own: a lambda's captured parameters are allocated on entry to
+    // the method that declares them, which would cost every serial call (a conv sample's GEMM) an object.
+    private static void NarrowRowsParallel(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc)
+    {
+        nint an = (nint)a, bn = (nint)b, cn = (nint)c;
+        Threading.For(m, i => NarrowRow((float*)an + (long)i * lda, (float*)bn, ldb, (float*)cn + (long)i * ldc, n, k));
     }
 
     /// <summary>c[j] += a·b_j for the n rows b_j of B (stride ldb), four at a time (a group's missing rows repeat its last one and are dropped).</summary>
@@ -218,7 +225,13 @@ public static unsafe class Gemm
         bool splitColumns = n >= m;
         int units = splitColumns ? (n + NR - 1) / NR : (m + MR - 1) / MR;
         int parts = Math.Min(threads, units);
-        if (parts <= 1) { Serial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); return; }
+        if (parts <= 1) Serial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        else BlockedParallel(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, splitColumns, units, parts);
+    }
+
+    private static void BlockedParallel(bool transA, bool transB, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool splitColumns, int units, int parts)
+    {
         nint an = (nint)a, bn = (nint)b, cn = (nint)c;
         Threading.For(parts, t =>
         {

@@ -38,7 +38,9 @@ public static unsafe class Gemm
         CheckExtent(a, transA ? k : m, transA ? m : k, lda, "A");
         CheckExtent(b, transB ? n : k, transB ? k : n, ldb, "B");
         CheckExtent(c, m, n, ldc, "C");
-        ScaleC(c, m, n, ldc, beta);
+        bool blocked = k > 0 && m > SkinnyRows && !(!transA && transB && n <= NarrowColumns) && (long)m * n * k > SmallWork;
+        // The blocked product writes C in its first pass when beta is 0; the other paths add into C.
+        if (!blocked || beta != 0f) ScaleC(c, m, n, ldc, beta);
         if (k <= 0) return;
 
         if (m <= SkinnyRows)
@@ -58,7 +60,7 @@ public static unsafe class Gemm
         }
 
         fixed (float* pa = a, pb = b, pc = c)
-            Blocked(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, parallel && Threading.Threads > 1 && (long)m * n * k >= ParallelWork);
+            Blocked(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, beta == 0f, parallel && Threading.Threads > 1 && (long)m * n * k >= ParallelWork);
     }
 
     /// <summary>
@@ -93,13 +95,14 @@ public static unsafe class Gemm
         CheckExtent(a, m, k, lda, "A");
         CheckExtent(c, m, n, ldc, "C");
         CheckPacked(packed, k, n);
-        ScaleC(c, m, n, ldc, beta);
+        bool overwrite = beta == 0f && k > 0; // the first block's tiles write C
+        if (!overwrite) ScaleC(c, m, n, ldc, beta);
         int panels = (n + NR - 1) / NR;
         fixed (float* pa = a, pp = packed, pc0 = c)
         {
             int depth = BlockDepth(k);
             for (int pc = 0; pc < k; pc += depth)
-                RunTiles(false, m, n, Math.Min(depth, k - pc), pa, lda, pc, pp + (long)pc * panels * NR, pc0, ldc);
+                RunTiles(false, m, n, Math.Min(depth, k - pc), pa, lda, pc, pp + (long)pc * panels * NR, pc0, ldc, overwrite && pc == 0);
         }
     }
 
@@ -219,18 +222,18 @@ public static unsafe class Gemm
     /// smaller operand's packing is repeated. Blocks are whole micro-tiles, shared out evenly.
     /// </summary>
     private static void Blocked(bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool parallel)
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, bool parallel)
     {
         int threads = parallel ? Threading.Threads : 1;
         bool splitColumns = n >= m;
         int units = splitColumns ? (n + NR - 1) / NR : (m + MR - 1) / MR;
         int parts = Math.Min(threads, units);
-        if (parts <= 1) Serial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
-        else BlockedParallel(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, splitColumns, units, parts);
+        if (parts <= 1) Serial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite);
+        else BlockedParallel(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite, splitColumns, units, parts);
     }
 
     private static void BlockedParallel(bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool splitColumns, int units, int parts)
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, bool splitColumns, int units, int parts)
     {
         nint an = (nint)a, bn = (nint)b, cn = (nint)c;
         Threading.For(parts, t =>
@@ -240,20 +243,20 @@ public static unsafe class Gemm
             {
                 int j0 = Math.Min(n, units * t / parts * NR), j1 = Math.Min(n, units * (t + 1) / parts * NR);
                 float* bPart = transB ? pb + (long)j0 * ldb : pb + j0;
-                Serial(transA, transB, m, j1 - j0, k, pa, lda, bPart, ldb, pc + j0, ldc);
+                Serial(transA, transB, m, j1 - j0, k, pa, lda, bPart, ldb, pc + j0, ldc, overwrite);
             }
             else
             {
                 int i0 = Math.Min(m, units * t / parts * MR), i1 = Math.Min(m, units * (t + 1) / parts * MR);
                 float* aPart = transA ? pa + i0 : pa + (long)i0 * lda;
-                Serial(transA, transB, i1 - i0, n, k, aPart, lda, pb, ldb, pc + (long)i0 * ldc, ldc);
+                Serial(transA, transB, i1 - i0, n, k, aPart, lda, pb, ldb, pc + (long)i0 * ldc, ldc, overwrite);
             }
         });
     }
 
     /// <summary>The blocked product on the calling thread: NC column blocks, KC-deep packed panels of B, MC row blocks of A.</summary>
     private static void Serial(bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc)
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite)
     {
         if (m <= 0 || n <= 0) return;
         {
@@ -272,7 +275,7 @@ public static unsafe class Gemm
                     {
                         float* bp = Aligned(raw);
                         PackB(transB, b, ldb, pc, jc, kc, nc, bp);
-                        RunTiles(transA, m, nc, kc, a, lda, pc, bp, c + jc, ldc);
+                        RunTiles(transA, m, nc, kc, a, lda, pc, bp, c + jc, ldc, overwrite && pc == 0);
                     }
                 }
             }
@@ -280,7 +283,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>For each MC block of rows: packs A, then runs the micro-kernel over every tile against the packed B.</summary>
-    private static void RunTiles(bool transA, int m, int nc, int kc, float* a, int lda, int pc, float* bp, float* c, int ldc)
+    private static void RunTiles(bool transA, int m, int nc, int kc, float* a, int lda, int pc, float* bp, float* c, int ldc, bool overwrite)
     {
         int panels = (nc + NR - 1) / NR;
         var packA = _packA;
@@ -297,7 +300,7 @@ public static unsafe class Gemm
                     int j = p * NR, nr = Math.Min(NR, nc - j);
                     float* bpanel = bp + (long)p * NR * kc;
                     for (int i = 0; i < mc; i += MR)
-                        MicroKernel(kc, ap + (long)i * kc, bpanel, c + (long)(ic + i) * ldc + j, ldc, Math.Min(MR, mc - i), nr);
+                        MicroKernel(kc, ap + (long)i * kc, bpanel, c + (long)(ic + i) * ldc + j, ldc, Math.Min(MR, mc - i), nr, overwrite);
                 }
             }
         }
@@ -427,32 +430,37 @@ public static unsafe class Gemm
         return full;
     }
 
-    /// <summary>C[0..mr, 0..nr] += Apanel (kc×MR) · Bpanel (kc×NR); full tiles go straight to C.</summary>
+    /// <summary>
+    /// C[0..mr, 0..nr] += Apanel (kc×MR) · Bpanel (kc×NR), or = with <paramref name="overwrite"/> (C is then
+    /// never read: no separate pass clears it first); full tiles go straight to C.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MicroKernel(int kc, float* ap, float* bp, float* c, int ldc, int mr, int nr)
+    private static void MicroKernel(int kc, float* ap, float* bp, float* c, int ldc, int mr, int nr, bool overwrite)
     {
         if (mr == MR && nr == NR)
         {
-            if (Vector512.IsHardwareAccelerated) Kernel512(kc, ap, bp, c, ldc);
-            else Kernel256(kc, ap, bp, c, ldc);
+            if (Vector512.IsHardwareAccelerated) Kernel512(kc, ap, bp, c, ldc, overwrite);
+            else Kernel256(kc, ap, bp, c, ldc, overwrite);
             return;
         }
-        // Edge tile: compute the full tile into a scratch block, then add the valid part.
+        // Edge tile: compute the full tile into a scratch block (every kernel below writes it), then add the valid part.
         float* tmp = stackalloc float[MR * NR];
-        new Span<float>(tmp, MR * NR).Clear();
         if (Vector512.IsHardwareAccelerated)
         {
             if (nr <= NR / 2) Kernel512Half(kc, ap, bp, tmp);
-            else Kernel512(kc, ap, bp, tmp, NR);
+            else Kernel512(kc, ap, bp, tmp, NR, overwrite: true);
         }
-        else Kernel256(kc, ap, bp, tmp, NR);
+        else Kernel256(kc, ap, bp, tmp, NR, overwrite: true);
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++)
-                c[(long)i * ldc + j] += tmp[i * NR + j];
+            {
+                ref float cij = ref c[(long)i * ldc + j];
+                cij = overwrite ? tmp[i * NR + j] : cij + tmp[i * NR + j];
+            }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512(int kc, float* ap, float* bp, float* c, int ldc)
+    private static void Kernel512(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default,
             c20 = default, c21 = default, c30 = default, c31 = default,
@@ -473,15 +481,29 @@ public static unsafe class Gemm
             a = Vector512.Create(ap[7]); c70 = Vector512.FusedMultiplyAdd(a, b0, c70); c71 = Vector512.FusedMultiplyAdd(a, b1, c71);
             ap += MR; bp += NR;
         }
-        Store(c, c00, c01); c += ldc; Store(c, c10, c11); c += ldc;
-        Store(c, c20, c21); c += ldc; Store(c, c30, c31); c += ldc;
-        Store(c, c40, c41); c += ldc; Store(c, c50, c51); c += ldc;
-        Store(c, c60, c61); c += ldc; Store(c, c70, c71);
+        if (overwrite)
+        {
+            Put(c, c00, c01); c += ldc; Put(c, c10, c11); c += ldc;
+            Put(c, c20, c21); c += ldc; Put(c, c30, c31); c += ldc;
+            Put(c, c40, c41); c += ldc; Put(c, c50, c51); c += ldc;
+            Put(c, c60, c61); c += ldc; Put(c, c70, c71);
+            return;
+        }
+        Add(c, c00, c01); c += ldc; Add(c, c10, c11); c += ldc;
+        Add(c, c20, c21); c += ldc; Add(c, c30, c31); c += ldc;
+        Add(c, c40, c41); c += ldc; Add(c, c50, c51); c += ldc;
+        Add(c, c60, c61); c += ldc; Add(c, c70, c71);
 
-        static void Store(float* row, Vector512<float> lo, Vector512<float> hi)
+        static void Add(float* row, Vector512<float> lo, Vector512<float> hi)
         {
             (Vector512.Load(row) + lo).Store(row);
             (Vector512.Load(row + 16) + hi).Store(row + 16);
+        }
+
+        static void Put(float* row, Vector512<float> lo, Vector512<float> hi)
+        {
+            lo.Store(row);
+            hi.Store(row + 16);
         }
     }
 
@@ -508,7 +530,7 @@ public static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel256(int kc, float* ap, float* bp, float* c, int ldc)
+    private static void Kernel256(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite)
     {
         // Portable fallback: one row of the tile at a time, four 256-bit accumulators.
         for (int r = 0; r < MR; r++)
@@ -525,10 +547,12 @@ public static unsafe class Gemm
                 a += MR; b += NR;
             }
             float* row = c + (long)r * ldc;
-            (Vector256.Load(row) + s0).Store(row);
-            (Vector256.Load(row + 8) + s1).Store(row + 8);
-            (Vector256.Load(row + 16) + s2).Store(row + 16);
-            (Vector256.Load(row + 24) + s3).Store(row + 24);
+            if (!overwrite)
+            {
+                s0 += Vector256.Load(row); s1 += Vector256.Load(row + 8);
+                s2 += Vector256.Load(row + 16); s3 += Vector256.Load(row + 24);
+            }
+            s0.Store(row); s1.Store(row + 8); s2.Store(row + 16); s3.Store(row + 24);
         }
     }
 }

@@ -142,6 +142,7 @@ public class GemmTests
         var a = Padded(rng, m, k, lda, float.NaN);
         var b = Padded(rng, transB ? n : k, transB ? k : n, ldb, float.NaN);
         var c0 = Padded(rng, m, n, ldc, 777f);
+        if (beta == 0f) for (int i = 0; i < m; i++) c0.AsSpan(i * ldc, n).Fill(float.NaN); // beta = 0 must not read C
         var packed = new float[Gemm.PackedSize(k, n)];
         Gemm.Pack(transB, k, n, b, ldb, packed);
         var c = (float[])c0.Clone();
@@ -154,7 +155,7 @@ public class GemmTests
         var bound = new float[expected.Length];
         GemmReference.MultiplyAccumulate(false, transB, m, n, k, KernelAssert.Abs(a), lda, KernelAssert.Abs(b), ldb, bound, ldc);
         for (int i = 0; i < m; i++)
-            KernelAssert.Close(expected.AsSpan(i * ldc, n), c.AsSpan(i * ldc, n), bound.AsSpan(i * ldc, n).ToArray().Select((v, j) => v + Math.Abs(c0[i * ldc + j])).ToArray(), $"packed row {i}");
+            KernelAssert.Close(expected.AsSpan(i * ldc, n), c.AsSpan(i * ldc, n), bound.AsSpan(i * ldc, n).ToArray().Select((v, j) => v + (beta == 0f ? 0f : Math.Abs(c0[i * ldc + j]))).ToArray(), $"packed row {i}");
         // Where the unpacked product takes the blocked path too, the two agree exactly.
         bool blocked = m > Blocking("SkinnyRows") && (long)m * n * k > Blocking("SmallWork") && !(transB && n <= Blocking("NarrowColumns"));
         if (blocked) Assert.Equal(unpacked, c);

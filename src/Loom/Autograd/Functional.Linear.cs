@@ -38,15 +38,9 @@ public static partial class Functional
         int rows = x.Size / inF;
         var shape = (int[])x.Shape.Clone();
         shape[^1] = outF;
-        var y = Tensor.Uninitialized(shape); // written in full by the GEMM (beta 0)
-        Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF);
-        if (bias is not null || relu)
-            for (int r = 0; r < rows; r++)
-            {
-                var row = y.Data.AsSpan(r * outF, outF);
-                if (bias is not null) TensorPrimitives.Add(row, bias.Data, row);
-                if (relu) Activations.Relu(row, row);
-            }
+        var y = Tensor.Uninitialized(shape); // written in full by the GEMM (beta 0), which adds the bias as it stores
+        Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, columnBias: bias is null ? default : bias.Data);
+        if (relu) Activations.Relu(y.Data, y.Data);
         return Graph.Record(y, relu ? layer + " + ReLU" : layer, [x, weight, bias], g =>
         {
             if (relu) Activations.ReluBackward(y.Data, g, g, accumulate: false); // g is this op's own: masked in place

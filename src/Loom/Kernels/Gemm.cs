@@ -28,39 +28,36 @@ public static unsafe class Gemm
     /// <summary>
     /// C (m×n, row stride ldc) = op(A)·op(B) + beta·C, where op(A) is m×k and op(B) is k×n.
     /// A is stored m×k (lda) or, when <paramref name="transA"/>, k×m; likewise B.
-    /// <paramref name="beta"/> is 0 (overwrite) or 1 (accumulate).
+    /// <paramref name="beta"/> is 0 (overwrite) or 1 (accumulate). A non-empty <paramref name="columnBias"/>
+    /// (n values) is added to every row of C: a layer's bias, added by the micro-kernel as it stores a tile
+    /// rather than in another pass over C.
     /// </summary>
     public static void Multiply(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
-        float beta = 0f, bool parallel = true)
+        float beta = 0f, bool parallel = true, ReadOnlySpan<float> columnBias = default)
     {
         if (m <= 0 || n <= 0) return;
         CheckExtent(a, transA ? k : m, transA ? m : k, lda, "A");
         CheckExtent(b, transB ? n : k, transB ? k : n, ldb, "B");
         CheckExtent(c, m, n, ldc, "C");
+        if (!columnBias.IsEmpty && columnBias.Length < n) throw new ArgumentException($"GEMM: the column bias has {columnBias.Length} values for {n} columns.");
         bool blocked = k > 0 && m > SkinnyRows && !(!transA && transB && n <= NarrowColumns) && (long)m * n * k > SmallWork;
-        // The blocked product writes C in its first pass when beta is 0; the other paths add into C.
+        // The blocked product writes C (and adds the bias) in its first pass when beta is 0; the other paths add into C.
         if (!blocked || beta != 0f) ScaleC(c, m, n, ldc, beta);
-        if (k <= 0) return;
-
-        if (m <= SkinnyRows)
+        if (blocked)
         {
-            MultiplySkinny(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
-            return;
-        }
-        if (!transA && transB && n <= NarrowColumns)
-        {
-            MultiplyNarrowTransposed(m, n, k, a, lda, b, ldb, c, ldc, parallel);
-            return;
-        }
-        if ((long)m * n * k <= SmallWork)
-        {
-            GemmReference.MultiplyAccumulate(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+            fixed (float* pa = a, pb = b, pc = c, pBias = columnBias)
+                Blocked(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, beta == 0f, pBias,
+                    parallel && Threading.Threads > 1 && (long)m * n * k >= ParallelWork);
             return;
         }
 
-        fixed (float* pa = a, pb = b, pc = c)
-            Blocked(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, beta == 0f, parallel && Threading.Threads > 1 && (long)m * n * k >= ParallelWork);
+        if (k <= 0) { }
+        else if (m <= SkinnyRows) MultiplySkinny(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        else if (!transA && transB && n <= NarrowColumns) MultiplyNarrowTransposed(m, n, k, a, lda, b, ldb, c, ldc, parallel);
+        else GemmReference.MultiplyAccumulate(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        if (!columnBias.IsEmpty)
+            for (int i = 0; i < m; i++) System.Numerics.Tensors.TensorPrimitives.Add(c.Slice(i * ldc, n), columnBias[..n], c.Slice(i * ldc, n));
     }
 
     /// <summary>
@@ -102,7 +99,7 @@ public static unsafe class Gemm
         {
             int depth = BlockDepth(k);
             for (int pc = 0; pc < k; pc += depth)
-                RunTiles(false, m, n, Math.Min(depth, k - pc), pa, lda, pc, pp + (long)pc * panels * NR, pc0, ldc, overwrite && pc == 0);
+                RunTiles(false, m, n, Math.Min(depth, k - pc), pa, lda, pc, pp + (long)pc * panels * NR, pc0, ldc, overwrite && pc == 0, null);
         }
     }
 
@@ -222,20 +219,20 @@ public static unsafe class Gemm
     /// smaller operand's packing is repeated. Blocks are whole micro-tiles, shared out evenly.
     /// </summary>
     private static void Blocked(bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, bool parallel)
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, float* bias, bool parallel)
     {
         int threads = parallel ? Threading.Threads : 1;
         bool splitColumns = n >= m;
         int units = splitColumns ? (n + NR - 1) / NR : (m + MR - 1) / MR;
         int parts = Math.Min(threads, units);
-        if (parts <= 1) Serial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite);
-        else BlockedParallel(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite, splitColumns, units, parts);
+        if (parts <= 1) Serial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite, bias);
+        else BlockedParallel(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite, bias, splitColumns, units, parts);
     }
 
     private static void BlockedParallel(bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, bool splitColumns, int units, int parts)
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, float* bias, bool splitColumns, int units, int parts)
     {
-        nint an = (nint)a, bn = (nint)b, cn = (nint)c;
+        nint an = (nint)a, bn = (nint)b, cn = (nint)c, biasn = (nint)bias;
         Threading.For(parts, t =>
         {
             float* pa = (float*)an, pb = (float*)bn, pc = (float*)cn;
@@ -243,20 +240,20 @@ public static unsafe class Gemm
             {
                 int j0 = Math.Min(n, units * t / parts * NR), j1 = Math.Min(n, units * (t + 1) / parts * NR);
                 float* bPart = transB ? pb + (long)j0 * ldb : pb + j0;
-                Serial(transA, transB, m, j1 - j0, k, pa, lda, bPart, ldb, pc + j0, ldc, overwrite);
+                Serial(transA, transB, m, j1 - j0, k, pa, lda, bPart, ldb, pc + j0, ldc, overwrite, biasn == 0 ? null : (float*)biasn + j0);
             }
             else
             {
                 int i0 = Math.Min(m, units * t / parts * MR), i1 = Math.Min(m, units * (t + 1) / parts * MR);
                 float* aPart = transA ? pa + i0 : pa + (long)i0 * lda;
-                Serial(transA, transB, i1 - i0, n, k, aPart, lda, pb, ldb, pc + (long)i0 * ldc, ldc, overwrite);
+                Serial(transA, transB, i1 - i0, n, k, aPart, lda, pb, ldb, pc + (long)i0 * ldc, ldc, overwrite, (float*)biasn);
             }
         });
     }
 
     /// <summary>The blocked product on the calling thread: NC column blocks, KC-deep packed panels of B, MC row blocks of A.</summary>
     private static void Serial(bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite)
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, float* bias)
     {
         if (m <= 0 || n <= 0) return;
         {
@@ -275,15 +272,15 @@ public static unsafe class Gemm
                     {
                         float* bp = Aligned(raw);
                         PackB(transB, b, ldb, pc, jc, kc, nc, bp);
-                        RunTiles(transA, m, nc, kc, a, lda, pc, bp, c + jc, ldc, overwrite && pc == 0);
+                        RunTiles(transA, m, nc, kc, a, lda, pc, bp, c + jc, ldc, overwrite && pc == 0, pc == 0 && bias != null ? bias + jc : null);
                     }
                 }
             }
         }
     }
 
-    /// <summary>For each MC block of rows: packs A, then runs the micro-kernel over every tile against the packed B.</summary>
-    private static void RunTiles(bool transA, int m, int nc, int kc, float* a, int lda, int pc, float* bp, float* c, int ldc, bool overwrite)
+    /// <summary>For each MC block of rows: packs A, then runs the micro-kernel over every tile against the packed B; adds bias (nc values, or null) to every row.</summary>
+    private static void RunTiles(bool transA, int m, int nc, int kc, float* a, int lda, int pc, float* bp, float* c, int ldc, bool overwrite, float* bias)
     {
         int panels = (nc + NR - 1) / NR;
         var packA = _packA;
@@ -300,7 +297,7 @@ public static unsafe class Gemm
                     int j = p * NR, nr = Math.Min(NR, nc - j);
                     float* bpanel = bp + (long)p * NR * kc;
                     for (int i = 0; i < mc; i += MR)
-                        MicroKernel(kc, ap + (long)i * kc, bpanel, c + (long)(ic + i) * ldc + j, ldc, Math.Min(MR, mc - i), nr, overwrite);
+                        MicroKernel(kc, ap + (long)i * kc, bpanel, c + (long)(ic + i) * ldc + j, ldc, Math.Min(MR, mc - i), nr, overwrite, bias == null ? null : bias + j);
                 }
             }
         }
@@ -432,15 +429,16 @@ public static unsafe class Gemm
 
     /// <summary>
     /// C[0..mr, 0..nr] += Apanel (kc×MR) · Bpanel (kc×NR), or = with <paramref name="overwrite"/> (C is then
-    /// never read: no separate pass clears it first); full tiles go straight to C.
+    /// never read: no separate pass clears it first), plus bias[0..nr] on every row when bias is not null;
+    /// full tiles go straight to C.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MicroKernel(int kc, float* ap, float* bp, float* c, int ldc, int mr, int nr, bool overwrite)
+    private static void MicroKernel(int kc, float* ap, float* bp, float* c, int ldc, int mr, int nr, bool overwrite, float* bias)
     {
         if (mr == MR && nr == NR)
         {
-            if (Vector512.IsHardwareAccelerated) Kernel512(kc, ap, bp, c, ldc, overwrite);
-            else Kernel256(kc, ap, bp, c, ldc, overwrite);
+            if (Vector512.IsHardwareAccelerated) Kernel512(kc, ap, bp, c, ldc, overwrite, bias);
+            else Kernel256(kc, ap, bp, c, ldc, overwrite, bias);
             return;
         }
         // Edge tile: compute the full tile into a scratch block (every kernel below writes it), then add the valid part.
@@ -448,19 +446,20 @@ public static unsafe class Gemm
         if (Vector512.IsHardwareAccelerated)
         {
             if (nr <= NR / 2) Kernel512Half(kc, ap, bp, tmp);
-            else Kernel512(kc, ap, bp, tmp, NR, overwrite: true);
+            else Kernel512(kc, ap, bp, tmp, NR, overwrite: true, bias: null);
         }
-        else Kernel256(kc, ap, bp, tmp, NR, overwrite: true);
+        else Kernel256(kc, ap, bp, tmp, NR, overwrite: true, bias: null);
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++)
             {
                 ref float cij = ref c[(long)i * ldc + j];
-                cij = overwrite ? tmp[i * NR + j] : cij + tmp[i * NR + j];
+                float v = bias == null ? tmp[i * NR + j] : tmp[i * NR + j] + bias[j];
+                cij = overwrite ? v : cij + v;
             }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite)
+    private static void Kernel512(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default,
             c20 = default, c21 = default, c30 = default, c31 = default,
@@ -480,6 +479,13 @@ public static unsafe class Gemm
             a = Vector512.Create(ap[6]); c60 = Vector512.FusedMultiplyAdd(a, b0, c60); c61 = Vector512.FusedMultiplyAdd(a, b1, c61);
             a = Vector512.Create(ap[7]); c70 = Vector512.FusedMultiplyAdd(a, b0, c70); c71 = Vector512.FusedMultiplyAdd(a, b1, c71);
             ap += MR; bp += NR;
+        }
+        if (bias != null)
+        {
+            var b0 = Vector512.Load(bias);
+            var b1 = Vector512.Load(bias + 16);
+            c00 += b0; c01 += b1; c10 += b0; c11 += b1; c20 += b0; c21 += b1; c30 += b0; c31 += b1;
+            c40 += b0; c41 += b1; c50 += b0; c51 += b1; c60 += b0; c61 += b1; c70 += b0; c71 += b1;
         }
         if (overwrite)
         {
@@ -530,7 +536,7 @@ public static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel256(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite)
+    private static void Kernel256(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias)
     {
         // Portable fallback: one row of the tile at a time, four 256-bit accumulators.
         for (int r = 0; r < MR; r++)
@@ -547,6 +553,11 @@ public static unsafe class Gemm
                 a += MR; b += NR;
             }
             float* row = c + (long)r * ldc;
+            if (bias != null)
+            {
+                s0 += Vector256.Load(bias); s1 += Vector256.Load(bias + 8);
+                s2 += Vector256.Load(bias + 16); s3 += Vector256.Load(bias + 24);
+            }
             if (!overwrite)
             {
                 s0 += Vector256.Load(row); s1 += Vector256.Load(row + 8);

@@ -231,13 +231,12 @@ public static unsafe class RecurrentCells
         var aux = lstm || gru ? workspace.Slice(l.Aux, l.RowsH) : default;
         var stepBuf = workspace.Slice(l.Step, l.StepLength);
 
-        // Input projection of every step at once.
-        Gemm.Multiply(false, true, rows, gw, s.InputSize, x, ldx, w.InputHidden, s.InputSize, gates, gw, 0f, parallel);
-
-        // Fold the biases into it. GRU keeps b_hn apart: it is scaled by r inside the candidate.
+        // Input projection of every step at once, with the biases folded in as the GEMM stores each tile.
+        // GRU keeps b_hn apart: it is scaled by r inside the candidate.
+        Span<float> bias = default;
         if (!w.BiasInputHidden.IsEmpty || !w.BiasHiddenHidden.IsEmpty)
         {
-            var bias = stepBuf[..gw];
+            bias = stepBuf[..gw];
             bias.Clear();
             if (!w.BiasInputHidden.IsEmpty) TensorPrimitives.Add(bias, w.BiasInputHidden, bias);
             if (!w.BiasHiddenHidden.IsEmpty)
@@ -245,12 +244,8 @@ public static unsafe class RecurrentCells
                 int folded = gru ? 2 * H : gw;
                 TensorPrimitives.Add(bias[..folded], w.BiasHiddenHidden[..folded], bias[..folded]);
             }
-            for (int r = 0; r < rows; r++)
-            {
-                var row = gates.Slice(r * gw, gw);
-                TensorPrimitives.Add(row, bias, row);
-            }
         }
+        Gemm.Multiply(false, true, rows, gw, s.InputSize, x, ldx, w.InputHidden, s.InputSize, gates, gw, 0f, parallel, bias);
 
         int t0 = s.StepAt(0);
         for (int n = 0; n < N; n++)

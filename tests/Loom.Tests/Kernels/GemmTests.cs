@@ -128,6 +128,41 @@ public class GemmTests
     }
 
     [Theory]
+    [InlineData(3, 70, 40, false, true, 0f)]      // skinny: no packing
+    [InlineData(40, 9, 100, false, true, 1f)]     // narrow A·Bᵀ by dot products
+    [InlineData(7, 9, 11, true, false, 0f)]       // small: the naive loop
+    [InlineData(67, 45, 300, false, false, 0f)]   // blocked, edge tiles of both widths
+    [InlineData(130, 300, 2100, true, true, 1f)]  // blocked, threaded, several depth blocks: the bias is added once
+    [InlineData(500, 40, 33, false, false, 0f)]   // blocked, split by rows
+    public void AddsTheColumnBiasOnEveryPath(int m, int n, int k, bool transA, bool transB, float beta)
+    {
+        var t = new Case(m, n, k, transA, transB, 2, 1, 3, beta);
+        var rng = new Rng(23);
+        int lda = (transA ? m : k) + t.PadA, ldb = (transB ? k : n) + t.PadB, ldc = n + t.PadC;
+        var a = Padded(rng, transA ? k : m, transA ? m : k, lda, float.NaN);
+        var b = Padded(rng, transB ? n : k, transB ? k : n, ldb, float.NaN);
+        var bias = KernelAssert.Random(rng, n + 5); // longer than n: only the first n count
+        var c0 = Padded(rng, m, n, ldc, 777f);
+        var c = (float[])c0.Clone();
+        if (beta == 0f) for (int i = 0; i < m; i++) c.AsSpan(i * ldc, n).Fill(float.NaN);
+        Gemm.Multiply(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, parallel: true, columnBias: bias);
+
+        var expected = (float[])c0.Clone();
+        var bound = new float[c0.Length];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                int idx = i * ldc + j;
+                expected[idx] = (beta == 0f ? 0f : expected[idx]) + bias[j];
+                bound[idx] = Math.Abs(expected[idx]) + Math.Abs(bias[j]);
+            }
+        GemmReference.MultiplyAccumulate(transA, transB, m, n, k, a, lda, b, ldb, expected, ldc);
+        GemmReference.MultiplyAccumulate(transA, transB, m, n, k, KernelAssert.Abs(a), lda, KernelAssert.Abs(b), ldb, bound, ldc);
+        AssertMatches(t, new Result(c, expected, bound));
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, columnBias: bias.AsSpan(0, n - 1)));
+    }
+
+    [Theory]
     [InlineData(16, 1024, 256, true, 0f)]
     [InlineData(5, 33, 7, false, 1f)]
     [InlineData(9, 70, 900, true, 1f)]

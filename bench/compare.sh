@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Loom against PyTorch on this machine, in one go: builds Loom (Release), runs `loom bench --json` and
-# bench/torch/bench.py one after the other with the same settings, and prints figure, Loom, PyTorch and
+# bench/torch/bench.py workload by workload with the same settings, and prints figure, Loom, PyTorch and
 # ratio, where a ratio > 1 always means Loom is better: Loom/PyTorch for throughputs (…_per_s, …_gflops),
 # PyTorch/Loom for latencies and memory (…_us, …_us_per_step, …_mib).
 #
 #   bench/compare.sh [--quick] [--only NAME,...] [--threads N] [--out DIR]
+#
+# The workloads are interleaved: each runs in Loom and then at once in PyTorch, in processes of its own, so
+# that a slow spell of this shared machine falls on both sides of a ratio rather than on one side of all of
+# them (the whole-run peak working set is then the largest over a side's processes).
 #
 # Arguments other than --out go to both benchmarks. Both run pinned to CPUs $BENCH_CPUS (default 0,1) with
 # OPENBLAS_CORETYPE=COOPERLAKE (OpenBLAS 0.3.21 does not recognise this CPU and would fall back to a slow
@@ -16,11 +20,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=""
+only=""
 args=()
 while (($#)); do
   case "$1" in
     --out) out="${2:?--out needs a folder}"; shift 2 ;;
     --out=*) out="${1#--out=}"; shift ;;
+    --only) only="${2:?--only needs workload names}"; shift 2 ;;
+    --only=*) only="${1#--only=}"; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
@@ -44,10 +51,31 @@ fi
 export OPENBLAS_CORETYPE=COOPERLAKE OMP_WAIT_POLICY=passive
 cpus="${BENCH_CPUS:-0,1}"
 
-echo "== Loom (${args[*]:-full run}) ==" >&2
-taskset -c "$cpus" dotnet "$loom_dll" bench --json "${args[@]}" >"$out/loom.json"
-echo "== PyTorch ==" >&2
-taskset -c "$cpus" "$python" bench/torch/bench.py "${args[@]}" >"$out/torch.json"
+workloads="${only:-$("$python" bench/torch/bench.py --list | paste -sd, -)}"
+IFS=, read -ra names <<<"$workloads"
+for name in "${names[@]}"; do
+  echo "== $name: Loom (${args[*]:-full run}) ==" >&2
+  taskset -c "$cpus" dotnet "$loom_dll" bench --json --only "$name" "${args[@]}" >"$out/loom-$name.json"
+  echo "== $name: PyTorch ==" >&2
+  taskset -c "$cpus" "$python" bench/torch/bench.py --only "$name" "${args[@]}" >"$out/torch-$name.json"
+done
+
+# One JSON per side: every workload's figures, the settings of the first run, the largest whole-run peak.
+"$python" - "$out" "${names[@]}" <<'PY'
+import json, sys
+
+out, names = sys.argv[1], sys.argv[2:]
+for side in ("loom", "torch"):
+    merged, peak = {}, 0.0
+    for name in names:
+        part = json.load(open(f"{out}/{side}-{name}.json"))
+        peak = max(peak, part.pop("peak_working_set_mib", 0.0))
+        settings = part.pop("settings", {})
+        merged.setdefault("settings", {**settings, "workloads": []})["workloads"].append(name)
+        merged.update(part)
+    merged["peak_working_set_mib"] = peak
+    json.dump(merged, open(f"{out}/{side}.json", "w"), indent=2)
+PY
 
 "$python" - "$out/loom.json" "$out/torch.json" <<'PY' | tee "$out/compare.txt"
 import json, sys
@@ -79,4 +107,4 @@ print(f"{head[0]:<{w[0]}}  {head[1]:>{w[1]}}  {head[2]:>{w[2]}}  {head[3]:>{w[3]
 for r in rows:
     print(f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]:>{w[3]}}")
 PY
-echo "results in $out (loom.json, torch.json, compare.txt)" >&2
+echo "results in $out (loom.json, torch.json, compare.txt; one JSON per workload and side)" >&2

@@ -215,7 +215,11 @@ def main():
     p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)), help="intra-op threads (default: the CPUs this process may use)")
     p.add_argument("--only", default=None, help="comma-separated workloads: " + ", ".join(names))
     p.add_argument("--json", action="store_true", help="accepted for symmetry with loom bench; the output is always JSON")
+    p.add_argument("--list", action="store_true", help="print the workload names, one per line, and exit")
     args = p.parse_args()
+    if args.list:
+        print("\n".join(names))
+        return
     if args.threads < 1:
         sys.exit("--threads must be at least 1")
     only = names if not args.only else [s.strip() for s in args.only.split(",") if s.strip()]

@@ -6,9 +6,9 @@ namespace Loom.Kernels;
 
 /// <summary>
 /// Single-precision matrix multiply, C = op(A)·op(B) + beta·C, row-major with leading dimensions.
-/// Blocked in the BLIS manner: B is packed into KC×NR panels shared by all threads, each thread packs
-/// its own MR×KC panels of A, and a register-blocked micro-kernel (MR×NR accumulators in vector
-/// registers, fused multiply–add) computes each tile. <see cref="GemmReference"/> is its naive twin.
+/// Blocked in the BLIS manner: B is packed into KC×NR panels and A into MR×KC panels, and a register-blocked
+/// micro-kernel (MR×NR accumulators in vector registers, fused multiply–add) computes each tile. Threads each
+/// take an independent block of C and pack their own panels. <see cref="GemmReference"/> is its naive twin.
 /// </summary>
 public static unsafe class Gemm
 {

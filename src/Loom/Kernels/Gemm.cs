@@ -21,6 +21,7 @@ public static unsafe class Gemm
     private const long ParallelWork = 1L << 20;  // below this many multiply–adds, waking a second thread costs more than it saves
     private const int NarrowColumns = 16;        // up to this many columns of A·Bᵀ, dot products beat a padded panel
     private const int SkinnyRows = 4;            // up to this many rows of C, packing costs more than it saves
+    private const long SkinnyParallelFloats = 1L << 18; // a transposed B this large (1 MB) is read by two threads, half each
 
     [ThreadStatic] private static float[]? _packA;
     [ThreadStatic] private static float[]? _packB; // owned by the calling thread, read by its workers
@@ -53,6 +54,8 @@ public static unsafe class Gemm
         }
 
         if (k <= 0) { }
+        else if (m <= SkinnyRows && !transA && transB && parallel && Threading.Threads > 1 && (long)n * k >= SkinnyParallelFloats)
+            MultiplySkinnyParallel(m, n, k, a, lda, b, ldb, c, ldc);
         else if (m <= SkinnyRows) MultiplySkinny(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
         else if (!transA && transB && n <= NarrowColumns) MultiplyNarrowTransposed(m, n, k, a, lda, b, ldb, c, ldc, parallel);
         else GemmReference.MultiplyAccumulate(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
@@ -132,6 +135,30 @@ public static unsafe class Gemm
                         System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(pb + (long)p * ldb, n), row[p], cs, cs);
                 }
             }
+    }
+
+    /// <summary>
+    /// A few rows of C against a large transposed B (a batch-1 linear layer of 3136×128, an LSTM's W_hh at
+    /// generation): the product only streams B, so it is bound by how fast one core reads memory. Each thread
+    /// takes its own rows of B (columns of C), reading half as much, and keeps its half in its own cache from call
+    /// to call. Every element is computed exactly as on one thread.
+    /// </summary>
+    private static void MultiplySkinnyParallel(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
+    {
+        fixed (float* pa = a, pb = b, pc = c)
+            SkinnyColumns(m, n, k, pa, lda, pb, ldb, pc, ldc, Math.Min(Threading.Threads, (n + 3) / 4));
+    }
+
+    private static void SkinnyColumns(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, int parts)
+    {
+        nint an = (nint)a, bn = (nint)b, cn = (nint)c;
+        Threading.For(parts, t =>
+        {
+            // Whole groups of four rows of B per part, as NarrowRow takes them.
+            int j0 = Math.Min(n, (int)((long)n * t / parts) & ~3), j1 = t == parts - 1 ? n : Math.Min(n, (int)((long)n * (t + 1) / parts) & ~3);
+            for (int i = 0; i < m; i++)
+                NarrowRow((float*)an + (long)i * lda, (float*)bn + (long)j0 * ldb, ldb, (float*)cn + (long)i * ldc + j0, j1 - j0, k);
+        });
     }
 
     /// <summary>

@@ -499,10 +499,11 @@ public static unsafe class RecurrentCells
         float beta = accumulate ? 1f : 0f;
         if (!packedWhh.IsEmpty) { Gemm.MultiplyPacked(rows, gw, H, h, ldh, packedWhh, c, ldc, beta); return; }
         if ((long)rows * gw * H > SmallStepWork) { Gemm.Multiply(false, true, rows, gw, H, h, ldh, whh, H, c, ldc, beta, parallel); return; }
-        // One row at a time (inactive rows skipped): the GEMM's few-rows path, dot products against W_hh's rows in place.
+        // One row at a time (inactive rows skipped): the GEMM's few-rows path, dot products against W_hh's rows in
+        // place, which splits a large W_hh between the threads when the caller runs the batch on one thread (generation).
         for (int r = 0; r < rows; r++)
             if (Active(lengths, t, n0 + r))
-                Gemm.Multiply(false, true, 1, gw, H, h.Slice(r * ldh, H), H, whh, H, c.Slice(r * ldc, gw), gw, beta, parallel: false);
+                Gemm.Multiply(false, true, 1, gw, H, h.Slice(r * ldh, H), H, whh, H, c.Slice(r * ldc, gw), gw, beta, parallel);
     }
 
     /// <summary>dh (rows n0..n1, H each, from row n0) += dG (same rows, GW each, stride ldg)·W_hh; inactive rows (zero dG) are skipped on the small path.</summary>

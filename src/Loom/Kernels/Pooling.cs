@@ -181,6 +181,12 @@ public static class Pooling
     public static void AvgForward(float[] x, float[] y, ConvGeometry g, bool countIncludePad)
     {
         int planes = g.Batch * g.InChannels, oh = g.OutHeight, ow = g.OutWidth;
+        if (IsPlain2x2(g) && Avx.IsSupported)
+        {
+            CheckLengths(g, x.Length, y.Length, y.Length, "AvgForward");
+            Threading.For(planes, p => Avg2x2(x, y, g, p), planes * g.OutPlane > ParallelOutputs);
+            return;
+        }
         Threading.For(planes, p =>
         {
             var xp = x.AsSpan(p * g.InPlane, g.InPlane);
@@ -200,6 +206,12 @@ public static class Pooling
     public static void AvgBackward(float[] dy, float[] dx, ConvGeometry g, bool countIncludePad)
     {
         int planes = g.Batch * g.InChannels, oh = g.OutHeight, ow = g.OutWidth;
+        if (IsPlain2x2(g) && Avx.IsSupported)
+        {
+            CheckLengths(g, dx.Length, dy.Length, dy.Length, "AvgBackward");
+            Threading.For(planes, p => AvgBackward2x2(dy, dx, g, p), planes * g.OutPlane > ParallelOutputs);
+            return;
+        }
         Threading.For(planes, p =>
         {
             var dxp = dx.AsSpan(p * g.InPlane, g.InPlane);
@@ -213,6 +225,68 @@ public static class Pooling
                         for (int ix = x0; ix < x1; ix++) dxp[iy * g.InWidth + ix] += d;
                 }
         }, planes * g.OutPlane > ParallelOutputs);
+    }
+
+    /// <summary>The common 2×2, stride-2 window without padding (every window whole, so the divisor is 4 either way).</summary>
+    private static bool IsPlain2x2(in ConvGeometry g) =>
+        g is { KernelHeight: 2, KernelWidth: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 };
+
+    /// <summary>
+    /// 2×2 average pooling of plane p, eight outputs per step: the two input rows are added, then horizontal
+    /// adds sum adjacent pairs (their 64-bit halves come out interleaved across the two 128-bit lanes, and one
+    /// permute puts them in order).
+    /// </summary>
+    private static unsafe void Avg2x2(float[] x, float[] y, in ConvGeometry g, int p)
+    {
+        int w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
+        var quarter = Vector256.Create(0.25f);
+        fixed (float* px = &x[p * g.InPlane], py = &y[p * oh * ow])
+            for (int yy = 0; yy < oh; yy++)
+            {
+                float* r0 = px + 2 * yy * w, r1 = r0 + w, yr = py + yy * ow;
+                int xx = 0;
+                for (; xx + 8 <= ow; xx += 8)
+                {
+                    var s0 = Avx.Add(Avx.LoadVector256(r0 + 2 * xx), Avx.LoadVector256(r1 + 2 * xx));
+                    var s1 = Avx.Add(Avx.LoadVector256(r0 + 2 * xx + 8), Avx.LoadVector256(r1 + 2 * xx + 8));
+                    var pairs = Avx2.Permute4x64(Avx.HorizontalAdd(s0, s1).AsDouble(), 0xD8).AsSingle();
+                    Avx.Store(yr + xx, Avx.Multiply(pairs, quarter));
+                }
+                for (; xx < ow; xx++)
+                    yr[xx] = ((r0[2 * xx] + r1[2 * xx]) + (r0[2 * xx + 1] + r1[2 * xx + 1])) * 0.25f;
+            }
+    }
+
+    /// <summary>dx += dy/4 over each 2×2 window of plane p, eight outputs (sixteen input columns) per step.</summary>
+    private static unsafe void AvgBackward2x2(float[] dy, float[] dx, in ConvGeometry g, int p)
+    {
+        int w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
+        var quarter = Vector256.Create(0.25f);
+        fixed (float* pdx = &dx[p * g.InPlane], pdy = &dy[p * oh * ow])
+            for (int yy = 0; yy < oh; yy++)
+            {
+                float* r0 = pdx + 2 * yy * w, r1 = r0 + w, dr = pdy + yy * ow;
+                int xx = 0;
+                for (; xx + 8 <= ow; xx += 8)
+                {
+                    var d = Avx.Multiply(Avx.LoadVector256(dr + xx), quarter);
+                    // Each value twice, in order: [d0 d0 d1 d1 d2 d2 d3 d3] and [d4 d4 … d7 d7].
+                    var lo = Avx.UnpackLow(d, d);
+                    var hi = Avx.UnpackHigh(d, d);
+                    var first = Avx.Permute2x128(lo, hi, 0x20);
+                    var second = Avx.Permute2x128(lo, hi, 0x31);
+                    float* a = r0 + 2 * xx, b = r1 + 2 * xx;
+                    Avx.Store(a, Avx.Add(Avx.LoadVector256(a), first));
+                    Avx.Store(a + 8, Avx.Add(Avx.LoadVector256(a + 8), second));
+                    Avx.Store(b, Avx.Add(Avx.LoadVector256(b), first));
+                    Avx.Store(b + 8, Avx.Add(Avx.LoadVector256(b + 8), second));
+                }
+                for (; xx < ow; xx++)
+                {
+                    float d = dr[xx] * 0.25f;
+                    r0[2 * xx] += d; r0[2 * xx + 1] += d; r1[2 * xx] += d; r1[2 * xx + 1] += d;
+                }
+            }
     }
 
     /// <summary>The in-bounds part of one average window and its divisor.</summary>

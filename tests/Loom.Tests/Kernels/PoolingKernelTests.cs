@@ -17,6 +17,7 @@ public class PoolingKernelTests
         new[] { 2, 2, 8, 8, 4, 4, 3, 3, 2, 2, 1, 1 },
         new[] { 1, 1, 10, 9, 3, 3, 2, 1, 1, 0, 2, 2 },
         new[] { 3, 4, 33, 31, 2, 2, 2, 2, 0, 0, 1, 1 },  // enough planes to run in parallel
+        new[] { 2, 3, 6, 37, 2, 2, 2, 2, 0, 0, 1, 1 },   // 2×2: two vector steps of eight outputs and a tail of two
         new[] { 1, 1, 1, 9, 1, 3, 1, 2, 0, 1, 1, 1 },
     };
 

@@ -21,7 +21,7 @@ public static class Pooling
     {
         CheckLengths(g, x.Length, y.Length, argmax.Length, "MaxForward");
         int planes = g.Batch * g.InChannels, oh = g.OutHeight, ow = g.OutWidth;
-        if (g is { KernelHeight: 2, KernelWidth: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 })
+        if (IsPlain2x2(g))
         {
             Threading.For(planes, p => Max2x2(x, y, argmax, g, p), planes * g.OutPlane > ParallelOutputs);
             return;
@@ -140,7 +140,7 @@ public static class Pooling
     {
         CheckLengths(g, dx.Length, dy.Length, argmax.Length, "MaxBackward");
         int planes = g.Batch * g.InChannels, outPlane = g.OutPlane;
-        if (!accumulate && g is { KernelHeight: 2, KernelWidth: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 }
+        if (!accumulate && IsPlain2x2(g)
             && g.InHeight == 2 * g.OutHeight && g.InWidth == 2 * g.OutWidth)
         {
             // The windows tile the plane: write each window's four cells once instead of clearing and scattering.
@@ -227,7 +227,7 @@ public static class Pooling
         }, planes * g.OutPlane > ParallelOutputs);
     }
 
-    /// <summary>The common 2×2, stride-2 window without padding (every window whole, so the divisor is 4 either way).</summary>
+    /// <summary>The common 2×2, stride-2 window without padding (every window whole: an average's divisor is 4 either way).</summary>
     private static bool IsPlain2x2(in ConvGeometry g) =>
         g is { KernelHeight: 2, KernelWidth: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 };
 

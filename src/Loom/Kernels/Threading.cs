@@ -7,7 +7,11 @@ public static class Threading
     private static WorkerTeam? _team;
     private static readonly object TeamLock = new();
 
-    /// <summary>Threads used by parallel kernels (default: all cores).</summary>
+    /// <summary>
+    /// Threads used by parallel kernels (default: all cores). A change takes effect at the next parallel loop,
+    /// which starts a new worker team once the loop in flight (if any) is over; so it must not be made from
+    /// inside a parallel loop's body.
+    /// </summary>
     public static int Threads
     {
         get => _threads;

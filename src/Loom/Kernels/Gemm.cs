@@ -53,12 +53,14 @@ public static unsafe class Gemm
             return;
         }
 
-        if (k <= 0) { }
-        else if (m <= SkinnyRows && !transA && transB && parallel && Threading.Threads > 1 && (long)n * k >= SkinnyParallelFloats)
-            MultiplySkinnyParallel(m, n, k, a, lda, b, ldb, c, ldc);
-        else if (m <= SkinnyRows) MultiplySkinny(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
-        else if (!transA && transB && n <= NarrowColumns) MultiplyNarrowTransposed(m, n, k, a, lda, b, ldb, c, ldc, parallel);
-        else GemmReference.MultiplyAccumulate(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        if (k > 0)
+        {
+            if (m <= SkinnyRows && !transA && transB && parallel && Threading.Threads > 1 && (long)n * k >= SkinnyParallelFloats)
+                MultiplySkinnyParallel(m, n, k, a, lda, b, ldb, c, ldc);
+            else if (m <= SkinnyRows) MultiplySkinny(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+            else if (!transA && transB && n <= NarrowColumns) MultiplyNarrowTransposed(m, n, k, a, lda, b, ldb, c, ldc, parallel);
+            else GemmReference.MultiplyAccumulate(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        }
         if (!columnBias.IsEmpty)
             for (int i = 0; i < m; i++) System.Numerics.Tensors.TensorPrimitives.Add(c.Slice(i * ldc, n), columnBias[..n], c.Slice(i * ldc, n));
     }

@@ -27,7 +27,10 @@ public static partial class Functional
     /// </summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, string layer = "Linear") => LinearCore(x, weight, bias, layer, relu: false);
 
-    /// <summary>ReLU(<see cref="Linear"/>(…)) as one op, the activation applied to each row right after its bias; same result bit for bit.</summary>
+    /// <summary>
+    /// ReLU(<see cref="Linear"/>(…)) as one op: one pass over the output (the GEMM adds the bias as it stores), and
+    /// the gradient masked in place in backward rather than in a separate op; same result bit for bit.
+    /// </summary>
     internal static Tensor LinearRelu(Tensor x, Tensor weight, Tensor? bias, string layer) => LinearCore(x, weight, bias, layer, relu: true);
 
     private static Tensor LinearCore(Tensor x, Tensor weight, Tensor? bias, string layer, bool relu)

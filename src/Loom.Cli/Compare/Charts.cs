@@ -1,3 +1,4 @@
+using Loom.IO;
 using ScottPlot;
 
 namespace Loom.Cli.Compare;
@@ -24,7 +25,7 @@ internal static class Charts
 
     private static string Save(Plot plot, string path)
     {
-        AtomicFile.Write(path, tmp => plot.SavePng(tmp, Width, Height));
+        AtomicFile.WriteVia(path, tmp => plot.SavePng(tmp, Width, Height));
         return path;
     }
 

@@ -1,3 +1,4 @@
+using Loom.IO;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;

@@ -10,8 +10,7 @@ internal static class Downloader
         IProgress<DownloadProgress>? progress, int fileIndex, int fileCount, CancellationToken cancellation)
     {
         string file = Path.GetFileName(destination);
-        // Same directory as the destination, so the final rename cannot cross file systems and is atomic.
-        string temp = $"{destination}.part-{Guid.NewGuid():N}";
+        string temp = IO.AtomicFile.TempPathFor(destination);
         try
         {
             using (var response = await client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellation).ConfigureAwait(false))

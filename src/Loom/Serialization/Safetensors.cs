@@ -1,3 +1,4 @@
+using Loom.IO;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
@@ -21,26 +22,12 @@ public static class Safetensors
     }
 
     /// <summary>
-    /// Writes atomically: to a temporary file beside <paramref name="path"/>, then renamed over it, so a
-    /// crash never leaves a half-written file. Names in <paramref name="integerNames"/> are stored as I64.
+    /// Writes atomically (<see cref="AtomicFile"/>), so a crash never leaves a half-written file. Names in <paramref name="integerNames"/> are stored as I64.
     /// </summary>
     public static void Save(string path, IEnumerable<(string Name, Tensor Value)> tensors, IReadOnlyDictionary<string, string>? metadata = null,
         ISet<string>? integerNames = null)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"Cannot save '{path}': folder '{dir}' does not exist.");
-        var tmp = Path.Combine(dir, "." + Path.GetFileName(path) + $".{Environment.ProcessId}.tmp");
-        try
-        {
-            using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-                Write(stream, tensors, metadata, integerNames);
-            File.Move(tmp, path, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { }
-            throw;
-        }
+        AtomicFile.Write(path, stream => Write(stream, tensors, metadata, integerNames));
     }
 
     public static void Write(Stream stream, IEnumerable<(string Name, Tensor Value)> tensors, IReadOnlyDictionary<string, string>? metadata = null,

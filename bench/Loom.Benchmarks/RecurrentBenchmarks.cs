@@ -15,7 +15,7 @@ public class RecurrentBenchmarks
     [Params(Cell.Lstm, Cell.Gru, Cell.Rnn)]
     public Cell Kind { get; set; }
 
-    private RecurrentBase _layer = null!;
+    private RecurrentLayer _layer = null!;
     private Tensor _x = null!, _dy = null!;
 
     [GlobalSetup]

@@ -6,7 +6,7 @@ using Loom.Training;
 namespace Loom.Cli.Bench;
 
 /// <summary>
-/// The character language model of issue 4 on synthetic token ids: Embedding(80, 64) → LSTM/GRU/RNN(64, 256,
+/// The character language model of the performance benchmarks on synthetic token ids: Embedding(80, 64) → LSTM/GRU/RNN(64, 256,
 /// batch-first) → Linear(256, 80), a prediction at every step, sequences of 100 in batches of 32.
 /// </summary>
 internal static class CharRnnBench

@@ -4,7 +4,7 @@ namespace Loom.Cli.Bench;
 internal sealed record Workload(string Name, string What, Action<BenchRun> Run);
 
 /// <summary>
-/// The workloads of issue 4, mirrored by bench/torch/bench.py (same shapes, models and JSON keys).
+/// The performance workloads, mirrored by bench/torch/bench.py (same shapes, models and JSON keys).
 /// All data is synthetic, drawn from a fixed seed. lenet-train runs first so that the peak working set
 /// read after it is that of a process that has done nothing but LeNet training.
 /// </summary>

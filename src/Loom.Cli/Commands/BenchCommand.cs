@@ -9,7 +9,7 @@ using Loom.Cli.Bench;
 namespace Loom.Cli.Commands;
 
 /// <summary>
-/// <c>loom bench [--quick] [--only NAME,...] [--threads N] [--json]</c>: the performance workloads of issue 4 on
+/// <c>loom bench [--quick] [--only NAME,...] [--threads N] [--json]</c>: the performance workloads on
 /// synthetic data, as a table or one JSON object with a key per figure (the keys of bench/torch/bench.py).
 /// </summary>
 internal static class BenchCommand

@@ -285,24 +285,22 @@ public static unsafe class Gemm
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, float* bias)
     {
         if (m <= 0 || n <= 0) return;
+        for (int jc = 0; jc < n; jc += NC)
         {
-            for (int jc = 0; jc < n; jc += NC)
+            int nc = Math.Min(NC, n - jc);
+            int panels = (nc + NR - 1) / NR;
+            int depth = BlockDepth(k);
+            for (int pc = 0; pc < k; pc += depth)
             {
-                int nc = Math.Min(NC, n - jc);
-                int panels = (nc + NR - 1) / NR;
-                int depth = BlockDepth(k);
-                for (int pc = 0; pc < k; pc += depth)
+                int kc = Math.Min(depth, k - pc);
+                int packSize = panels * NR * kc;
+                var packB = _packB;
+                if (packB is null || packB.Length < packSize + Align) _packB = packB = GC.AllocateUninitializedArray<float>(packSize + Align, pinned: true);
+                fixed (float* raw = packB)
                 {
-                    int kc = Math.Min(depth, k - pc);
-                    int packSize = panels * NR * kc;
-                    var packB = _packB;
-                    if (packB is null || packB.Length < packSize + Align) _packB = packB = GC.AllocateUninitializedArray<float>(packSize + Align, pinned: true);
-                    fixed (float* raw = packB)
-                    {
-                        float* bp = Aligned(raw);
-                        PackB(transB, b, ldb, pc, jc, kc, nc, bp);
-                        RunTiles(transA, m, nc, kc, a, lda, pc, bp, c + jc, ldc, overwrite && pc == 0, pc == 0 && bias != null ? bias + jc : null);
-                    }
+                    float* bp = Aligned(raw);
+                    PackB(transB, b, ldb, pc, jc, kc, nc, bp);
+                    RunTiles(transA, m, nc, kc, a, lda, pc, bp, c + jc, ldc, overwrite && pc == 0, pc == 0 && bias != null ? bias + jc : null);
                 }
             }
         }

@@ -6,7 +6,8 @@ namespace Loom.Kernels;
 /// <summary>
 /// Max and average pooling over (N·C) planes of H×W, forward and backward. Geometry reuses
 /// <see cref="ConvGeometry"/> with InChannels = OutChannels = C. Planes are independent, so they
-/// are split across threads. The loops are already the definition, so they are their own twin.
+/// are split across threads. The scalar loops are the definition; the vector paths for 2×2 stride-2 windows are
+/// checked against a window-by-window loop in the tests, on odd widths and with ties and NaNs.
 /// </summary>
 public static class Pooling
 {

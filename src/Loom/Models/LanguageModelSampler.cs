@@ -22,7 +22,7 @@ public sealed class LanguageModelSampler(Module model, int vocabularySize)
         if (prompt.Length == 0) throw new ArgumentException("The prompt needs at least one token.", nameof(prompt));
         if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "The length must not be negative.");
         if (!(temperature >= 0f) || !float.IsFinite(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be 0 or more.");
-        bool stateful = Model.NamedModules().Any(m => m.Module is RecurrentBase { Stateful: true });
+        bool stateful = Model.NamedModules().Any(m => m.Module is RecurrentLayer { Stateful: true });
         bool wasTraining = Model.Training;
         Model.Eval();
         Model.ResetStates();

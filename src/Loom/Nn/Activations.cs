@@ -1,13 +1,14 @@
 namespace Loom.Nn;
 
 /// <summary>max(0, x), element-wise; any shape.</summary>
-public sealed class ReLU : Module
+public sealed class Relu : Module
 {
     public override Tensor Forward(Tensor x) => Functional.Relu(x);
+    public override string Describe() => "ReLU()";
 }
 
 /// <summary>x for x &gt; 0, negativeSlope·x otherwise; any shape.</summary>
-public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
+public sealed class LeakyRelu(float negativeSlope = 0.01f) : Module
 {
     public float NegativeSlope { get; } = negativeSlope;
     public override Tensor Forward(Tensor x) => Functional.LeakyRelu(x, NegativeSlope);
@@ -27,9 +28,10 @@ public sealed class Sigmoid : Module
 }
 
 /// <summary>Gaussian error linear unit (exact form), element-wise; any shape.</summary>
-public sealed class GELU : Module
+public sealed class Gelu : Module
 {
     public override Tensor Forward(Tensor x) => Functional.Gelu(x);
+    public override string Describe() => "GELU()";
 }
 
 /// <summary>Softmax along <c>dim</c> (default: the last).</summary>

@@ -5,13 +5,13 @@ namespace Loom.Nn;
 /// <summary>
 /// Long short-term memory (PyTorch's <c>nn.LSTM</c>), gates i, f, g, o:
 /// i, f, o = σ(W·x + b + U·h + b'), g = tanh(…), c' = f⊙c + i⊙g, h' = o⊙tanh(c'). Shapes: see
-/// <see cref="RecurrentBase"/>; the state is (h, c), each (numLayers·D, N, H).
+/// <see cref="RecurrentLayer"/>; the state is (h, c), each (numLayers·D, N, H).
 /// </summary>
-public sealed class Lstm : RecurrentBase
+public sealed class Lstm : RecurrentLayer
 {
     public Lstm(int inputSize, int hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false, float dropout = 0f,
         bool bidirectional = false)
-        : base(RecurrentCell.Lstm, "LSTM", inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional) { }
+        : base(RecurrentCellKind.Lstm, "LSTM", inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional) { }
 
     /// <summary>
     /// x: (T, N, in) (or (N, T, in) batch-first); initialState (h0, c0): each (numLayers·D, N, H), or null for

@@ -38,7 +38,7 @@ public readonly record struct LstmState(Tensor H, Tensor C)
 /// directions side by side, instead of every step; <see cref="Stateful"/> carries the final state into the
 /// next batch (detached: truncated backpropagation through time) until <see cref="Module.ResetStates"/>.
 /// </para>
-public abstract class RecurrentBase : Module, ISequenceLayer
+public abstract class RecurrentLayer : Module, ISequenceLayer
 {
     private readonly RecurrentWeights[] _weights;
     private Tensor? _carriedH, _carriedC;
@@ -54,7 +54,7 @@ public abstract class RecurrentBase : Module, ISequenceLayer
     /// </summary>
     public bool Stateful { get; set; }
 
-    public RecurrentCell Cell { get; }
+    public RecurrentCellKind Cell { get; }
     public int InputSize { get; }
     public int HiddenSize { get; }
     public int NumLayers { get; }
@@ -67,7 +67,7 @@ public abstract class RecurrentBase : Module, ISequenceLayer
     public bool Bidirectional { get; }
     public int NumDirections => Bidirectional ? 2 : 1;
 
-    private protected RecurrentBase(RecurrentCell cell, string kind, int inputSize, int hiddenSize, int numLayers, bool bias,
+    private protected RecurrentLayer(RecurrentCellKind cell, string kind, int inputSize, int hiddenSize, int numLayers, bool bias,
         bool batchFirst, float dropout, bool bidirectional)
     {
         if (inputSize <= 0 || hiddenSize <= 0)

@@ -4,15 +4,15 @@ namespace Loom.Nn;
 
 /// <summary>
 /// Elman RNN, h_t = act(W_ih·x_t + b_ih + W_hh·h_{t−1} + b_hh) with act tanh or ReLU, stacked and optionally
-/// bidirectional (PyTorch's <c>nn.RNN</c>). Shapes: see <see cref="RecurrentBase"/>.
+/// bidirectional (PyTorch's <c>nn.RNN</c>). Shapes: see <see cref="RecurrentLayer"/>.
 /// </summary>
-public sealed class Rnn : RecurrentBase
+public sealed class Rnn : RecurrentLayer
 {
     public RnnNonlinearity Nonlinearity { get; }
 
     public Rnn(int inputSize, int hiddenSize, int numLayers = 1, RnnNonlinearity nonlinearity = RnnNonlinearity.Tanh, bool bias = true,
         bool batchFirst = false, float dropout = 0f, bool bidirectional = false)
-        : base(nonlinearity == RnnNonlinearity.Relu ? RecurrentCell.RnnRelu : RecurrentCell.RnnTanh, "RNN", inputSize, hiddenSize,
+        : base(nonlinearity == RnnNonlinearity.Relu ? RecurrentCellKind.RnnRelu : RecurrentCellKind.RnnTanh, "RNN", inputSize, hiddenSize,
             numLayers, bias, batchFirst, dropout, bidirectional) => Nonlinearity = nonlinearity;
 
     /// <summary>

@@ -4,7 +4,7 @@ namespace Loom.Nn;
 /// Applies its children in order; they are named "0", "1", … as in PyTorch. When the first
 /// <see cref="Embedding"/> has a padding index, the lengths of its (N, T) token sequences (padding at
 /// the end) are passed on to every <see cref="ISequenceLayer"/> after it. A <see cref="Conv2d"/> or
-/// <see cref="Linear"/> followed by a <see cref="ReLU"/> runs as one fused op (<see cref="IReluFusible"/>)
+/// <see cref="Linear"/> followed by a <see cref="Relu"/> runs as one fused op (<see cref="IReluFusible"/>)
 /// unless something observes each layer's output (as <see cref="ModelSummary"/> does).
 /// </summary>
 public sealed class Sequential : Module
@@ -34,7 +34,7 @@ public sealed class Sequential : Module
         {
             var layer = _layers[i];
             if (lengths is null && layer is Embedding { PaddingIdx: int pad }) lengths = SequenceLengths.FromPadding(x, pad);
-            if (layer is IReluFusible fusible && i + 1 < _layers.Count && _layers[i + 1] is ReLU && ForwardObserver is null)
+            if (layer is IReluFusible fusible && i + 1 < _layers.Count && _layers[i + 1] is Relu && ForwardObserver is null)
             {
                 x = fusible.ForwardRelu(x);
                 i++;

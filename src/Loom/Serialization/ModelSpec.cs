@@ -217,11 +217,11 @@ internal static class LayerFactory
             "avgpool2d" => new AvgPool2d(args.Int("kernel_size"), args.OptionalInt("stride"), args.Int("padding", 0), args.Bool("count_include_pad", true)),
             "adaptiveavgpool2d" => new AdaptiveAvgPool2d(args.Int("output_size")),
             "flatten" => new Flatten(args.Int("start_dim", 1), args.Int("end_dim", -1)),
-            "relu" => new ReLU(),
-            "leakyrelu" => new LeakyReLU(args.Float("negative_slope", 0.01f)),
+            "relu" => new Relu(),
+            "leakyrelu" => new LeakyRelu(args.Float("negative_slope", 0.01f)),
             "tanh" => new Tanh(),
             "sigmoid" => new Sigmoid(),
-            "gelu" => new GELU(),
+            "gelu" => new Gelu(),
             "softmax" => new Nn.Softmax(args.Int("dim", -1)),
             "logsoftmax" => new LogSoftmax(args.Int("dim", -1)),
             "dropout" => new Dropout(args.Float("p", 0.5f)),
@@ -282,7 +282,7 @@ internal static class LayerFactory
     }
 
     /// <summary>The Keras-style switches of a recurrent layer in a spec.</summary>
-    private static RecurrentBase Recurrent(RecurrentBase layer, Args args)
+    private static RecurrentLayer Recurrent(RecurrentLayer layer, Args args)
     {
         layer.ReturnSequences = args.Bool("return_sequences", true);
         layer.Stateful = args.Bool("stateful", false);

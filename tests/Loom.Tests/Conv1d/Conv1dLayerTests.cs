@@ -94,7 +94,7 @@ public class Conv1dLayerTests
     public void TextCnnShapes()
     {
         // (N, embedding, time) → conv → ReLU → global max over time → (N, filters).
-        var model = new Nn.Sequential(new Nn.Conv1d(16, 32, 3, padding: 1), new Nn.ReLU(), new Nn.AdaptiveMaxPool1d(1), new Nn.Flatten());
+        var model = new Nn.Sequential(new Nn.Conv1d(16, 32, 3, padding: 1), new Nn.Relu(), new Nn.AdaptiveMaxPool1d(1), new Nn.Flatten());
         var y = model.Forward(Tensor.Normal(0f, 1f, [4, 16, 23], new Rng(190)));
         Assert.Equal([4, 32], y.Shape);
         Assert.All(y.Data, v => Assert.True(v >= 0));
@@ -121,7 +121,7 @@ public class Conv1dLayerTests
         Assert.Contains("(2, 3, 4, 5)", e.Message);
 
         // Inside a model the layer's name is given too.
-        var model = new Nn.Sequential(new Nn.ReLU(), new Nn.Conv1d(3, 8, 3));
+        var model = new Nn.Sequential(new Nn.Relu(), new Nn.Conv1d(3, 8, 3));
         e = Assert.Throws<ArgumentException>(() => model.Forward(Tensor.Zeros(2, 3)));
         Assert.Contains("Conv1d(3, 8", e.Message);
         Assert.Contains("layer '1'", e.Message);

@@ -13,7 +13,7 @@ public class BufferPoolTests
     private static Sequential SmallCnn()
     {
         Rng.ManualSeed(42);
-        return new Sequential(new Conv2d(1, 4, 3, padding: 1), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(4 * 6 * 6, 10), new Tanh(), new Linear(10, 3));
+        return new Sequential(new Conv2d(1, 4, 3, padding: 1), new Relu(), new MaxPool2d(2), new Flatten(), new Linear(4 * 6 * 6, 10), new Tanh(), new Linear(10, 3));
     }
 
     private static (Tensor X, Tensor Y) Batch()

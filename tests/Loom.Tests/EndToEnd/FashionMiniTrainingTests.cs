@@ -15,8 +15,8 @@ public sealed class FashionMiniTrainingTests
         var rng = new Rng(11);
         var (train, test) = FashionMnist.LoadMini();
         var model = new Sequential(
-            new Conv2d(1, 8, kernelSize: 3, padding: 1), new ReLU(), new MaxPool2d(2),
-            new Conv2d(8, 16, kernelSize: 3, padding: 1), new ReLU(), new MaxPool2d(2),
+            new Conv2d(1, 8, kernelSize: 3, padding: 1), new Relu(), new MaxPool2d(2),
+            new Conv2d(8, 16, kernelSize: 3, padding: 1), new Relu(), new MaxPool2d(2),
             new Flatten(), new Linear(16 * 7 * 7, 10));
         // Deterministic initialisation from a local generator, independent of other tests.
         foreach (var (name, p) in model.NamedParameters())

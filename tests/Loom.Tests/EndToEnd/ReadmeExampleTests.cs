@@ -16,9 +16,9 @@ public sealed class ReadmeExampleTests
         train = train.Slice(0, 1000);
 
         var model = new Sequential(
-            new Conv2d(1, 32, kernelSize: 3, padding: 1), new ReLU(), new MaxPool2d(2),
-            new Conv2d(32, 64, kernelSize: 3, padding: 1), new ReLU(), new MaxPool2d(2),
-            new Flatten(), new Linear(3136, 128), new ReLU(), new Linear(128, 10));
+            new Conv2d(1, 32, kernelSize: 3, padding: 1), new Relu(), new MaxPool2d(2),
+            new Conv2d(32, 64, kernelSize: 3, padding: 1), new Relu(), new MaxPool2d(2),
+            new Flatten(), new Linear(3136, 128), new Relu(), new Linear(128, 10));
 
         var trainer = new Trainer(model, new Adam(model.Parameters(), lr: 1e-3f));
         var epochs = new List<EpochResult>();

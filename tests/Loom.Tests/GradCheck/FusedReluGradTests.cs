@@ -60,7 +60,7 @@ public class FusedReluGradTests
     public void SequentialFusesConvAndLinearWithReluBitForBit(bool inputGrad)
     {
         var rng = new Rng(73);
-        var model = new Sequential(new Conv2d(2, 5, 3, padding: 1), new ReLU(), new Flatten(), new Linear(5 * 7 * 6, 8), new ReLU(), new Linear(8, 3));
+        var model = new Sequential(new Conv2d(2, 5, 3, padding: 1), new Relu(), new Flatten(), new Linear(5 * 7 * 6, 8), new Relu(), new Linear(8, 3));
         var x = Tensor.Normal(0f, 1f, [3, 2, 7, 6], rng);
         x.RequiresGrad = inputGrad;
 

@@ -31,7 +31,7 @@ public class SoftmaxKernelTests
         foreach (bool log in new[] { false, true })
         {
             var y = new float[x.Length];
-            Softmax.Forward(x, y, outer, n, inner, log);
+            SoftmaxKernel.Forward(x, y, outer, n, inner, log);
             var expected = Reference(x, outer, n, inner, log);
             for (int i = 0; i < x.Length; i++)
             {
@@ -86,7 +86,7 @@ public class SoftmaxKernelTests
         AssertMatches(t, 1, 4, 6);
 
         var y = new float[4];
-        Softmax.Forward(x.AsSpan(0, 4), y, 1, 4, 1, log: false);
+        SoftmaxKernel.Forward(x.AsSpan(0, 4), y, 1, 4, 1, log: false);
         Assert.Equal(new[] { 0.5f, 0f, 0f, 0.5f }, y);
     }
 
@@ -95,9 +95,9 @@ public class SoftmaxKernelTests
     {
         float ninf = float.NegativeInfinity;
         var y = new float[3];
-        Softmax.Forward(new[] { ninf, ninf, ninf }, y, 1, 3, 1, log: false);
+        SoftmaxKernel.Forward(new[] { ninf, ninf, ninf }, y, 1, 3, 1, log: false);
         Assert.All(y, v => Assert.True(float.IsNaN(v)));
-        Softmax.Forward(new[] { ninf, ninf, ninf }, y, 1, 3, 1, log: true);
+        SoftmaxKernel.Forward(new[] { ninf, ninf, ninf }, y, 1, 3, 1, log: true);
         Assert.All(y, v => Assert.True(float.IsNaN(v)));
     }
 
@@ -112,10 +112,10 @@ public class SoftmaxKernelTests
         var x = KernelAssert.Random(rng, outer * n * inner, -3f, 3f);
         var dy = KernelAssert.Random(rng, x.Length);
         var y = new float[x.Length];
-        Softmax.Forward(x, y, outer, n, inner, log);
+        SoftmaxKernel.Forward(x, y, outer, n, inner, log);
         var dx0 = KernelAssert.Random(rng, x.Length);
         var dx = (float[])dx0.Clone();
-        Softmax.Backward(y, dy, dx, outer, n, inner, log);
+        SoftmaxKernel.Backward(y, dy, dx, outer, n, inner, log);
         var p = Reference(x, outer, n, inner, log: false);
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)

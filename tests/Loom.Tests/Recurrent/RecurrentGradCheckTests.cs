@@ -12,10 +12,10 @@ namespace Loom.Tests.Recurrent;
 public class RecurrentGradCheckTests
 {
     [Theory]
-    [InlineData(RecurrentCell.RnnTanh)]
-    [InlineData(RecurrentCell.Lstm)]
-    [InlineData(RecurrentCell.Gru)]
-    public void Cell(RecurrentCell cell)
+    [InlineData(RecurrentCellKind.RnnTanh)]
+    [InlineData(RecurrentCellKind.Lstm)]
+    [InlineData(RecurrentCellKind.Gru)]
+    public void Cell(RecurrentCellKind cell)
     {
         var rng = new Rng(11 + (ulong)cell);
         int n = 3, inSize = 4, h = 5, gw = new RecurrentShape(cell, 1, 1, 1, h, false, false).GateWidth;
@@ -26,11 +26,11 @@ public class RecurrentGradCheckTests
             GradChecker.Rand(rng, -0.5f, 0.5f, gw), GradChecker.Rand(rng, -0.5f, 0.5f, gw),
         };
         var gc = Tensor.Normal(0f, 1f, [n, h], rng);
-        if (cell != RecurrentCell.Lstm) inputs[2].RequiresGrad = false;
+        if (cell != RecurrentCellKind.Lstm) inputs[2].RequiresGrad = false;
         GradChecker.Check(t => cell switch
         {
-            RecurrentCell.Lstm => Combine(Functional.LstmCell(t[0], t[1], t[2], t[3], t[4], t[5], t[6]), gc),
-            RecurrentCell.Gru => Functional.GruCell(t[0], t[1], t[3], t[4], t[5], t[6]),
+            RecurrentCellKind.Lstm => Combine(Functional.LstmCell(t[0], t[1], t[2], t[3], t[4], t[5], t[6]), gc),
+            RecurrentCellKind.Gru => Functional.GruCell(t[0], t[1], t[3], t[4], t[5], t[6]),
             _ => Functional.RnnCell(t[0], t[1], t[3], t[4], t[5], t[6]),
         }, inputs);
     }
@@ -38,17 +38,17 @@ public class RecurrentGradCheckTests
     private static Tensor Combine((Tensor H, Tensor C) s, Tensor gc) => s.H + s.C * gc;
 
     [Theory]
-    [InlineData(RecurrentCell.Lstm, false)]
-    [InlineData(RecurrentCell.Lstm, true)]
-    [InlineData(RecurrentCell.Gru, false)]
-    [InlineData(RecurrentCell.Gru, true)]
-    [InlineData(RecurrentCell.RnnTanh, true)]
-    public void StackedBidirectionalNetwork(RecurrentCell cell, bool batchFirst)
+    [InlineData(RecurrentCellKind.Lstm, false)]
+    [InlineData(RecurrentCellKind.Lstm, true)]
+    [InlineData(RecurrentCellKind.Gru, false)]
+    [InlineData(RecurrentCellKind.Gru, true)]
+    [InlineData(RecurrentCellKind.RnnTanh, true)]
+    public void StackedBidirectionalNetwork(RecurrentCellKind cell, bool batchFirst)
     {
         var rng = new Rng(23 + (ulong)cell * 2 + (batchFirst ? 1UL : 0UL));
         int T = 4, N = 3, inSize = 3, H = 3, layers = 2, D = 2;
         int gw = new RecurrentShape(cell, 1, 1, 1, H, false, false).GateWidth;
-        bool lstm = cell == RecurrentCell.Lstm;
+        bool lstm = cell == RecurrentCellKind.Lstm;
         var list = new List<Tensor>
         {
             GradChecker.Randn(rng, batchFirst ? [N, T, inSize] : [T, N, inSize]),

@@ -63,7 +63,7 @@ public class RecurrentLayerTests
         // A padded batch with lengths gives, for every sequence, the outputs and final state of that
         // sequence cut to its length and run alone; its padding (whatever it holds) changes nothing.
         int T = 6, N = 3, inSize = 3, H = 4, layers = 2;
-        RecurrentBase m = kind switch
+        RecurrentLayer m = kind switch
         {
             "lstm" => new Lstm(inSize, H, layers, batchFirst: batchFirst, bidirectional: bidirectional),
             "gru" => new Gru(inSize, H, layers, batchFirst: batchFirst, bidirectional: bidirectional),
@@ -106,7 +106,7 @@ public class RecurrentLayerTests
         }
     }
 
-    private static (Tensor Output, Tensor H, Tensor? C) Run(RecurrentBase m, Tensor x, int[]? lengths) => m switch
+    private static (Tensor Output, Tensor H, Tensor? C) Run(RecurrentLayer m, Tensor x, int[]? lengths) => m switch
     {
         Lstm l => l.Forward(x, null, lengths) is var (o, s) ? (o, s.H, s.C) : default,
         Gru g => g.Forward(x, null, lengths) is var (o2, h2) ? (o2, h2, null) : default,

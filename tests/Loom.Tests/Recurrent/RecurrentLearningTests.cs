@@ -30,7 +30,7 @@ public class RecurrentLearningTests(ITestOutputHelper output)
     }
 
     /// <summary>Adam (lr 0.01) on batches of 32 until held-out accuracy reaches 98 % or the steps run out.</summary>
-    private static (double Accuracy, int Steps) Train(RecurrentBase rnn, int maxSteps, ulong seed)
+    private static (double Accuracy, int Steps) Train(RecurrentLayer rnn, int maxSteps, ulong seed)
     {
         var rng = new Rng(seed);
         var head = new Linear(Hidden, Symbols);
@@ -78,7 +78,7 @@ public class RecurrentLearningTests(ITestOutputHelper output)
     }
 
     /// <summary>h_n of the (one-layer, one-direction) network through the linear head: (N, Symbols).</summary>
-    private static Tensor Logits(RecurrentBase rnn, Linear head, Tensor x)
+    private static Tensor Logits(RecurrentLayer rnn, Linear head, Tensor x)
     {
         var h = rnn switch
         {

@@ -42,7 +42,7 @@ public class RecurrentParityTests
         string kind = f.Meta(c, "kind");
         int inSize = f.Int(c, "input_size"), hidden = f.Int(c, "hidden_size"), layers = f.Int(c, "num_layers");
         bool bi = f.Bool(c, "bidirectional"), bf = f.Bool(c, "batch_first"), bias = f.Bool(c, "bias");
-        RecurrentBase m = kind switch
+        RecurrentLayer m = kind switch
         {
             "rnn_tanh" => new Rnn(inSize, hidden, layers, RnnNonlinearity.Tanh, bias, bf, 0f, bi),
             "rnn_relu" => new Rnn(inSize, hidden, layers, RnnNonlinearity.Relu, bias, bf, 0f, bi),

@@ -10,7 +10,7 @@ namespace Loom.Tests.Sequence;
 /// </summary>
 public class SequenceLayerTests
 {
-    private static Sequential Classifier(RecurrentBase rnn, Module head)
+    private static Sequential Classifier(RecurrentLayer rnn, Module head)
     {
         rnn.ReturnSequences = head is SequencePool;
         return new Sequential(new Embedding(10, 4, paddingIdx: 0), rnn, head);

@@ -94,7 +94,7 @@ public class ModelSpecTests
         Assert.Null(conv.Bias);
         Assert.Equal([5, 3, 3, 3], conv.Weight.Shape);
         Assert.Equal(0.2f, Assert.IsType<BatchNorm2d>(m[1]).Momentum);
-        Assert.Equal(0.05f, Assert.IsType<LeakyReLU>(m[2]).NegativeSlope);
+        Assert.Equal(0.05f, Assert.IsType<LeakyRelu>(m[2]).NegativeSlope);
         Assert.Equal(0.25f, Assert.IsType<Dropout>(m[4]).P);
         Assert.Equal([4, 60], Assert.IsType<Linear>(m[6]).Weight.Shape);
         var y = m.Forward(Tensor.Zeros(2, 3, 8, 6));

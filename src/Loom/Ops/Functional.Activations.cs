@@ -50,10 +50,10 @@ public static partial class Functional
     {
         var (outer, n, inner) = Split(x.Shape, ShapeUtil.NormalizeDim(dim, x.Rank));
         var y = Tensor.Zeros(x.Shape);
-        Kernels.Softmax.Forward(x.Data, y.Data, outer, n, inner, log);
+        Kernels.SoftmaxKernel.Forward(x.Data, y.Data, outer, n, inner, log);
         return Graph.Record(y, log ? "LogSoftmax" : "Softmax", [x], g =>
         {
-            if (x.GradBuffer() is { } dx) Kernels.Softmax.Backward(y.Data, g, dx, outer, n, inner, log);
+            if (x.GradBuffer() is { } dx) Kernels.SoftmaxKernel.Backward(y.Data, g, dx, outer, n, inner, log);
         });
     }
 }

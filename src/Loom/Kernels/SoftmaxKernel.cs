@@ -6,7 +6,7 @@ namespace Loom.Kernels;
 /// Softmax and log-softmax along one axis of a tensor viewed as (outer, n, inner). The common case,
 /// the last axis (inner = 1), works on contiguous rows with vector primitives.
 /// </summary>
-public static class Softmax
+public static class SoftmaxKernel
 {
     public static void Forward(ReadOnlySpan<float> x, Span<float> y, int outer, int n, int inner, bool log)
     {

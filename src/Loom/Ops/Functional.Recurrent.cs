@@ -33,12 +33,12 @@ public static partial class Functional
     /// </para>
     /// Returns output (T, N, D·H) (or (N, T, D·H)), h_n and c_n (numLayers·D, N, H).
     /// </summary>
-    public static RecurrentResult Recurrent(RecurrentCell cell, Tensor x, IReadOnlyList<RecurrentWeights> weights, int numLayers,
+    public static RecurrentResult Recurrent(RecurrentCellKind cell, Tensor x, IReadOnlyList<RecurrentWeights> weights, int numLayers,
         bool bidirectional, Tensor? h0 = null, Tensor? c0 = null, int[]? lengths = null, bool batchFirst = false,
         float dropout = 0f, bool training = false, Rng? rng = null, string layer = "RNN")
     {
         int D = bidirectional ? 2 : 1;
-        bool lstm = cell == RecurrentCell.Lstm;
+        bool lstm = cell == RecurrentCellKind.Lstm;
         if (numLayers <= 0 || weights.Count != numLayers * D)
             throw new ArgumentException($"{layer}: {weights.Count} weight sets given for {numLayers} layer(s) × {D} direction(s).");
         if (dropout < 0f || dropout >= 1f) throw new ArgumentOutOfRangeException(nameof(dropout), $"{layer}: dropout must be in [0, 1), got {dropout}.");
@@ -97,9 +97,9 @@ public static partial class Functional
             {
                 int k = l * D + d;
                 var s = shapes[k] = new RecurrentShape(cell, T, N, inSize, H, batchFirst, d == 1);
-                int wsSize = RecurrentCells.WorkspaceSize(s);
+                int wsSize = RecurrentKernel.WorkspaceSize(s);
                 workspaces[k] = pool.Rent(wsSize);
-                RecurrentCells.Forward(s, layerInput[l].AsSpan(0, rows * inSize), inSize, RecurrentKernelWeights(weights[k]),
+                RecurrentKernel.Forward(s, layerInput[l].AsSpan(0, rows * inSize), inSize, RecurrentKernelWeights(weights[k]),
                     h0 is null ? default : h0.Data.AsSpan(k * stateSize, stateSize),
                     c0 is null ? default : c0.Data.AsSpan(k * stateSize, stateSize),
                     lengths, layerOutput[l].AsSpan(d * H, rows * outWidth - d * H), outWidth,
@@ -136,7 +136,7 @@ public static partial class Functional
             var dhN = stash.H;
             var dcN = stash.C;
             stash.H = stash.C = null;
-            int scratchSize = RecurrentCells.ScratchSize(shapes[0]);
+            int scratchSize = RecurrentKernel.ScratchSize(shapes[0]);
             var scratch = pool.Rent(scratchSize);
             float[] dOut = g;
             var dh0 = h0?.GradBuffer();
@@ -158,8 +158,8 @@ public static partial class Functional
                     var w = weights[k];
                     var grads = new CellGradients(RecurrentGradSpan(w.WeightIh.GradBuffer()), RecurrentGradSpan(w.WeightHh.GradBuffer()),
                         RecurrentGradSpan(w.BiasIh?.GradBuffer()), RecurrentGradSpan(w.BiasHh?.GradBuffer()));
-                    RecurrentCells.Backward(s, layerInput[l].AsSpan(0, rows * inSize), inSize, RecurrentKernelWeights(w), lengths,
-                        workspaces[k].AsSpan(0, RecurrentCells.WorkspaceSize(s)),
+                    RecurrentKernel.Backward(s, layerInput[l].AsSpan(0, rows * inSize), inSize, RecurrentKernelWeights(w), lengths,
+                        workspaces[k].AsSpan(0, RecurrentKernel.WorkspaceSize(s)),
                         dOut.AsSpan(d * H, rows * outWidth - d * H), outWidth,
                         dhN is null ? default : dhN.AsSpan(k * stateSize, stateSize),
                         dcN is null ? default : dcN.AsSpan(k * stateSize, stateSize),
@@ -246,23 +246,23 @@ public static partial class Functional
     /// <summary>One step of an Elman RNN cell: h' = act(W_ih·x + b_ih + W_hh·h + b_hh). x: (N, in), h: (N, H) or null → (N, H).</summary>
     public static Tensor RnnCell(Tensor x, Tensor? h, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
         bool relu = false, string layer = "RNNCell") =>
-        RecurrentCellStep(relu ? RecurrentCell.RnnRelu : RecurrentCell.RnnTanh, x, h, null, weightIh, weightHh, biasIh, biasHh, layer).H;
+        RecurrentCellStep(relu ? RecurrentCellKind.RnnRelu : RecurrentCellKind.RnnTanh, x, h, null, weightIh, weightHh, biasIh, biasHh, layer).H;
 
     /// <summary>One step of an LSTM cell (gates i, f, g, o). x: (N, in), h, c: (N, H) or null → (h', c').</summary>
     public static (Tensor H, Tensor C) LstmCell(Tensor x, Tensor? h, Tensor? c, Tensor weightIh, Tensor weightHh, Tensor? biasIh,
         Tensor? biasHh, string layer = "LSTMCell")
     {
-        var r = RecurrentCellStep(RecurrentCell.Lstm, x, h, c, weightIh, weightHh, biasIh, biasHh, layer);
+        var r = RecurrentCellStep(RecurrentCellKind.Lstm, x, h, c, weightIh, weightHh, biasIh, biasHh, layer);
         return (r.H, r.C!);
     }
 
     /// <summary>One step of a GRU cell (gates r, z, n). x: (N, in), h: (N, H) or null → (N, H).</summary>
     public static Tensor GruCell(Tensor x, Tensor? h, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
         string layer = "GRUCell") =>
-        RecurrentCellStep(RecurrentCell.Gru, x, h, null, weightIh, weightHh, biasIh, biasHh, layer).H;
+        RecurrentCellStep(RecurrentCellKind.Gru, x, h, null, weightIh, weightHh, biasIh, biasHh, layer).H;
 
     /// <summary>A cell step is a one-step, one-layer sequence: the same fused kernels, T = 1.</summary>
-    private static RecurrentResult RecurrentCellStep(RecurrentCell cell, Tensor x, Tensor? h, Tensor? c, Tensor weightIh, Tensor weightHh,
+    private static RecurrentResult RecurrentCellStep(RecurrentCellKind cell, Tensor x, Tensor? h, Tensor? c, Tensor weightIh, Tensor weightHh,
         Tensor? biasIh, Tensor? biasHh, string layer)
     {
         int inSize = weightIh.Rank == 2 ? weightIh.Shape[1] : -1;

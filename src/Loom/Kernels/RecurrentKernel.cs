@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 namespace Loom.Kernels;
 
 /// <summary>The recurrent cells Loom runs: Elman RNN (tanh or ReLU), LSTM (gates i, f, g, o) and GRU (gates r, z, n).</summary>
-public enum RecurrentCell { RnnTanh, RnnRelu, Lstm, Gru }
+public enum RecurrentCellKind { RnnTanh, RnnRelu, Lstm, Gru }
 
 /// <summary>
 /// The sizes and row order of one direction of one recurrent layer over a batch of sequences. Every
@@ -12,10 +12,10 @@ public enum RecurrentCell { RnnTanh, RnnRelu, Lstm, Gru }
 /// <see cref="Row"/>: time-major rows (t·N + n) or, with <see cref="BatchFirst"/>, batch-major rows (n·T + t),
 /// so a batch-first tensor is used as it lies, without a transpose.
 /// </summary>
-public readonly record struct RecurrentShape(RecurrentCell Cell, int Steps, int Batch, int InputSize, int HiddenSize, bool BatchFirst, bool Reverse)
+public readonly record struct RecurrentShape(RecurrentCellKind Cell, int Steps, int Batch, int InputSize, int HiddenSize, bool BatchFirst, bool Reverse)
 {
     /// <summary>Gate blocks per step: 1 (RNN), 4 (LSTM), 3 (GRU).</summary>
-    public int GateCount => Cell switch { RecurrentCell.Lstm => 4, RecurrentCell.Gru => 3, _ => 1 };
+    public int GateCount => Cell switch { RecurrentCellKind.Lstm => 4, RecurrentCellKind.Gru => 3, _ => 1 };
 
     /// <summary>Width of a row of gates, GateCount·HiddenSize (the rows of W_ih and W_hh).</summary>
     public int GateWidth => GateCount * HiddenSize;
@@ -92,10 +92,10 @@ public readonly ref struct CellGradients
 /// <para>
 /// All per-step values that backward needs are kept in a workspace the caller provides
 /// (<see cref="WorkspaceSize"/>), and backward's temporaries in a scratch of <see cref="ScratchSize"/>;
-/// the loops allocate nothing. <see cref="RecurrentCellsReference"/> is the naive twin.
+/// the loops allocate nothing. <see cref="RecurrentKernelReference"/> is the naive twin.
 /// </para>
 /// </summary>
-public static unsafe class RecurrentCells
+public static unsafe class RecurrentKernel
 {
     // Workspace layout (floats), every block in the shape's row order:
     //   gates  Rows·GW  gate activations (RNN: h_t itself; LSTM: i, f, g, o; GRU: r, z, n)
@@ -176,8 +176,8 @@ public static unsafe class RecurrentCells
     {
         long rows = s.Rows, h = s.HiddenSize;
         long size = rows * s.GateWidth + rows * h;
-        if (s.Cell == RecurrentCell.Lstm) size += 2 * rows * h;
-        if (s.Cell == RecurrentCell.Gru) size += rows * h;
+        if (s.Cell == RecurrentCellKind.Lstm) size += 2 * rows * h;
+        if (s.Cell == RecurrentCellKind.Gru) size += rows * h;
         size += Math.Max((long)s.Batch * s.GateWidth, s.GateWidth);
         return CheckedLength(size, s);
     }
@@ -186,7 +186,7 @@ public static unsafe class RecurrentCells
     public static int ScratchSize(in RecurrentShape s)
     {
         long rows = s.Rows;
-        long size = rows * s.GateWidth * (s.Cell == RecurrentCell.Gru ? 2 : 1) + 2L * s.Batch * s.HiddenSize;
+        long size = rows * s.GateWidth * (s.Cell == RecurrentCellKind.Gru ? 2 : 1) + 2L * s.Batch * s.HiddenSize;
         return CheckedLength(size, s);
     }
 
@@ -200,7 +200,7 @@ public static unsafe class RecurrentCells
         public static Layout Of(in RecurrentShape s)
         {
             int rowsG = s.Rows * s.GateWidth, rowsH = s.Rows * s.HiddenSize;
-            bool lstm = s.Cell == RecurrentCell.Lstm, gru = s.Cell == RecurrentCell.Gru;
+            bool lstm = s.Cell == RecurrentCellKind.Lstm, gru = s.Cell == RecurrentCellKind.Gru;
             int hPrev = rowsG, cPrev = hPrev + rowsH, aux = cPrev + (lstm ? rowsH : 0), step = aux + (lstm || gru ? rowsH : 0);
             int stepLength = Math.Max(s.Batch * s.GateWidth, s.GateWidth);
             return new Layout(0, hPrev, cPrev, aux, step, rowsH, rowsG, stepLength);
@@ -224,7 +224,7 @@ public static unsafe class RecurrentCells
         CheckArguments(s, w, h0, c0, lengths, hN, cN, workspace);
         int T = s.Steps, N = s.Batch, H = s.HiddenSize, gw = s.GateWidth, rows = s.Rows;
         var l = Layout.Of(s);
-        bool lstm = s.Cell == RecurrentCell.Lstm, gru = s.Cell == RecurrentCell.Gru;
+        bool lstm = s.Cell == RecurrentCellKind.Lstm, gru = s.Cell == RecurrentCellKind.Gru;
         var gates = workspace.Slice(l.Gates, l.RowsG);
         var hPrev = workspace.Slice(l.HPrev, l.RowsH);
         var cPrev = lstm ? workspace.Slice(l.CPrev, l.RowsH) : default;
@@ -276,7 +276,7 @@ public static unsafe class RecurrentCells
     private static void ForwardSteps(in RecurrentShape s, in ForwardViews v, int n0, int n1, bool parallel)
     {
         int T = s.Steps, H = s.HiddenSize, gw = s.GateWidth, seq = s.SequenceStride;
-        bool gru = s.Cell == RecurrentCell.Gru;
+        bool gru = s.Cell == RecurrentCellKind.Gru;
         Span<float> gates = v.Gates.Floats, hPrev = v.HPrev.Floats, stepBuf = v.Step.Floats;
         for (int step = 0; step < T; step++)
         {
@@ -294,7 +294,7 @@ public static unsafe class RecurrentCells
     private static void ForwardRows(in RecurrentShape s, in ForwardViews v, int t, int next, int n0, int n1)
     {
         int H = s.HiddenSize, gw = s.GateWidth;
-        bool lstm = s.Cell == RecurrentCell.Lstm;
+        bool lstm = s.Cell == RecurrentCellKind.Lstm;
         Span<float> gates = v.Gates.Floats, hPrev = v.HPrev.Floats, cPrev = v.CPrev.Floats, aux = v.Aux.Floats, stepBuf = v.Step.Floats;
         Span<float> y = v.Y.Floats, hN = v.HN.Floats, cN = v.CN.Floats;
         ReadOnlySpan<float> biasHh = v.BiasHh.Floats;
@@ -321,15 +321,15 @@ public static unsafe class RecurrentCells
             var g = gates.Slice(row * gw, gw);
             switch (s.Cell)
             {
-                case RecurrentCell.RnnTanh:
+                case RecurrentCellKind.RnnTanh:
                     TensorPrimitives.Tanh(g, g);
                     g.CopyTo(hOut);
                     break;
-                case RecurrentCell.RnnRelu:
+                case RecurrentCellKind.RnnRelu:
                     TensorPrimitives.Max(g, 0f, g);
                     g.CopyTo(hOut);
                     break;
-                case RecurrentCell.Lstm:
+                case RecurrentCellKind.Lstm:
                     LstmStep(g, cIn, cOut, aux.Slice(row * H, H), hOut, H);
                     break;
                 default:
@@ -388,7 +388,7 @@ public static unsafe class RecurrentCells
         int T = s.Steps, N = s.Batch, H = s.HiddenSize, gw = s.GateWidth, rows = s.Rows, inSize = s.InputSize;
         if (workspace.Length < WorkspaceSize(s)) throw new ArgumentException($"Recurrent backward: workspace has {workspace.Length} floats, needs {WorkspaceSize(s)}.");
         if (scratch.Length < ScratchSize(s)) throw new ArgumentException($"Recurrent backward: scratch has {scratch.Length} floats, needs {ScratchSize(s)}.");
-        bool lstm = s.Cell == RecurrentCell.Lstm, gru = s.Cell == RecurrentCell.Gru;
+        bool lstm = s.Cell == RecurrentCellKind.Lstm, gru = s.Cell == RecurrentCellKind.Gru;
         var l = Layout.Of(s);
         var gates = workspace.Slice(l.Gates, l.RowsG);
         var hPrev = workspace.Slice(l.HPrev, l.RowsH);
@@ -451,7 +451,7 @@ public static unsafe class RecurrentCells
     private static void BackwardRows(in RecurrentShape s, in BackwardViews v, int t, int n0, int n1)
     {
         int H = s.HiddenSize, gw = s.GateWidth;
-        bool gru = s.Cell == RecurrentCell.Gru;
+        bool gru = s.Cell == RecurrentCellKind.Gru;
         ReadOnlySpan<float> gates = v.Gates.Floats, hPrev = v.HPrev.Floats, cPrev = v.CPrev.Floats, aux = v.Aux.Floats, dy = v.Dy.Floats;
         Span<float> dGates = v.DGates.Floats, dGatesH = v.DGatesH.Floats, dh = v.Dh.Floats, dc = v.Dc.Floats;
         ReadOnlySpan<int> lengths = v.Lengths.Ints;
@@ -470,15 +470,15 @@ public static unsafe class RecurrentCells
             var g = gates.Slice(row * gw, gw);
             switch (s.Cell)
             {
-                case RecurrentCell.RnnTanh:
+                case RecurrentCellKind.RnnTanh:
                     TanhGrad(g, dhn, dg);
                     dhn.Clear();
                     break;
-                case RecurrentCell.RnnRelu:
+                case RecurrentCellKind.RnnRelu:
                     ReluGrad(g, dhn, dg);
                     dhn.Clear();
                     break;
-                case RecurrentCell.Lstm:
+                case RecurrentCellKind.Lstm:
                     LstmStepBackward(g, cPrev.Slice(row * H, H), aux.Slice(row * H, H), dhn, dc.Slice(n * H, H), dg, H);
                     break;
                 default:
@@ -644,7 +644,7 @@ public static unsafe class RecurrentCells
             throw new ArgumentException($"Recurrent kernel: biases need {gw} floats.");
         if ((!h0.IsEmpty && h0.Length < N * H) || hN.Length < N * H)
             throw new ArgumentException($"Recurrent kernel: hidden states need {N}×{H} floats.");
-        if (s.Cell == RecurrentCell.Lstm && ((!c0.IsEmpty && c0.Length < N * H) || cN.Length < N * H))
+        if (s.Cell == RecurrentCellKind.Lstm && ((!c0.IsEmpty && c0.Length < N * H) || cN.Length < N * H))
             throw new ArgumentException($"Recurrent kernel: cell states need {N}×{H} floats.");
         if (!lengths.IsEmpty)
         {

@@ -1,11 +1,11 @@
 namespace Loom.Kernels;
 
 /// <summary>
-/// The naive twin of <see cref="RecurrentCells"/>: one sequence, one step and one gate unit at a time,
+/// The naive twin of <see cref="RecurrentKernel"/>: one sequence, one step and one gate unit at a time,
 /// with the dot products written out and the equations exactly as PyTorch documents them. Same
 /// arguments and conventions (row order, lengths, accumulation into gradients); used by tests.
 /// </summary>
-public static class RecurrentCellsReference
+public static class RecurrentKernelReference
 {
     /// <summary>What one active step of one sequence computed, kept for backward.</summary>
     private sealed class StepRecord
@@ -15,7 +15,7 @@ public static class RecurrentCellsReference
 
     private static float Sigmoid(float v) => 1f / (1f + MathF.Exp(-v));
 
-    /// <summary>Same contract as <see cref="RecurrentCells.Forward"/>, without a workspace.</summary>
+    /// <summary>Same contract as <see cref="RecurrentKernel.Forward"/>, without a workspace.</summary>
     public static void Forward(in RecurrentShape s, ReadOnlySpan<float> x, int ldx, CellWeights w,
         ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, ReadOnlySpan<int> lengths,
         Span<float> y, int ldy, Span<float> hN, Span<float> cN) =>
@@ -63,15 +63,15 @@ public static class RecurrentCellsReference
                 {
                     switch (s.Cell)
                     {
-                        case RecurrentCell.RnnTanh:
+                        case RecurrentCellKind.RnnTanh:
                             a[k] = MathF.Tanh(ax[k] + ah[k]);
                             h[k] = a[k];
                             break;
-                        case RecurrentCell.RnnRelu:
+                        case RecurrentCellKind.RnnRelu:
                             a[k] = Math.Max(0f, ax[k] + ah[k]);
                             h[k] = a[k];
                             break;
-                        case RecurrentCell.Lstm:
+                        case RecurrentCellKind.Lstm:
                             float i = Sigmoid(ax[k] + ah[k]);
                             float f = Sigmoid(ax[H + k] + ah[H + k]);
                             float g = MathF.Tanh(ax[2 * H + k] + ah[2 * H + k]);
@@ -95,13 +95,13 @@ public static class RecurrentCellsReference
             for (int k = 0; k < H; k++)
             {
                 hN[n * H + k] = h[k];
-                if (s.Cell == RecurrentCell.Lstm) cN[n * H + k] = c[k];
+                if (s.Cell == RecurrentCellKind.Lstm) cN[n * H + k] = c[k];
             }
         }
         return records;
     }
 
-    /// <summary>Same contract as <see cref="RecurrentCells.Backward"/>, recomputing the forward pass itself.</summary>
+    /// <summary>Same contract as <see cref="RecurrentKernel.Backward"/>, recomputing the forward pass itself.</summary>
     public static void Backward(in RecurrentShape s, ReadOnlySpan<float> x, int ldx, CellWeights w,
         ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, ReadOnlySpan<int> lengths,
         ReadOnlySpan<float> dy, int lddy, ReadOnlySpan<float> dhN, ReadOnlySpan<float> dcN,
@@ -133,13 +133,13 @@ public static class RecurrentCellsReference
                 {
                     switch (s.Cell)
                     {
-                        case RecurrentCell.RnnTanh:
+                        case RecurrentCellKind.RnnTanh:
                             dax[k] = dah[k] = dh[k] * (1f - a[k] * a[k]);
                             break;
-                        case RecurrentCell.RnnRelu:
+                        case RecurrentCellKind.RnnRelu:
                             dax[k] = dah[k] = a[k] > 0f ? dh[k] : 0f;
                             break;
-                        case RecurrentCell.Lstm:
+                        case RecurrentCellKind.Lstm:
                             {
                                 float i = a[k], f = a[H + k], g = a[2 * H + k], o = a[3 * H + k];
                                 float c = f * rec.CPrev[k] + i * g;
@@ -188,7 +188,7 @@ public static class RecurrentCellsReference
             for (int k = 0; k < H; k++)
             {
                 if (!dh0.IsEmpty) dh0[n * H + k] += dh[k];
-                if (s.Cell == RecurrentCell.Lstm && !dc0.IsEmpty) dc0[n * H + k] += dc[k];
+                if (s.Cell == RecurrentCellKind.Lstm && !dc0.IsEmpty) dc0[n * H + k] += dc[k];
             }
         }
     }

@@ -18,7 +18,7 @@ public static partial class Functional
         var (n, c, labels) = CheckClassification(logits, targets, weight, ignoreIndex, "CrossEntropyLoss");
         if (labelSmoothing < 0f || labelSmoothing > 1f) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropyLoss: label smoothing must be in [0, 1], got {labelSmoothing}.");
         var logp = BufferPool.RentFloats(n * c);
-        Kernels.Softmax.Forward(logits.Data, logp, n, c, 1, log: true);
+        Kernels.SoftmaxKernel.Forward(logits.Data, logp, n, c, 1, log: true);
         float eps = labelSmoothing;
         float[]? w = weight?.Data;
         float wSum = 0f;

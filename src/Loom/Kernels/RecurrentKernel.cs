@@ -15,7 +15,10 @@ public enum RecurrentCellKind { RnnTanh, RnnRelu, Lstm, Gru }
 public readonly record struct RecurrentShape(RecurrentCellKind Cell, int Steps, int Batch, int InputSize, int HiddenSize, bool BatchFirst, bool Reverse)
 {
     /// <summary>Gate blocks per step: 1 (RNN), 4 (LSTM), 3 (GRU).</summary>
-    public int GateCount => Cell switch { RecurrentCellKind.Lstm => 4, RecurrentCellKind.Gru => 3, _ => 1 };
+    public int GateCount => GateCountOf(Cell);
+
+    /// <summary>Gate blocks per step of <paramref name="cell"/>.</summary>
+    public static int GateCountOf(RecurrentCellKind cell) => cell switch { RecurrentCellKind.Lstm => 4, RecurrentCellKind.Gru => 3, _ => 1 };
 
     /// <summary>Width of a row of gates, GateCount·HiddenSize (the rows of W_ih and W_hh).</summary>
     public int GateWidth => GateCount * HiddenSize;

@@ -26,10 +26,13 @@ public sealed class Concat : Module
     public IReadOnlyList<Module> Branches => _branches;
 
     /// <summary>x: whatever every branch takes → the branches' outputs joined along <see cref="Dim"/>.</summary>
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) => Forward(x, null);
+
+    /// <summary>As <see cref="Forward(Tensor)"/>, the lengths passed to every branch.</summary>
+    public override Tensor Forward(Tensor x, int[]? lengths)
     {
         var outputs = new Tensor[_branches.Count];
-        for (int i = 0; i < outputs.Length; i++) outputs[i] = _branches[i].Call(x);
+        for (int i = 0; i < outputs.Length; i++) outputs[i] = _branches[i].Call(x, lengths);
         return outputs.Length == 1 ? outputs[0] : Functional.Concat(outputs, Dim, Label);
     }
 

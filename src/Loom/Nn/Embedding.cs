@@ -33,6 +33,32 @@ public sealed class Embedding : Module
 
     public override Tensor Forward(Tensor x) => Functional.Embedding(x, Weight, PaddingIdx, Label);
 
+    /// <summary>With a padding index: the lengths of the (N, T) token sequences, as <see cref="PaddedLengths"/>.</summary>
+    public override int[]? LengthsFromInput(Tensor x) => PaddingIdx is int pad ? PaddedLengths(x, pad) : null;
+
+    /// <summary>
+    /// For token ids (N, T) padded at the end: one past each row's last non-padding token, at least 1 (an
+    /// all-padding row counts as one padding step, so every sequence has a state). Null when every row is full
+    /// (or the ids are not (N, T)), so that the layers after take their faster fixed-length path.
+    /// </summary>
+    public static int[]? PaddedLengths(Tensor tokens, int paddingIndex)
+    {
+        if (tokens.Rank != 2) return null;
+        int n = tokens.Shape[0], t = tokens.Shape[1];
+        var lengths = new int[n];
+        bool anyShort = false;
+        float pad = paddingIndex;
+        for (int i = 0; i < n; i++)
+        {
+            var row = tokens.Data.AsSpan(i * t, t);
+            int len = t;
+            while (len > 1 && row[len - 1] == pad) len--;
+            lengths[i] = len;
+            anyShort |= len < t;
+        }
+        return anyShort ? lengths : null;
+    }
+
     public override string Describe() =>
         $"Embedding({NumEmbeddings}, {EmbeddingDim}{(PaddingIdx is int p ? $", padding_idx={p}" : "")})";
 }

@@ -17,7 +17,7 @@ public sealed class Lstm : RecurrentLayer
     /// x: (T, N, in) (or (N, T, in) batch-first); initialState (h0, c0): each (numLayers·D, N, H), or null for
     /// zeros; lengths: each sequence's valid length or null → output (T, N, D·H) and (h_n, c_n).
     /// </summary>
-    public (Tensor Output, LstmState State) Forward(Tensor x, LstmState? initialState = null, int[]? lengths = null)
+    public (Tensor Output, LstmState State) Unroll(Tensor x, LstmState? initialState = null, int[]? lengths = null)
     {
         if (initialState is { } s && (s.H is null || s.C is null))
             throw new ArgumentException($"{Label}: an initial state needs both h and c.");
@@ -26,8 +26,8 @@ public sealed class Lstm : RecurrentLayer
     }
 
     /// <summary>As the other overload, with the lengths in a tensor (N whole numbers).</summary>
-    public (Tensor Output, LstmState State) Forward(Tensor x, LstmState? initialState, Tensor lengths) =>
-        Forward(x, initialState, LengthsOf(lengths));
+    public (Tensor Output, LstmState State) Unroll(Tensor x, LstmState? initialState, Tensor lengths) =>
+        Unroll(x, initialState, LengthsOf(lengths));
 
     public override string Describe() => DescribeAs("LSTM");
 }

@@ -6,7 +6,8 @@ namespace Loom.Nn;
 
 /// <summary>
 /// A Keras-style summary: every leaf layer with its output shape and parameter count, and totals.
-/// Built by running one forward pass on zeros of the given input shape (batch 1) in eval mode.
+/// Built by running one forward pass on zeros of the given input shape (batch 1) in eval mode, with a forward
+/// hook on every leaf layer.
 /// </summary>
 public sealed class ModelSummary
 {
@@ -27,13 +28,9 @@ public sealed class ModelSummary
         foreach (var (path, module) in model.NamedModules())
             if (module.Children.Count == 0) leafPaths[module] = path;
         var rows = new List<Row>();
-        var previous = Module.ForwardObserver;
         bool wasTraining = model.Training;
-        Module.ForwardObserver = (m, y) =>
-        {
-            if (leafPaths.TryGetValue(m, out var path))
-                rows.Add(new Row(path, m.Describe(), (int[])y.Shape.Clone(), m.Parameters().Sum(p => (long)p.Size)));
-        };
+        var hooks = leafPaths.Select(leaf => leaf.Key.RegisterForwardHook((m, y) =>
+            rows.Add(new Row(leafPaths[m], m.Describe(), (int[])y.Shape.Clone(), m.Parameters().Sum(p => (long)p.Size))))).ToList();
         try
         {
             model.Eval();
@@ -42,7 +39,7 @@ public sealed class ModelSummary
         }
         finally
         {
-            Module.ForwardObserver = previous;
+            foreach (var hook in hooks) hook.Dispose();
             model.Train(wasTraining);
         }
         long total = model.ParameterCount();

@@ -5,13 +5,22 @@ namespace Loom.Nn;
 /// <summary>
 /// The base of every layer and model, as PyTorch's <c>nn.Module</c>: named parameters, buffers and
 /// children (state-dict names such as <c>0.weight</c>, <c>features.3.running_mean</c>), train/eval mode,
-/// and <see cref="Call"/>, which containers use so that <see cref="ModelSummary"/> can watch each layer.
+/// forward hooks, and <see cref="Call"/>, through which containers run their children.
+/// <para>
+/// Sequences travel explicitly: <see cref="Forward(Tensor, int[])"/> takes each sequence's valid length, a
+/// layer that reads sequences (a recurrent layer, <see cref="SequencePool"/>) overrides it, every other layer
+/// ignores the lengths, and every container passes them to each child. Where the lengths come from is also a
+/// layer's own business: <see cref="LengthsFromInput"/> (an <see cref="Embedding"/> with a padding index reads
+/// them off its token ids, as Keras' <c>mask_zero</c>).
+/// </para>
 /// </summary>
 public abstract class Module
 {
     private readonly List<(string Name, Parameter Value)> _parameters = [];
     private readonly List<(string Name, Tensor Value)> _buffers = [];
     private readonly List<(string Name, Module Value)> _children = [];
+    private readonly HashSet<string> _childNames = [];
+    private List<Action<Module, Tensor>>? _forwardHooks;
 
     /// <summary>The name under which the parent registered this module ("3", "conv1"); empty at the root.</summary>
     public string Name { get; private set; } = "";
@@ -22,17 +31,49 @@ public abstract class Module
     /// <summary>Computes the output for one batch. Shapes are documented by each layer.</summary>
     public abstract Tensor Forward(Tensor x);
 
-    [ThreadStatic] internal static Action<Module, Tensor>? ForwardObserver;
+    /// <summary>
+    /// As <see cref="Forward(Tensor)"/> for a batch of sequences whose valid lengths are <paramref name="lengths"/>
+    /// (null: every sequence is full). Layers that do not read sequences ignore the lengths.
+    /// </summary>
+    public virtual Tensor Forward(Tensor x, int[]? lengths) => Forward(x);
 
-    /// <summary>Runs <see cref="Forward"/>; containers call children through it.</summary>
-    public Tensor Call(Tensor x) => Call(x, null);
+    /// <summary>
+    /// The sequence lengths this layer reads off its own input, for the layers after it in a container; null
+    /// when it implies none (all but an <see cref="Embedding"/> with a padding index).
+    /// </summary>
+    public virtual int[]? LengthsFromInput(Tensor x) => null;
 
-    /// <summary>As <see cref="Call(Tensor)"/>, passing sequence lengths to an <see cref="ISequenceLayer"/> (other layers ignore them).</summary>
-    public Tensor Call(Tensor x, int[]? lengths)
+    /// <summary>Runs <see cref="Forward(Tensor, int[])"/>, then this module's forward hooks; containers call their children through it.</summary>
+    public Tensor Call(Tensor x, int[]? lengths = null)
     {
-        var y = this is ISequenceLayer s ? s.Forward(x, lengths) : Forward(x);
-        ForwardObserver?.Invoke(this, y);
+        var y = Forward(x, lengths);
+        if (_forwardHooks is { } hooks)
+            foreach (var hook in hooks.ToArray()) hook(this, y);
         return y;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="hook"/> with this module and its output after every <see cref="Call"/>, until the
+    /// returned handle is disposed (PyTorch's <c>register_forward_hook</c>). While a layer has hooks, nothing fuses
+    /// it with its neighbour, so each hook sees exactly that layer's output.
+    /// </summary>
+    public IDisposable RegisterForwardHook(Action<Module, Tensor> hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        (_forwardHooks ??= []).Add(hook);
+        return new HookHandle(this, hook);
+    }
+
+    /// <summary>Whether any forward hook watches this module.</summary>
+    public bool HasForwardHooks => _forwardHooks is { Count: > 0 };
+
+    private sealed class HookHandle(Module module, Action<Module, Tensor> hook) : IDisposable
+    {
+        public void Dispose()
+        {
+            module._forwardHooks?.Remove(hook);
+            if (module._forwardHooks is { Count: 0 }) module._forwardHooks = null;
+        }
     }
 
     /// <summary>Forgets the state a stateful layer carries between batches, in this module and all below it.</summary>
@@ -62,7 +103,7 @@ public abstract class Module
 
     protected T RegisterModule<T>(string name, T module) where T : Module
     {
-        if (_children.Any(c => c.Name == name)) throw new ArgumentException($"A child module named '{name}' is already registered.");
+        if (!_childNames.Add(name)) throw new ArgumentException($"A child module named '{name}' is already registered.");
         module.Name = name;
         _children.Add((name, module));
         return module;

@@ -10,27 +10,29 @@ namespace Loom.Nn;
 /// </summary>
 public sealed class Residual : Module
 {
-    private readonly List<Module> _bodyLayers = [];
+    private readonly LayerChain _body = new();
 
     public Residual(params Module[] layers)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Length == 0) throw new ArgumentException("Residual: give at least one layer.");
         for (int i = 0; i < layers.Length; i++)
-            _bodyLayers.Add(RegisterModule(i.ToString(System.Globalization.CultureInfo.InvariantCulture), layers[i]));
+            _body.Add(RegisterModule(i.ToString(System.Globalization.CultureInfo.InvariantCulture), layers[i]));
     }
 
-    public IReadOnlyList<Module> Layers => _bodyLayers;
+    public IReadOnlyList<Module> Layers => _body.Layers;
 
     /// <summary>x: any shape that the layers keep → x + f(x), the same shape.</summary>
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) => Forward(x, null);
+
+    /// <summary>As <see cref="Forward(Tensor)"/>, the lengths passed to every layer of f.</summary>
+    public override Tensor Forward(Tensor x, int[]? lengths)
     {
-        var y = x;
-        foreach (var layer in _bodyLayers) y = layer.Call(y);
+        var y = _body.Forward(x, lengths);
         if (!ShapeUtil.SameShape(x.Shape, y.Shape))
             throw new ArgumentException($"{Label}: its layers turn {ShapeUtil.Format(x.Shape)} into {ShapeUtil.Format(y.Shape)}; a residual block must keep the shape.");
         return Functional.Add(x, y);
     }
 
-    public override string Describe() => $"Residual(layers={_bodyLayers.Count})";
+    public override string Describe() => $"Residual(layers={_body.Layers.Count})";
 }

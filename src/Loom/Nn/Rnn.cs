@@ -19,14 +19,14 @@ public sealed class Rnn : RecurrentLayer
     /// x: (T, N, in) (or (N, T, in) batch-first); initialState h0: (numLayers·D, N, H) or null for zeros;
     /// lengths: each sequence's valid length or null → output (T, N, D·H) and h_n (numLayers·D, N, H).
     /// </summary>
-    public (Tensor Output, Tensor H) Forward(Tensor x, Tensor? initialState = null, int[]? lengths = null)
+    public (Tensor Output, Tensor H) Unroll(Tensor x, Tensor? initialState = null, int[]? lengths = null)
     {
         var r = Run(x, initialState, null, lengths);
         return (r.Output, r.H);
     }
 
     /// <summary>As the other overload, with the lengths in a tensor (N whole numbers).</summary>
-    public (Tensor Output, Tensor H) Forward(Tensor x, Tensor? initialState, Tensor lengths) => Forward(x, initialState, LengthsOf(lengths));
+    public (Tensor Output, Tensor H) Unroll(Tensor x, Tensor? initialState, Tensor lengths) => Unroll(x, initialState, LengthsOf(lengths));
 
     public override string Describe() => DescribeAs("RNN", Nonlinearity == RnnNonlinearity.Relu ? "nonlinearity='relu'" : null);
 }

@@ -1,15 +1,14 @@
 namespace Loom.Nn;
 
 /// <summary>
-/// Applies its children in order; they are named "0", "1", … as in PyTorch. When the first
-/// <see cref="Embedding"/> has a padding index, the lengths of its (N, T) token sequences (padding at
-/// the end) are passed on to every <see cref="ISequenceLayer"/> after it. A <see cref="Conv2d"/> or
-/// <see cref="Linear"/> followed by a <see cref="Relu"/> runs as one fused op (<see cref="IReluFusible"/>)
-/// unless something observes each layer's output (as <see cref="ModelSummary"/> does).
+/// Applies its children in order; they are named "0", "1", … as in PyTorch. Sequence lengths pass to every
+/// child: those given to <see cref="Forward(Tensor, int[])"/>, else those the first layer able to reads off its
+/// input (an <see cref="Embedding"/> with a padding index). Conv2d/Linear + ReLU pairs run fused (see
+/// <see cref="LayerChain"/>).
 /// </summary>
 public sealed class Sequential : Module
 {
-    private readonly List<Module> _layers = [];
+    private readonly LayerChain _chain = new();
 
     public Sequential(params Module[] layers)
     {
@@ -18,30 +17,16 @@ public sealed class Sequential : Module
 
     public Sequential Add(Module layer)
     {
-        RegisterModule(_layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
-        _layers.Add(layer);
+        RegisterModule(_chain.Layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
+        _chain.Add(layer);
         return this;
     }
 
-    public IReadOnlyList<Module> Layers => _layers;
+    public IReadOnlyList<Module> Layers => _chain.Layers;
 
-    public Module this[int index] => _layers[index];
+    public Module this[int index] => _chain.Layers[index];
 
-    public override Tensor Forward(Tensor x)
-    {
-        int[]? lengths = null;
-        for (int i = 0; i < _layers.Count; i++)
-        {
-            var layer = _layers[i];
-            if (lengths is null && layer is Embedding { PaddingIdx: int pad }) lengths = SequenceLengths.FromPadding(x, pad);
-            if (layer is IReluFusible fusible && i + 1 < _layers.Count && _layers[i + 1] is Relu && ForwardObserver is null)
-            {
-                x = fusible.ForwardRelu(x);
-                i++;
-                continue;
-            }
-            x = layer.Call(x, lengths);
-        }
-        return x;
-    }
+    public override Tensor Forward(Tensor x) => _chain.Forward(x, null);
+
+    public override Tensor Forward(Tensor x, int[]? lengths) => _chain.Forward(x, lengths);
 }

@@ -108,9 +108,9 @@ public class RecurrentLayerTests
 
     private static (Tensor Output, Tensor H, Tensor? C) Run(RecurrentLayer m, Tensor x, int[]? lengths) => m switch
     {
-        Lstm l => l.Forward(x, null, lengths) is var (o, s) ? (o, s.H, s.C) : default,
-        Gru g => g.Forward(x, null, lengths) is var (o2, h2) ? (o2, h2, null) : default,
-        Rnn r => r.Forward(x, null, lengths) is var (o3, h3) ? (o3, h3, null) : default,
+        Lstm l => l.Unroll(x, null, lengths) is var (o, s) ? (o, s.H, s.C) : default,
+        Gru g => g.Unroll(x, null, lengths) is var (o2, h2) ? (o2, h2, null) : default,
+        Rnn r => r.Unroll(x, null, lengths) is var (o3, h3) ? (o3, h3, null) : default,
         _ => throw new InvalidOperationException(),
     };
 
@@ -119,8 +119,8 @@ public class RecurrentLayerTests
     {
         var gru = new Gru(2, 3, bidirectional: true);
         var x = Tensor.Normal(0f, 1f, [5, 2, 2], new Rng(1));
-        var (a, ha) = gru.Forward(x);
-        var (b, hb) = gru.Forward(x, null, [5, 5]);
+        var (a, ha) = gru.Unroll(x);
+        var (b, hb) = gru.Unroll(x, null, [5, 5]);
         Assert.Equal(a.Data, b.Data);
         Assert.Equal(ha.Data, hb.Data);
     }
@@ -134,20 +134,20 @@ public class RecurrentLayerTests
         drop.LoadStateDict(noDrop.StateDict().ToDictionary(p => p.Name, p => p.Value));
 
         drop.Eval();
-        Assert.Equal(noDrop.Forward(x).Output.Data, drop.Forward(x).Output.Data);
-        Assert.Equal(drop.Forward(x).Output.Data, drop.Forward(x).Output.Data);
+        Assert.Equal(noDrop.Unroll(x).Output.Data, drop.Unroll(x).Output.Data);
+        Assert.Equal(drop.Unroll(x).Output.Data, drop.Unroll(x).Output.Data);
 
         drop.Train();
-        var (trained, state) = drop.Forward(x);
-        Assert.NotEqual(noDrop.Forward(x).Output.Data, trained.Data);
+        var (trained, state) = drop.Unroll(x);
+        Assert.NotEqual(noDrop.Unroll(x).Output.Data, trained.Data);
         // Dropout acts on the first layer's output only: the first layer's final state is untouched.
-        var (_, reference) = noDrop.Forward(x);
+        var (_, reference) = noDrop.Unroll(x);
         Assert.Equal(reference.H.Data.Take(4 * 8), state.H.Data.Take(4 * 8));
 
         // One layer: nothing to drop between.
         var single = new Gru(3, 5, dropout: 0.5f);
         Module asModule = single;
-        Assert.Equal(asModule.Forward(x).Data, single.Forward(x).Output.Data);
+        Assert.Equal(asModule.Forward(x).Data, single.Unroll(x).Output.Data);
     }
 
     [Fact]
@@ -163,10 +163,10 @@ public class RecurrentLayerTests
 
         var lstm = new Lstm(3, 2, numLayers: 2);
         var x = Tensor.Normal(0f, 1f, [4, 3], new Rng(4));
-        var (o, s) = lstm.Forward(x);
+        var (o, s) = lstm.Unroll(x);
         Assert.Equal([4, 2], o.Shape);
         Assert.Equal([2, 2], s.H.Shape);
-        var (ob, sb) = lstm.Forward(x.Reshape(4, 1, 3));
+        var (ob, sb) = lstm.Unroll(x.Reshape(4, 1, 3));
         Assert.Equal(ob.Data, o.Data);
         Assert.Equal(sb.C.Data, s.C.Data);
 
@@ -184,7 +184,7 @@ public class RecurrentLayerTests
         var cell = new LstmCell(3, 4);
         cell.LoadStateDict(layer.StateDict().ToDictionary(p => p.Name[..^3], p => p.Value));
         var x = Tensor.Normal(0f, 1f, [5, 2, 3], new Rng(9));
-        var (y, final) = layer.Forward(x);
+        var (y, final) = layer.Unroll(x);
         LstmState? state = null;
         for (int t = 0; t < 5; t++)
         {
@@ -204,18 +204,18 @@ public class RecurrentLayerTests
         Assert.Contains("(T, N, 4)", ex.Message);
         Assert.Contains("(5, 3, 7)", ex.Message);
 
-        ex = Assert.Throws<ArgumentException>(() => lstm.Forward(Tensor.Zeros(5, 3, 4), new LstmState(Tensor.Zeros(1, 3, 3), Tensor.Zeros(2, 3, 3))));
+        ex = Assert.Throws<ArgumentException>(() => lstm.Unroll(Tensor.Zeros(5, 3, 4), new LstmState(Tensor.Zeros(1, 3, 3), Tensor.Zeros(2, 3, 3))));
         Assert.Contains("(2, 3, 3)", ex.Message);
         Assert.Contains("(1, 3, 3)", ex.Message);
         Assert.Contains("LSTM", ex.Message);
 
         var model = new Sequential(new Linear(2, 4), new Gru(4, 3, batchFirst: true));
-        ex = Assert.Throws<ArgumentException>(() => ((Gru)model[1]).Forward(Tensor.Zeros(2, 5, 4), null, [5, 6]));
+        ex = Assert.Throws<ArgumentException>(() => ((Gru)model[1]).Unroll(Tensor.Zeros(2, 5, 4), null, [5, 6]));
         Assert.Contains("layer '1'", ex.Message);
         Assert.Contains("length 6", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => ((Gru)model[1]).Forward(Tensor.Zeros(2, 5, 4), null, [5]));
+        ex = Assert.Throws<ArgumentException>(() => ((Gru)model[1]).Unroll(Tensor.Zeros(2, 5, 4), null, [5]));
         Assert.Contains("1 sequence lengths for a batch of 2", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => ((Gru)model[1]).Forward(Tensor.Zeros(2, 5, 4), null, Tensor.FromArray([5f, 2.5f])));
+        ex = Assert.Throws<ArgumentException>(() => ((Gru)model[1]).Unroll(Tensor.Zeros(2, 5, 4), null, Tensor.FromArray([5f, 2.5f])));
         Assert.Contains("2.5", ex.Message);
 
         ex = Assert.Throws<ArgumentException>(() => new GruCell(3, 2).Forward(Tensor.Zeros(4, 3), Tensor.Zeros(3, 2)));
@@ -244,12 +244,12 @@ public class RecurrentLayerTests
         var gru = new Gru(2, 3, numLayers: 2, bidirectional: true);
         using (GradMode.NoGrad())
         {
-            var (y, h) = gru.Forward(Tensor.Ones(3, 2, 2));
+            var (y, h) = gru.Unroll(Tensor.Ones(3, 2, 2));
             Assert.False(y.RequiresGrad);
             Assert.False(h.RequiresGrad);
         }
         // A second backward through the same forward pass fails clearly (its buffers are released).
-        var (y2, _) = gru.Forward(Tensor.Ones(3, 2, 2));
+        var (y2, _) = gru.Unroll(Tensor.Ones(3, 2, 2));
         y2.Sum().Backward();
         var ex = Assert.Throws<InvalidOperationException>(() => y2.Sum().Backward());
         Assert.Contains("second time", ex.Message);

@@ -82,8 +82,8 @@ public class RecurrentLearningTests(ITestOutputHelper output)
     {
         var h = rnn switch
         {
-            Lstm lstm => lstm.Forward(x).State.H,
-            Rnn plain => plain.Forward(x).H,
+            Lstm lstm => lstm.Unroll(x).State.H,
+            Rnn plain => plain.Unroll(x).H,
             _ => throw new ArgumentException("Lstm or Rnn expected."),
         };
         return head.Forward(h.Reshape(x.Shape[1], Hidden));

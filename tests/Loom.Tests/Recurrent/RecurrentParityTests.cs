@@ -67,20 +67,20 @@ public class RecurrentParityTests
                     var state = h0 is null ? (LstmState?)null : new LstmState(h0, c0!);
                     // Batch-first cases pass the lengths as a tensor, the others as an array.
                     var (o, s) = bf && lengths is not null
-                        ? lstm.Forward(x, state, Tensor.FromArray(lengths.Select(v => (float)v).ToArray()))
-                        : lstm.Forward(x, state, lengths);
+                        ? lstm.Unroll(x, state, Tensor.FromArray(lengths.Select(v => (float)v).ToArray()))
+                        : lstm.Unroll(x, state, lengths);
                     (output, hN, cN) = (o, s.H, s.C);
                     break;
                 }
             case Rnn rnn:
                 (output, hN) = bf && lengths is not null
-                    ? rnn.Forward(x, h0, Tensor.FromArray(lengths.Select(v => (float)v).ToArray()))
-                    : rnn.Forward(x, h0, lengths);
+                    ? rnn.Unroll(x, h0, Tensor.FromArray(lengths.Select(v => (float)v).ToArray()))
+                    : rnn.Unroll(x, h0, lengths);
                 break;
             case Gru gru:
                 (output, hN) = bf && lengths is not null
-                    ? gru.Forward(x, h0, Tensor.FromArray(lengths.Select(v => (float)v).ToArray()))
-                    : gru.Forward(x, h0, lengths);
+                    ? gru.Unroll(x, h0, Tensor.FromArray(lengths.Select(v => (float)v).ToArray()))
+                    : gru.Unroll(x, h0, lengths);
                 break;
             default: throw new InvalidOperationException();
         }

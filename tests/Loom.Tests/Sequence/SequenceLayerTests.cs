@@ -47,7 +47,7 @@ public class SequenceLayerTests
         Rng.ManualSeed(4);
         var lstm = new Lstm(3, 2, numLayers: 2, batchFirst: true, bidirectional: true);
         var x = Tensor.Normal(0f, 1f, [2, 5, 3], new Rng(1));
-        var (output, state) = lstm.Forward(x);
+        var (output, state) = lstm.Unroll(x);
         lstm.ReturnSequences = false;
         var final = ((Module)lstm).Forward(x);
         Assert.Equal([2, 4], final.Shape);
@@ -62,11 +62,11 @@ public class SequenceLayerTests
     }
 
     [Fact]
-    public void SequenceLengthsComeFromTrailingPadding()
+    public void PaddedLengthsComeFromTrailingPadding()
     {
         var tokens = new Tensor([4, 0, 2, 0, 0, 0, 0, 0, 1, 2, 3, 4], 3, 4);
-        Assert.Equal([3, 1, 4], SequenceLengths.FromPadding(tokens, 0)!);
-        Assert.Null(SequenceLengths.FromPadding(new Tensor([1, 2, 3, 4], 1, 4), 0));
+        Assert.Equal([3, 1, 4], Embedding.PaddedLengths(tokens, 0)!);
+        Assert.Null(Embedding.PaddedLengths(new Tensor([1, 2, 3, 4], 1, 4), 0));
     }
 
     [Theory]

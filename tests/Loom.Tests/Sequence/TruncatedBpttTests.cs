@@ -28,7 +28,7 @@ public class TruncatedBpttTests
     public void ChunkedStatefulOutputsEqualOnePassOverTheStream()
     {
         var x = Stream();
-        var full = NewLstm(false).Forward(x).Output;
+        var full = NewLstm(false).Unroll(x).Output;
         var chunked = NewLstm(true);
         var first = ((Module)chunked).Forward(Functional.Narrow(x, 1, 0, 3));
         var second = ((Module)chunked).Forward(Functional.Narrow(x, 1, 3, T - 3));
@@ -55,7 +55,7 @@ public class TruncatedBpttTests
         var x = Stream();
         var target = Tensor.Normal(0f, 1f, [N, T, H], new Rng(4));
         var full = NewLstm(false);
-        (full.Forward(x).Output * target).Sum().Backward();
+        (full.Unroll(x).Output * target).Sum().Backward();
         var truncated = NewLstm(true);
         (((Module)truncated).Forward(x) * target).Sum().Backward();
         var expected = Grads(full);
@@ -71,8 +71,8 @@ public class TruncatedBpttTests
 
         // Reference: run the first chunk, detach its final state by hand, and backpropagate the second chunk only.
         var reference = NewLstm(false);
-        var (_, state) = reference.Forward(Functional.Narrow(x, 1, 0, k));
-        var (out2, _) = reference.Forward(Functional.Narrow(x, 1, k, T - k), new LstmState(state.H.Detach(), state.C.Detach()));
+        var (_, state) = reference.Unroll(Functional.Narrow(x, 1, 0, k));
+        var (out2, _) = reference.Unroll(Functional.Narrow(x, 1, k, T - k), new LstmState(state.H.Detach(), state.C.Detach()));
         (out2 * target).Sum().Backward();
 
         var stateful = NewLstm(true);
@@ -85,7 +85,7 @@ public class TruncatedBpttTests
 
         // And the cut matters: full BPTT through both chunks gives different gradients.
         var whole = NewLstm(false);
-        var all = whole.Forward(x).Output;
+        var all = whole.Unroll(x).Output;
         (Functional.Narrow(all, 1, k, T - k) * target).Sum().Backward();
         Assert.NotEqual(expected["weight_hh_l0"], Grads(whole)["weight_hh_l0"]);
     }
@@ -97,7 +97,7 @@ public class TruncatedBpttTests
         ((Module)m).Forward(Stream());
         var one = Tensor.Normal(0f, 1f, [1, T, In], new Rng(9));
         var carriedOver = ((Module)m).Forward(one);
-        var fresh = NewLstm(false).Forward(one).Output;
+        var fresh = NewLstm(false).Unroll(one).Output;
         Assert.Equal(fresh.Data, carriedOver.Data);
     }
 

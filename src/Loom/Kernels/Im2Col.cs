@@ -18,46 +18,9 @@ public static unsafe class Im2Col
     /// <summary>x: (C, H, W) of one sample → col: (C·kH·kW, OH·OW).</summary>
     public static void Unfold(ReadOnlySpan<float> x, in ConvGeometry g, Span<float> col)
     {
-        int oh = g.OutHeight, ow = g.OutWidth, plane = oh * ow;
-        if (x.Length < g.InChannels * g.InPlane || col.Length < g.ColumnRows * plane)
+        if (x.Length < g.InChannels * g.InPlane || col.Length < g.ColumnRows * g.OutPlane)
             throw new ArgumentException($"Im2Col: buffers of {x.Length} and {col.Length} values are too small for {g}.");
-        fixed (float* px = x, pcol = col)
-        {
-            float* dst = pcol;
-            for (int c = 0; c < g.InChannels; c++)
-            {
-                float* xc = px + (long)c * g.InPlane;
-                for (int ki = 0; ki < g.KernelHeight; ki++)
-                    for (int kj = 0; kj < g.KernelWidth; kj++, dst += plane)
-                    {
-                        int dy = ki * g.DilationH - g.PadH, dx = kj * g.DilationW - g.PadW;
-                        var (lo, hi) = ValidColumns(g, dx);
-                        if (SameWidthStrideOne(g) && hi > lo)
-                        {
-                            // One contiguous copy over the valid rows, then zeros where rows wrapped or fell outside.
-                            int y0 = Math.Clamp(-dy, 0, oh), y1 = Math.Clamp(g.InHeight - dy, y0, oh);
-                            new Span<float>(dst, y0 * ow).Clear();
-                            new Span<float>(dst + y1 * ow, (oh - y1) * ow).Clear();
-                            if (y1 <= y0) continue;
-                            int k0 = y0 * ow + lo, k1 = (y1 - 1) * ow + hi;
-                            Unsafe.CopyBlockUnaligned(dst + k0, xc + k0 + dy * g.InWidth + dx, (uint)(k1 - k0) * sizeof(float));
-                            ZeroOutsideColumns(dst, y0, y1, ow, lo, hi);
-                            continue;
-                        }
-                        for (int y = 0; y < oh; y++)
-                        {
-                            float* drow = dst + y * ow;
-                            int iy = y * g.StrideH + dy;
-                            if ((uint)iy >= (uint)g.InHeight || hi <= lo) { new Span<float>(drow, ow).Clear(); continue; }
-                            float* src = xc + iy * g.InWidth;
-                            for (int x0 = 0; x0 < lo; x0++) drow[x0] = 0f;
-                            if (g.StrideW == 1) Unsafe.CopyBlockUnaligned(drow + lo, src + lo + dx, (uint)(hi - lo) * sizeof(float));
-                            else for (int x0 = lo; x0 < hi; x0++) drow[x0] = src[x0 * g.StrideW + dx];
-                            for (int x0 = hi; x0 < ow; x0++) drow[x0] = 0f;
-                        }
-                    }
-            }
-        }
+        fixed (float* px = x, pcol = col) ForEachTap(px, pcol, g, new UnfoldTap());
     }
 
     /// <summary>
@@ -67,40 +30,94 @@ public static unsafe class Im2Col
     /// </summary>
     public static void Col2Im(Span<float> col, in ConvGeometry g, Span<float> dx)
     {
-        int oh = g.OutHeight, ow = g.OutWidth, plane = oh * ow;
-        if (dx.Length < g.InChannels * g.InPlane || col.Length < g.ColumnRows * plane)
+        if (dx.Length < g.InChannels * g.InPlane || col.Length < g.ColumnRows * g.OutPlane)
             throw new ArgumentException($"Col2Im: buffers of {col.Length} and {dx.Length} values are too small for {g}.");
-        fixed (float* pcol = col, pdx = dx)
+        fixed (float* pcol = col, pdx = dx) ForEachTap(pdx, pcol, g, new FoldTap());
+    }
+
+    /// <summary>
+    /// What one kernel tap (c, i, j) does between its input plane and its row of col: the input offset of the tap
+    /// is (dy, dx), and output columns [lo, hi) read inside the image. Unfold and its adjoint differ only here; a
+    /// struct type argument lets the JIT compile each walk with its tap inlined.
+    /// </summary>
+    private interface ITap
+    {
+        void Run(float* plane, float* column, in ConvGeometry g, int dy, int dx, int lo, int hi);
+    }
+
+    /// <summary>Walks the taps of every channel in col's row order, (c, i, j).</summary>
+    private static void ForEachTap<TTap>(float* x, float* col, in ConvGeometry g, TTap tap) where TTap : struct, ITap
+    {
+        float* column = col;
+        for (int c = 0; c < g.InChannels; c++)
         {
-            float* src = pcol;
-            for (int c = 0; c < g.InChannels; c++)
+            float* plane = x + (long)c * g.InPlane;
+            for (int ki = 0; ki < g.KernelHeight; ki++)
+                for (int kj = 0; kj < g.KernelWidth; kj++, column += g.OutPlane)
+                {
+                    int dy = ki * g.DilationH - g.PadH, dx = kj * g.DilationW - g.PadW;
+                    var (lo, hi) = ValidColumns(g, dx);
+                    tap.Run(plane, column, g, dy, dx, lo, hi);
+                }
+        }
+    }
+
+    /// <summary>col row ← the input values under the tap (0 outside).</summary>
+    private readonly struct UnfoldTap : ITap
+    {
+        public void Run(float* xc, float* dst, in ConvGeometry g, int dy, int dx, int lo, int hi)
+        {
+            int oh = g.OutHeight, ow = g.OutWidth;
+            if (SameWidthStrideOne(g) && hi > lo)
             {
-                float* xc = pdx + (long)c * g.InPlane;
-                for (int ki = 0; ki < g.KernelHeight; ki++)
-                    for (int kj = 0; kj < g.KernelWidth; kj++, src += plane)
-                    {
-                        int dy = ki * g.DilationH - g.PadH, dxo = kj * g.DilationW - g.PadW;
-                        var (lo, hi) = ValidColumns(g, dxo);
-                        if (hi <= lo) continue;
-                        if (SameWidthStrideOne(g))
-                        {
-                            // Output (y, x) lands on input (y + dy)·W + x + dxo: a constant offset over the valid rows.
-                            int y0 = Math.Max(0, -dy), y1 = Math.Min(oh, g.InHeight - dy);
-                            if (y1 <= y0) continue;
-                            ZeroOutsideColumns(src, y0, y1, ow, lo, hi);
-                            int k0 = y0 * ow + lo, k1 = (y1 - 1) * ow + hi;
-                            AddRow(xc + k0 + dy * g.InWidth + dxo, src + k0, k1 - k0);
-                            continue;
-                        }
-                        for (int y = 0; y < oh; y++)
-                        {
-                            int iy = y * g.StrideH + dy;
-                            if ((uint)iy >= (uint)g.InHeight) continue;
-                            float* srow = src + y * ow, drow = xc + iy * g.InWidth;
-                            if (g.StrideW == 1) AddRow(drow + lo + dxo, srow + lo, hi - lo);
-                            else for (int x0 = lo; x0 < hi; x0++) drow[x0 * g.StrideW + dxo] += srow[x0];
-                        }
-                    }
+                // One contiguous copy over the valid rows, then zeros where rows wrapped or fell outside.
+                int y0 = Math.Clamp(-dy, 0, oh), y1 = Math.Clamp(g.InHeight - dy, y0, oh);
+                new Span<float>(dst, y0 * ow).Clear();
+                new Span<float>(dst + y1 * ow, (oh - y1) * ow).Clear();
+                if (y1 <= y0) return;
+                int k0 = y0 * ow + lo, k1 = (y1 - 1) * ow + hi;
+                Unsafe.CopyBlockUnaligned(dst + k0, xc + k0 + dy * g.InWidth + dx, (uint)(k1 - k0) * sizeof(float));
+                ZeroOutsideColumns(dst, y0, y1, ow, lo, hi);
+                return;
+            }
+            for (int y = 0; y < oh; y++)
+            {
+                float* drow = dst + y * ow;
+                int iy = y * g.StrideH + dy;
+                if ((uint)iy >= (uint)g.InHeight || hi <= lo) { new Span<float>(drow, ow).Clear(); continue; }
+                float* src = xc + iy * g.InWidth;
+                for (int x0 = 0; x0 < lo; x0++) drow[x0] = 0f;
+                if (g.StrideW == 1) Unsafe.CopyBlockUnaligned(drow + lo, src + lo + dx, (uint)(hi - lo) * sizeof(float));
+                else for (int x0 = lo; x0 < hi; x0++) drow[x0] = src[x0 * g.StrideW + dx];
+                for (int x0 = hi; x0 < ow; x0++) drow[x0] = 0f;
+            }
+        }
+    }
+
+    /// <summary>The input values under the tap += col row.</summary>
+    private readonly struct FoldTap : ITap
+    {
+        public void Run(float* xc, float* src, in ConvGeometry g, int dy, int dxo, int lo, int hi)
+        {
+            int oh = g.OutHeight, ow = g.OutWidth;
+            if (hi <= lo) return;
+            if (SameWidthStrideOne(g))
+            {
+                // Output (y, x) lands on input (y + dy)·W + x + dxo: a constant offset over the valid rows.
+                int y0 = Math.Max(0, -dy), y1 = Math.Min(oh, g.InHeight - dy);
+                if (y1 <= y0) return;
+                ZeroOutsideColumns(src, y0, y1, ow, lo, hi);
+                int k0 = y0 * ow + lo, k1 = (y1 - 1) * ow + hi;
+                AddRow(xc + k0 + dy * g.InWidth + dxo, src + k0, k1 - k0);
+                return;
+            }
+            for (int y = 0; y < oh; y++)
+            {
+                int iy = y * g.StrideH + dy;
+                if ((uint)iy >= (uint)g.InHeight) continue;
+                float* srow = src + y * ow, drow = xc + iy * g.InWidth;
+                if (g.StrideW == 1) AddRow(drow + lo + dxo, srow + lo, hi - lo);
+                else for (int x0 = lo; x0 < hi; x0++) drow[x0 * g.StrideW + dxo] += srow[x0];
             }
         }
     }

@@ -21,13 +21,13 @@ public static class Pooling
     public static void MaxForward(float[] x, float[] y, int[] argmax, ConvGeometry g)
     {
         CheckLengths(g, x.Length, y.Length, argmax.Length, "MaxForward");
-        int planes = g.Batch * g.InChannels, oh = g.OutHeight, ow = g.OutWidth;
+        int oh = g.OutHeight, ow = g.OutWidth;
         if (IsPlain2x2(g))
         {
-            Threading.For(planes, p => Max2x2(x, y, argmax, g, p), planes * g.OutPlane > ParallelOutputs);
+            ForEachPlane(g, p => Max2x2(x, y, argmax, g, p));
             return;
         }
-        Threading.For(planes, p =>
+        ForEachPlane(g, p =>
         {
             var xp = x.AsSpan(p * g.InPlane, g.InPlane);
             int ob = p * oh * ow;
@@ -53,7 +53,7 @@ public static class Pooling
                     y[ob + yy * ow + xx] = best;
                     argmax[ob + yy * ow + xx] = bestIndex;
                 }
-        }, planes * g.OutPlane > ParallelOutputs);
+        });
     }
 
     /// <summary>
@@ -145,11 +145,11 @@ public static class Pooling
             && g.InHeight == 2 * g.OutHeight && g.InWidth == 2 * g.OutWidth)
         {
             // The windows tile the plane: write each window's four cells once instead of clearing and scattering.
-            Threading.For(planes, p => MaxBackward2x2(dy, argmax, dx, g, p), planes * outPlane > ParallelOutputs);
+            ForEachPlane(g, p => MaxBackward2x2(dy, argmax, dx, g, p));
             return;
         }
         if (!accumulate) Array.Clear(dx, 0, planes * g.InPlane);
-        Threading.For(planes, p =>
+        ForEachPlane(g, p =>
         {
             int ib = p * g.InPlane, ob = p * outPlane;
             for (int i = 0; i < outPlane; i++)
@@ -157,7 +157,7 @@ public static class Pooling
                 int a = argmax[ob + i];
                 if (a >= 0) dx[ib + a] += dy[ob + i];
             }
-        }, planes * outPlane > ParallelOutputs);
+        });
     }
 
     private static void MaxBackward2x2(float[] dy, int[] argmax, float[] dx, in ConvGeometry g, int p)
@@ -181,51 +181,58 @@ public static class Pooling
     /// <summary>y = mean over each window; with countIncludePad the divisor counts padded cells (PyTorch's default).</summary>
     public static void AvgForward(float[] x, float[] y, ConvGeometry g, bool countIncludePad)
     {
-        int planes = g.Batch * g.InChannels, oh = g.OutHeight, ow = g.OutWidth;
-        if (IsPlain2x2(g) && Avx.IsSupported)
+        // The forward's vector path reorders pairs with an AVX2 permute; the backward needs AVX alone.
+        if (IsPlain2x2(g) && Avx2.IsSupported)
         {
             CheckLengths(g, x.Length, y.Length, y.Length, "AvgForward");
-            Threading.For(planes, p => Avg2x2(x, y, g, p), planes * g.OutPlane > ParallelOutputs);
-            return;
+            ForEachPlane(g, p => Avg2x2(x, y, g, p));
         }
-        Threading.For(planes, p =>
-        {
-            var xp = x.AsSpan(p * g.InPlane, g.InPlane);
-            int ob = p * oh * ow;
-            for (int yy = 0; yy < oh; yy++)
-                for (int xx = 0; xx < ow; xx++)
-                {
-                    var (y0, y1, x0, x1, divisor) = Window(g, yy, xx, countIncludePad);
-                    float s = 0;
-                    for (int iy = y0; iy < y1; iy++)
-                        for (int ix = x0; ix < x1; ix++) s += xp[iy * g.InWidth + ix];
-                    y[ob + yy * ow + xx] = s / divisor;
-                }
-        }, planes * g.OutPlane > ParallelOutputs);
+        else ForEachPlane(g, p => AvgWindows(x, y, g, p, countIncludePad, backward: false));
     }
 
+    /// <summary>dx += each output's gradient spread evenly over its window (the adjoint of <see cref="AvgForward"/>).</summary>
     public static void AvgBackward(float[] dy, float[] dx, ConvGeometry g, bool countIncludePad)
     {
-        int planes = g.Batch * g.InChannels, oh = g.OutHeight, ow = g.OutWidth;
         if (IsPlain2x2(g) && Avx.IsSupported)
         {
             CheckLengths(g, dx.Length, dy.Length, dy.Length, "AvgBackward");
-            Threading.For(planes, p => AvgBackward2x2(dy, dx, g, p), planes * g.OutPlane > ParallelOutputs);
-            return;
+            ForEachPlane(g, p => AvgBackward2x2(dy, dx, g, p));
         }
-        Threading.For(planes, p =>
-        {
-            var dxp = dx.AsSpan(p * g.InPlane, g.InPlane);
-            int ob = p * oh * ow;
-            for (int yy = 0; yy < oh; yy++)
-                for (int xx = 0; xx < ow; xx++)
+        else ForEachPlane(g, p => AvgWindows(dx, dy, g, p, countIncludePad, backward: true));
+    }
+
+    /// <summary>Runs <paramref name="plane"/> for every (sample, channel) plane, threaded when the output is large enough to pay for it.</summary>
+    private static void ForEachPlane(in ConvGeometry g, Action<int> plane)
+    {
+        int planes = g.Batch * g.InChannels;
+        Threading.For(planes, plane, planes * g.OutPlane > ParallelOutputs);
+    }
+
+    /// <summary>
+    /// The windows of plane <paramref name="p"/>, scalar: forward, out = mean of input over each window; backward,
+    /// input += out / divisor over each window (input is then dx, out dy).
+    /// </summary>
+    private static void AvgWindows(float[] input, float[] output, ConvGeometry g, int p, bool countIncludePad, bool backward)
+    {
+        var plane = input.AsSpan(p * g.InPlane, g.InPlane);
+        int ob = p * g.OutPlane, ow = g.OutWidth;
+        for (int yy = 0; yy < g.OutHeight; yy++)
+            for (int xx = 0; xx < ow; xx++)
+            {
+                var (y0, y1, x0, x1, divisor) = Window(g, yy, xx, countIncludePad);
+                int o = ob + yy * ow + xx;
+                if (backward)
                 {
-                    var (y0, y1, x0, x1, divisor) = Window(g, yy, xx, countIncludePad);
-                    float d = dy[ob + yy * ow + xx] / divisor;
+                    float d = output[o] / divisor;
                     for (int iy = y0; iy < y1; iy++)
-                        for (int ix = x0; ix < x1; ix++) dxp[iy * g.InWidth + ix] += d;
+                        for (int ix = x0; ix < x1; ix++) plane[iy * g.InWidth + ix] += d;
+                    continue;
                 }
-        }, planes * g.OutPlane > ParallelOutputs);
+                float s = 0;
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) s += plane[iy * g.InWidth + ix];
+                output[o] = s / divisor;
+            }
     }
 
     /// <summary>The common 2×2, stride-2 window without padding (every window whole: an average's divisor is 4 either way).</summary>

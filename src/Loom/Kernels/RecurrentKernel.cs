@@ -43,37 +43,22 @@ public readonly record struct RecurrentShape(RecurrentCellKind Cell, int Steps, 
 }
 
 /// <summary>The weights of one direction of one layer: W_ih (G·H, in), W_hh (G·H, H), biases (G·H) or empty.</summary>
-public readonly ref struct CellWeights
+public readonly ref struct CellWeights(ReadOnlySpan<float> inputHidden, ReadOnlySpan<float> hiddenHidden, ReadOnlySpan<float> biasInputHidden,
+    ReadOnlySpan<float> biasHiddenHidden)
 {
-    public readonly ReadOnlySpan<float> InputHidden;
-    public readonly ReadOnlySpan<float> HiddenHidden;
-    public readonly ReadOnlySpan<float> BiasInputHidden;
-    public readonly ReadOnlySpan<float> BiasHiddenHidden;
-
-    public CellWeights(ReadOnlySpan<float> inputHidden, ReadOnlySpan<float> hiddenHidden, ReadOnlySpan<float> biasInputHidden, ReadOnlySpan<float> biasHiddenHidden)
-    {
-        InputHidden = inputHidden;
-        HiddenHidden = hiddenHidden;
-        BiasInputHidden = biasInputHidden;
-        BiasHiddenHidden = biasHiddenHidden;
-    }
+    public readonly ReadOnlySpan<float> InputHidden = inputHidden;
+    public readonly ReadOnlySpan<float> HiddenHidden = hiddenHidden;
+    public readonly ReadOnlySpan<float> BiasInputHidden = biasInputHidden;
+    public readonly ReadOnlySpan<float> BiasHiddenHidden = biasHiddenHidden;
 }
 
-/// <summary>Where the gradients of one direction go; each is added into, and an empty span means "not wanted".</summary>
-public readonly ref struct CellGradients
+/// <summary>Where the gradients of one direction go, shaped as <see cref="CellWeights"/>; each is added into, and an empty span means "not wanted".</summary>
+public readonly ref struct CellGradients(Span<float> inputHidden, Span<float> hiddenHidden, Span<float> biasInputHidden, Span<float> biasHiddenHidden)
 {
-    public readonly Span<float> InputHidden;
-    public readonly Span<float> HiddenHidden;
-    public readonly Span<float> BiasInputHidden;
-    public readonly Span<float> BiasHiddenHidden;
-
-    public CellGradients(Span<float> inputHidden, Span<float> hiddenHidden, Span<float> biasInputHidden, Span<float> biasHiddenHidden)
-    {
-        InputHidden = inputHidden;
-        HiddenHidden = hiddenHidden;
-        BiasInputHidden = biasInputHidden;
-        BiasHiddenHidden = biasHiddenHidden;
-    }
+    public readonly Span<float> InputHidden = inputHidden;
+    public readonly Span<float> HiddenHidden = hiddenHidden;
+    public readonly Span<float> BiasInputHidden = biasInputHidden;
+    public readonly Span<float> BiasHiddenHidden = biasHiddenHidden;
 }
 
 /// <summary>

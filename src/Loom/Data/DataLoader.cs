@@ -56,8 +56,9 @@ public sealed class DataLoader : IEnumerable<Batch>
 
     /// <summary>
     /// Whether full batches are written into a small ring of reused arrays instead of new ones. Saves
-    /// the garbage collector a large allocation per batch, but then a batch is valid only until the
-    /// next <c>MoveNext</c>: do not keep batches (or views of them) across iterations.
+    /// the garbage collector a large allocation per batch, but then a batch lives only until the next
+    /// batch (the rule stated on <see cref="BufferPool"/>): do not keep batches (or views of them) across
+    /// iterations; <c>Clone()</c> one you need later. With lifetime checks on, using it after that throws.
     /// </summary>
     public bool ReuseBuffers { get; }
 
@@ -184,9 +185,19 @@ public sealed class DataLoader : IEnumerable<Batch>
 
         private static IEnumerator<Batch> Synchronous(BatchAssembler assembler, int batches)
         {
-            for (int b = 0; b < batches; b++) yield return assembler.Assemble(b, CancellationToken.None);
+            StorageLease? previous = null;
+            for (int b = 0; b < batches; b++)
+            {
+                previous?.Return(); // before the next batch is written, perhaps over this one
+                var batch = assembler.Assemble(b, CancellationToken.None);
+                previous = LeaseOf(batch);
+                yield return batch;
+            }
         }
     }
+
+    /// <summary>The lease of a batch on the reused ring (null without lifetime checks or for a batch of its own).</summary>
+    private static StorageLease? LeaseOf(Batch batch) => batch.Inputs?.Lease ?? batch.Targets?.Lease;
 
     /// <summary>Builds the batches of one epoch, in order, from one thread at a time.</summary>
     private sealed class BatchAssembler
@@ -248,7 +259,15 @@ public sealed class DataLoader : IEnumerable<Batch>
                     targetShape[1] = longest;
                 }
             }
-            return new Batch(new Tensor(inputs, batchShape), new Tensor(targets, targetShape));
+            var batch = new Batch(new Tensor(inputs, batchShape), new Tensor(targets, targetShape));
+            if (BufferPool.CheckLifetimes && _ring is not null && count == loader.BatchSize)
+            {
+                // The enumerator returns it when it hands out the next batch. A trimmed input is a copy of its own.
+                var lease = StorageLease.ForBatch();
+                if (ReferenceEquals(inputs, _ring[b % _ring.Length].Inputs)) batch.Inputs.Lease = lease;
+                if (ReferenceEquals(targets, _ring[b % _ring.Length].Targets)) batch.Targets.Lease = lease;
+            }
+            return batch;
         }
 
         private static float[] Trim(float[] rows, int count, int oldStride, int newStride)
@@ -308,6 +327,7 @@ public sealed class DataLoader : IEnumerable<Batch>
             // advanced costs nothing.
             _producer ??= Task.Run(ProduceAsync);
             var reader = _channel.Reader;
+            var previous = _current;
             while (!reader.TryRead(out _current))
             {
                 var wait = reader.WaitToReadAsync();
@@ -318,6 +338,8 @@ public sealed class DataLoader : IEnumerable<Batch>
                 if (_error is { } error) ExceptionDispatchInfo.Throw(error);
                 return false;
             }
+            // The rule is "until the next batch", though the ring would keep the previous one intact a while longer.
+            LeaseOf(previous)?.Return();
             return true;
         }
 

@@ -38,7 +38,7 @@ public static partial class Functional
             stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, groups);
         if (g.OutHeight <= 0 || g.OutWidth <= 0)
             throw new ArgumentException($"{layer}: input {ShapeUtil.Format(x.Shape)} is too small for a {kh}×{kw} kernel (dilation {dilation.H}×{dilation.W}, padding {padding.H}×{padding.W}): output would be {g.OutHeight}×{g.OutWidth}.");
-        var y = Tensor.Uninitialized(g.Batch, o, g.OutHeight, g.OutWidth); // every element is written by the GEMM (beta 0)
+        var y = Tensor.Uninitialized([g.Batch, o, g.OutHeight, g.OutWidth], relu ? nameof(Conv2dRelu) : nameof(Conv2d)); // every element is written by the GEMM (beta 0)
         Convolution.Forward(x.Data, weight.Data, bias?.Data, y.Data, g, relu);
         return Graph.Record(y, relu ? layer + " + ReLU" : layer, [x, weight, bias], dy =>
         {

@@ -12,7 +12,7 @@ public static partial class Functional
         if (a.Rank != 2 || b.Rank != 2 || a.Shape[1] != b.Shape[0])
             throw new ArgumentException($"MatMul: shapes {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)} do not multiply (need (m, k) and (k, n)).");
         int m = a.Shape[0], k = a.Shape[1], n = b.Shape[1];
-        var y = Tensor.Uninitialized(m, n); // written in full by the GEMM (beta 0)
+        var y = Tensor.Uninitialized([m, n]); // written in full by the GEMM (beta 0)
         Gemm.Multiply(false, false, m, n, k, a.Data, k, b.Data, n, y.Data, n);
         return Graph.Record(y, "MatMul", [a, b], g =>
         {
@@ -41,7 +41,7 @@ public static partial class Functional
         int rows = x.Size / inF;
         var shape = (int[])x.Shape.Clone();
         shape[^1] = outF;
-        var y = Tensor.Uninitialized(shape); // written in full by the GEMM (beta 0), which adds the bias as it stores
+        var y = Tensor.Uninitialized(shape, relu ? nameof(LinearRelu) : nameof(Linear)); // written in full by the GEMM (beta 0), which adds the bias as it stores
         Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, columnBias: bias is null ? default : bias.Data);
         if (relu) Activations.Relu(y.Data, y.Data);
         return Graph.Record(y, relu ? layer + " + ReLU" : layer, [x, weight, bias], g =>

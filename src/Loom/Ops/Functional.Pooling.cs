@@ -9,7 +9,7 @@ public static partial class Functional
     public static Tensor MaxPool2d(Tensor x, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, string layer = "MaxPool2d")
     {
         var g = PoolGeometry(x, kernel, stride, padding, dilation, layer);
-        var y = Tensor.Uninitialized(g.Batch, g.InChannels, g.OutHeight, g.OutWidth); // every window writes its cell
+        var y = Tensor.Uninitialized([g.Batch, g.InChannels, g.OutHeight, g.OutWidth]); // every window writes its cell
         var argmax = BufferPool.RentInts(y.Size);
         Pooling.MaxForward(x.Data, y.Data, argmax, g);
         return Graph.Record(y, layer, [x], dy => { if (x.GradBufferToWrite(out bool acc) is { } dx) Pooling.MaxBackward(dy, argmax, dx, g, acc); });

@@ -9,7 +9,7 @@ public static partial class Functional
     public static Tensor Reshape(Tensor x, params int[] shape)
     {
         var resolved = ShapeUtil.Infer(shape, x.Size, "Reshape");
-        var y = new Tensor(x.Data, resolved);
+        var y = x.ShareStorage(resolved); // shares the storage, and its lifetime
         // The first gradient to reach x is the incoming buffer itself (same elements, same order): no copy.
         return Graph.Record(y, "Reshape", [x], g =>
         {

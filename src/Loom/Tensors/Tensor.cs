@@ -13,8 +13,31 @@ namespace Loom;
 /// </remarks>
 public partial class Tensor
 {
-    /// <summary>The elements, row-major. Views made by <see cref="Reshape"/> share this array.</summary>
-    public float[] Data { get; }
+    private readonly float[] _data;
+
+    /// <summary>
+    /// With <see cref="BufferPool.ChecksLifetimes"/>: the loan of this tensor's recycled storage (shared with its
+    /// views), null when the storage is its own. Not readonly: the op or owner that lends the storage sets it.
+    /// </summary>
+    private StorageLease? _lease;
+
+    /// <summary>
+    /// The elements, row-major. Views made by <see cref="Reshape"/> share this array. Storage recycled by a
+    /// <see cref="BufferPool"/> scope, <see cref="Optim.Optimizer.ZeroGrad"/> or a reusing
+    /// <see cref="Data.DataLoader"/> is valid only as long as <see cref="BufferPool"/> says.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">With lifetime checks on, the storage has gone back to its owner.</exception>
+    public float[] Data
+    {
+        // Off (the Release default) the JIT folds the static readonly flag, and what it inlines is a plain field
+        // load. Told to inline: judged by its IL before the branch is folded, the getter would look too big.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            if (BufferPool.CheckLifetimes) _lease?.ThrowIfReturned();
+            return _data;
+        }
+    }
 
     /// <summary>The size of each dimension. Do not mutate.</summary>
     public int[] Shape { get; }
@@ -38,12 +61,22 @@ public partial class Tensor
         long size = ShapeUtil.SizeOf(shape);
         if (size != data.Length)
             throw new ArgumentException($"Data of length {data.Length} does not fit shape {ShapeUtil.Format(shape)} ({size} elements).");
-        Data = data;
+        _data = data;
         Shape = (int[])shape.Clone();
     }
 
+    /// <summary>A view: this tensor's storage, and its lease, under another shape of the same size.</summary>
+    internal Tensor ShareStorage(int[] shape) => new(Data, shape) { _lease = _lease };
+
+    /// <summary>With <see cref="BufferPool.ChecksLifetimes"/>, lends this tensor (made on recycled storage) the lease its owner will return.</summary>
+    internal StorageLease? Lease
+    {
+        get => _lease;
+        set => _lease = value;
+    }
+
     /// <summary>Total number of elements.</summary>
-    public int Size => Data.Length;
+    public int Size => _data.Length; // metadata, readable after the storage has gone back (for error messages)
 
     /// <summary>Number of dimensions.</summary>
     public int Rank => Shape.Length;
@@ -75,9 +108,15 @@ public partial class Tensor
 
     /// <summary>
     /// A tensor whose contents are garbage, for an op's output that the op then writes in full (saves zeroing
-    /// it); inside a <see cref="BufferPool.Scope"/> its storage is recycled.
+    /// it); inside a <see cref="BufferPool.Scope"/> its storage is recycled. <paramref name="op"/> is the
+    /// <see cref="Functional"/> method that calls it, named when the tensor is used after its scope.
     /// </summary>
-    internal static Tensor Uninitialized(params int[] shape) => new(BufferPool.RentFloats(ShapeUtil.CheckedSize(shape)), shape);
+    internal static Tensor Uninitialized(int[] shape, [System.Runtime.CompilerServices.CallerMemberName] string op = "")
+    {
+        var t = new Tensor(BufferPool.RentFloats(ShapeUtil.CheckedSize(shape)), shape);
+        if (BufferPool.CheckLifetimes) t._lease = BufferPool.Lease(op);
+        return t;
+    }
 
     public static Tensor Ones(params int[] shape) => Full(1f, shape);
 
@@ -129,7 +168,7 @@ public partial class Tensor
     public Tensor Clone() => new((float[])Data.Clone(), Shape);
 
     /// <summary>The same storage, cut from the graph (like PyTorch's <c>detach()</c>).</summary>
-    public Tensor Detach() => new(Data, Shape);
+    public Tensor Detach() => ShareStorage(Shape);
 
     // ---- autograd ----
 
@@ -142,11 +181,14 @@ public partial class Tensor
     /// <summary>Clears the gradient (PyTorch's <c>zero_grad(set_to_none=True)</c>).</summary>
     public void ZeroGrad() => Grad = null;
 
-    /// <summary>A gradient buffer released by <see cref="RecycleGrad"/>, taken again by the next backward pass.</summary>
-    private float[]? _spareGrad;
-
     /// <summary>The storage of the last gradient this tensor's backward pass allocated: only that is recycled, never a gradient a caller assigned.</summary>
     private float[]? _ownGrad;
+
+    /// <summary>
+    /// Whether <see cref="RecycleGrad"/> has released <see cref="_ownGrad"/> for the next backward pass to take
+    /// again (a flag rather than a second array field keeps every tensor header the size it was).
+    /// </summary>
+    private bool _ownGradIsSpare;
 
     /// <summary>
     /// Clears the gradient like <see cref="ZeroGrad"/>, but keeps its storage for the next backward pass, which
@@ -155,19 +197,25 @@ public partial class Tensor
     /// </summary>
     internal void RecycleGrad()
     {
-        if (Grad is { } g && ReferenceEquals(g.Data, _ownGrad)) _spareGrad = g.Data;
+        if (Grad is { } g && ReferenceEquals(g._data, _ownGrad))
+        {
+            _ownGradIsSpare = true;
+            g._lease?.Return(); // the old gradient tensor now shares the next one's storage
+        }
         Grad = null;
     }
 
     /// <summary>A leaf's new gradient tensor, on the recycled buffer if there is one (garbage contents) or a new one.</summary>
     private Tensor NewLeafGrad(bool zeroed)
     {
-        var data = _spareGrad;
-        _spareGrad = null;
+        var data = _ownGradIsSpare ? _ownGrad : null;
+        _ownGradIsSpare = false;
         if (data is null) data = zeroed ? new float[Size] : GC.AllocateUninitializedArray<float>(Size);
         else if (zeroed) Array.Clear(data);
         _ownGrad = data;
-        return new Tensor(data, Shape);
+        var grad = new Tensor(data, Shape);
+        if (BufferPool.CheckLifetimes) grad._lease = StorageLease.ForGradient(Shape);
+        return grad;
     }
 
     /// <summary>

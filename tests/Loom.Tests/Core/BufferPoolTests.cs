@@ -6,7 +6,8 @@ namespace Loom.Tests.Core;
 
 /// <summary>
 /// <see cref="BufferPool"/>: buffers come back from one scope to the next, results are bit-identical to
-/// unpooled steps, a training step in steady state allocates no activation-sized memory, and misuse is refused.
+/// unpooled steps, a training step in steady state allocates no activation-sized memory, and misuse — a second
+/// scope, a tensor used after its lifetime — is refused at once.
 /// </summary>
 public class BufferPoolTests
 {
@@ -80,25 +81,73 @@ public class BufferPoolTests
     }
 
     [Fact]
-    public void PoisonedBuffersExposeATensorUsedAfterItsScope()
+    public void TheSuiteRunsWithLifetimeChecks() =>
+        Assert.True(BufferPool.ChecksLifetimes, $"the test project sets the '{BufferPool.CheckLifetimesSwitch}' switch, so that every test catches a use after a lifetime ends");
+
+    [Fact]
+    public void ATensorUsedAfterItsScopeThrowsNamingTheOp()
     {
-        bool was = BufferPool.PoisonReturned;
-        BufferPool.PoisonReturned = true;
-        try
+        var buffers = new BufferPool();
+        Tensor escaped, view;
+        float[] storage;
+        using (buffers.Scope())
         {
-            var buffers = new BufferPool();
-            Tensor escaped;
-            using (buffers.Scope()) escaped = Functional.Relu(Tensor.Ones(5));
-            Assert.All(escaped.Data, v => Assert.True(float.IsNaN(v)));
-            using (buffers.Scope())
-            {
-                // The next scope hands out the same storage again.
-                var again = Functional.Relu(Tensor.Full(2f, 5));
-                Assert.Same(escaped.Data, again.Data);
-                Assert.All(again.Data, v => Assert.Equal(2f, v));
-            }
+            escaped = Functional.Relu(Tensor.Ones(6));
+            view = escaped.Reshape(2, 3); // a view shares the storage, so its lifetime too
+            storage = escaped.Data;
+            Assert.Equal(1f, view[1, 2]);
         }
-        finally { BufferPool.PoisonReturned = was; }
+        var read = Assert.Throws<InvalidOperationException>(() => escaped.Data);
+        Assert.Contains("Relu", read.Message);
+        Assert.Contains("Item()", read.Message);
+        Assert.Contains("Clone()", read.Message);
+        Assert.Contains("Relu", Assert.Throws<InvalidOperationException>(() => view[0, 0] = 5f).Message); // writes too
+        Assert.Throws<InvalidOperationException>(() => escaped.Item());
+        Assert.Throws<InvalidOperationException>(() => escaped.Clone());
+        Assert.Equal(6, escaped.Size); // the shape is still there to report
+        using (buffers.Scope())
+        {
+            // The next scope hands out the same storage again: the escaped tensor would have read these values.
+            var again = Functional.Relu(Tensor.Full(2f, 6));
+            Assert.Same(storage, again.Data);
+            Assert.All(again.Data, v => Assert.Equal(2f, v));
+        }
+    }
+
+    [Fact]
+    public void AUseAfterTheScopeNamesTheOpThatMadeTheTensor()
+    {
+        var (x, _) = Batch();
+        var model = SmallCnn();
+        var buffers = new BufferPool();
+        Tensor conv, pooled, logits;
+        using (buffers.Scope())
+        {
+            conv = Functional.Conv2d(x, ((Conv2d)model[0]).Weight, ((Conv2d)model[0]).Bias, (1, 1), (1, 1), (1, 1));
+            pooled = Functional.MaxPool2d(conv, (2, 2), (2, 2), (0, 0), (1, 1));
+            logits = model.Call(x); // fused Conv2d + ReLU inside the Sequential
+        }
+        Assert.Contains("Conv2d", Assert.Throws<InvalidOperationException>(() => conv.Data).Message);
+        Assert.Contains("MaxPool2d", Assert.Throws<InvalidOperationException>(() => pooled.AsSpan()).Message);
+        Assert.Contains("Linear", Assert.Throws<InvalidOperationException>(() => logits[0, 0]).Message);
+        // Made outside a scope, the same ops give tensors of their own.
+        Assert.Equal(3, model.Call(x).Dim(1));
+    }
+
+    [Fact]
+    public void AGradientKeptPastZeroGradThrows()
+    {
+        var w = new Parameter(Tensor.Ones(3));
+        var optimizer = new Sgd([w], 0.1f);
+        (w * 2f).Sum().Backward();
+        var kept = w.Grad!;
+        var copy = kept.Clone();
+        optimizer.ZeroGrad();
+        (w * 3f).Sum().Backward(); // writes the same storage
+        var ex = Assert.Throws<InvalidOperationException>(() => kept.Data);
+        Assert.Contains("ZeroGrad", ex.Message);
+        Assert.All(copy.Data, v => Assert.Equal(2f, v));
+        Assert.All(w.Grad!.Data, v => Assert.Equal(3f, v));
     }
 
     [Fact]

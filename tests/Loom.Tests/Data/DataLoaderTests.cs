@@ -136,6 +136,31 @@ public sealed class DataLoaderTests
         Assert.Equal(fresh, reused);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void AReusedBatchKeptPastTheNextBatchThrows(int prefetch)
+    {
+        var ds = TensorDatasetTests.Numbered(50);
+        using var batches = new DataLoader(ds, 8, prefetch: prefetch, reuseBuffers: true).GetEnumerator();
+        Assert.True(batches.MoveNext());
+        var first = batches.Current;
+        var copy = first.Inputs.Clone();
+        Assert.Equal(0f, first.Inputs.Data[0]); // valid until the next batch
+        Assert.True(batches.MoveNext());
+        var ex = Assert.Throws<InvalidOperationException>(() => first.Inputs.Data);
+        Assert.Contains("DataLoader", ex.Message);
+        Assert.Contains("Clone()", ex.Message);
+        Assert.Throws<InvalidOperationException>(() => first.Targets.Data);
+        Assert.Equal(0f, copy.Data[0]);
+        Assert.Equal(80f, batches.Current.Inputs.Data[0]);
+        // The short last batch has storage of its own; the one before it ends when it arrives, and it is never taken back.
+        Batch last = default;
+        while (batches.MoveNext()) last = batches.Current;
+        Assert.Equal(2, last.Count);
+        Assert.Equal(480f, last.Inputs.Data[0]);
+    }
+
     /// <summary>Numbered samples that fail on one index and count reads.</summary>
     private sealed class FailingDataset(int count, int failAt) : IDataset
     {

@@ -137,8 +137,8 @@ public class ModelSpecTests
     {
         { "unknown layer type", Spec("{\"type\": \"Conv3d\"}, " + FitsTail), ["layer 0", "unknown type 'Conv3d'", "Conv2d", "BatchNorm2d"] },
         { "misspelt argument", Spec("{\"type\": \"Flatten\"}, {\"type\": \"Linear\", \"in_features\": 36, \"out_feature\": 3}"), ["layer 1 (Linear)", "needs \"out_features\""] },
-        { "unknown extra argument", Spec("{\"type\": \"Flatten\"}, {\"type\": \"Linear\", \"in_features\": 36, \"out_features\": 3, \"biass\": true}"), ["layer 1 (Linear)", "unknown argument \"biass\""] },
-        { "two unknown arguments", Spec("{\"type\": \"ReLU\", \"inplace\": true, \"x\": 1}, " + FitsTail), ["layer 0 (ReLU)", "unknown arguments \"inplace\", \"x\""] },
+        { "unknown extra argument", Spec("{\"type\": \"Flatten\"}, {\"type\": \"Linear\", \"in_features\": 36, \"out_features\": 3, \"biass\": true}"), ["layer 1 (Linear)", "unknown argument \"biass\"", "(known: in_features, out_features, bias)"] },
+        { "two unknown arguments", Spec("{\"type\": \"ReLU\", \"inplace\": true, \"x\": 1}, " + FitsTail), ["layer 0 (ReLU)", "unknown arguments \"inplace\", \"x\"", "(it takes none)"] },
         { "argument of the wrong type", Spec("{\"type\": \"Conv2d\", \"in_channels\": 1, \"out_channels\": 1, \"kernel_size\": \"3\", \"padding\": 1}, " + FitsTail), ["layer 0 (Conv2d)", "\"kernel_size\" must be a whole number, got \"3\""] },
         { "fractional argument", Spec("{\"type\": \"Conv2d\", \"in_channels\": 1, \"out_channels\": 1, \"kernel_size\": 2.5}, " + FitsTail), ["layer 0 (Conv2d)", "\"kernel_size\" must be a whole number, got 2.5"] },
         { "boolean of the wrong type", Spec("{\"type\": \"Flatten\"}, {\"type\": \"Linear\", \"in_features\": 36, \"out_features\": 3, \"bias\": 1}"), ["layer 1 (Linear)", "\"bias\" must be true or false"] },

@@ -8,13 +8,13 @@ internal static class ModelSource
 {
     public static bool IsSavedModel(string value) => value.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The spec for a name or spec file (not a saved model).</summary>
-    public static ModelSpec Spec(string value)
+    /// <summary>The model and spec of a name, a spec file or a saved model (built once: it draws from the global generator).</summary>
+    public static BuiltModel Build(string value)
     {
-        if (value.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return ModelSpec.Load(value);
-        if (IsSavedModel(value)) return ModelFile.Load(value).Spec;
+        if (value.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) { var spec = ModelSpec.Load(value); return new BuiltModel(spec, spec.Build()); }
+        if (IsSavedModel(value)) { var saved = ModelFile.Load(value); return new BuiltModel(saved.Spec, saved.Model); }
         if (File.Exists(value)) throw new UserException($"'{value}' is neither a model spec (.json) nor a saved model (.safetensors).");
-        try { return ModelZoo.Get(value); }
+        try { return ModelZoo.Build(value); }
         catch (ArgumentException e) { throw new UserException(e.Message); }
     }
 

@@ -22,8 +22,8 @@ internal static class TextData
         catch (ArgumentException e) { throw new UserException(e.Message); }
     }
 
-    /// <summary>The spec of built-in text model <paramref name="name"/> sized for <paramref name="corpus"/>: vocabulary from its training split.</summary>
-    public static ModelSpec NewSpec(string name, TextCorpus corpus, Options options)
+    /// <summary>Built-in text model <paramref name="name"/> sized for <paramref name="corpus"/>: vocabulary from its training split.</summary>
+    public static BuiltModel NewModel(string name, TextCorpus corpus, Options options)
     {
         var task = ModelZoo.TaskOf(name);
         CheckTask(name, task, corpus);
@@ -31,7 +31,7 @@ internal static class TextData
         int minCount = options.MinCount ?? (corpus.Tokenizer == TokenizerKind.Char ? 1 : 2);
         var vocabulary = Vocabulary.Build(corpus.TrainTokens(), minCount, corpus.Tokenizer == TokenizerKind.Char ? null : options.MaxVocabulary);
         int length = task == ModelSpec.TaskKind.LanguageModel ? options.SequenceLength : options.MaxLength;
-        return ModelZoo.Get(name, new TextModelInputs(tokenizer, [.. vocabulary.Tokens], [.. corpus.ClassNames], length));
+        return ModelZoo.Build(name, new TextModelInputs(tokenizer, [.. vocabulary.Tokens], [.. corpus.ClassNames], length));
     }
 
     /// <summary>Encodes the corpus's train and test splits for <paramref name="spec"/> (its vocabulary, classes and length).</summary>

@@ -12,8 +12,7 @@ internal static class SummaryCommand
         var command = new Command("summary", "Print each layer with its output shape and parameter count, like Keras' summary().") { model };
         CommandRunner.SetAction(command, parse =>
         {
-            var spec = ModelSource.Spec(parse.GetValue(model)!);
-            var built = spec.Build();
+            var (spec, built) = ModelSource.Build(parse.GetValue(model)!);
             Console.WriteLine($"Model: {spec.Name}");
             Console.Write(ModelSummary.Create(built, spec.InputShape));
             return 0;

@@ -80,10 +80,9 @@ internal static class TrainCommand
                     CliOptions.RequirePositive(parse.GetValue(seqLen), "--seq-len");
                     CliOptions.RequirePositive(parse.GetValue(maxLength), "--max-length");
                     CliOptions.RequirePositive(parse.GetValue(maxVocab), "--max-vocab");
-                    spec = TextData.NewSpec(modelName!, corpus, new TextData.Options(parse.GetValue(seqLen), parse.GetValue(maxLength), parse.GetValue(minCount), parse.GetValue(maxVocab)));
+                    (spec, net) = TextData.NewModel(modelName!, corpus, new TextData.Options(parse.GetValue(seqLen), parse.GetValue(maxLength), parse.GetValue(minCount), parse.GetValue(maxVocab)));
                 }
-                else spec = ModelSource.Spec(modelName!);
-                net = spec.Build();
+                else (spec, net) = ModelSource.Build(modelName!);
             }
 
             var sets = corpus is not null ? TextData.Encode(spec, corpus, batch) : DataSource.Load(dataName, parse.GetValue(dataDir));

@@ -26,8 +26,7 @@ internal sealed class CompareRunner(TextWriter output, bool live)
         var task = data.Task;
         // Every model starts from the same generator state, so its result does not depend on the others or their order.
         Rng.ManualSeed((ulong)settings.Seed);
-        var (spec, sets) = data.Prepare(model);
-        var net = spec.Build();
+        var ((spec, net), sets) = data.Prepare(model);
         bool stream = spec.Task == ModelSpec.TaskKind.LanguageModel;
         var trainLoader = new DataLoader(sets.Train, task.BatchSize, shuffle: !stream, seed: (ulong)settings.Seed,
             transforms: DataSource.Preprocessing(spec, training: true), reuseBuffers: true);

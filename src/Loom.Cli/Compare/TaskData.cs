@@ -69,17 +69,17 @@ internal sealed class TaskData
         return new TaskData(task, corpus.Name, corpus, null);
     }
 
-    /// <summary>The spec of <paramref name="model"/> sized for this data, and the train/test sets encoded for it.</summary>
-    public (ModelSpec Spec, DataSource.Sets Sets) Prepare(CompareModel model)
+    /// <summary><paramref name="model"/> built and sized for this data, and the train/test sets encoded for it.</summary>
+    public (BuiltModel Built, DataSource.Sets Sets) Prepare(CompareModel model)
     {
         if (Corpus is null)
         {
-            var imageSpec = ModelZoo.Get(model.Name);
-            DataSource.CheckFits(imageSpec, _images!.Train, Name);
-            return (imageSpec with { ClassNames = _images.ClassNames }, _images);
+            var image = ModelZoo.Build(model.Name);
+            DataSource.CheckFits(image.Spec, _images!.Train, Name);
+            return (image with { Spec = image.Spec with { ClassNames = _images.ClassNames } }, _images);
         }
-        var spec = TextData.NewSpec(model.Name, Corpus, new TextData.Options(Task.SequenceLength, Task.SequenceLength, Task.MinCount, Task.MaxVocabulary));
-        return (spec, TextData.Encode(spec, Corpus, Task.BatchSize));
+        var built = TextData.NewModel(model.Name, Corpus, new TextData.Options(Task.SequenceLength, Task.SequenceLength, Task.MinCount, Task.MaxVocabulary));
+        return (built, TextData.Encode(built.Spec, Corpus, Task.BatchSize));
     }
 
     private static TextCorpus Shrink(TextCorpus corpus, int n, int seed)

@@ -146,6 +146,17 @@ public sealed record ModelSpec
     {
         var model = new Sequential();
         for (int i = 0; i < Layers.Count; i++) model.Add(LayerRegistry.Create(Layers[i], i, Name));
+        Check(model);
+        return model;
+    }
+
+    /// <summary>
+    /// Checks, by one forward pass on zeros in eval mode (so no random draws), that <paramref name="model"/> takes
+    /// this spec's input and gives its output: (N, classes), or (N, T, classes) for taggers and language models.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A layer does not fit, or the output is not what the task needs.</exception>
+    public void Check(Sequential model)
+    {
         ModelSummary summary;
         try { summary = ModelSummary.Create(model, InputShape); }
         catch (ArgumentException e)
@@ -161,9 +172,8 @@ public sealed record ModelSpec
         }
         else if (output.Length != 2 || output[1] != Classes)
             throw new InvalidDataException($"Model '{Name}' ends with output (N, {string.Join(", ", output.Skip(1))}) but must give (N, {Classes}) class scores.");
-        if (Vocabulary is not null && Layers.Count > 0 && model[0] is Embedding embedding && embedding.NumEmbeddings != Vocabulary.Length)
+        if (Vocabulary is not null && model.Layers.Count > 0 && model[0] is Embedding embedding && embedding.NumEmbeddings != Vocabulary.Length)
             throw new InvalidDataException($"Model '{Name}': its Embedding has {embedding.NumEmbeddings} rows but the vocabulary has {Vocabulary.Length} tokens.");
-        return model;
     }
 
     private static int[]? IntArray(JsonNode? node, string key, string source) =>

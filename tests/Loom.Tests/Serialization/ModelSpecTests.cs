@@ -106,8 +106,7 @@ public class ModelSpecTests
     [InlineData("fashion-cnn", 22, 871_082)]
     public void ZooModelsBuildFromTheirSpecAndTheirJson(string name, int layers, long parameters)
     {
-        var spec = ModelZoo.Get(name);
-        var direct = spec.Build();
+        var (spec, direct) = ModelZoo.Build(name);
         var viaJson = ModelSpec.Parse(spec.ToJson(), name).Build();
         foreach (var m in new[] { direct, viaJson })
         {
@@ -123,7 +122,7 @@ public class ModelSpecTests
     [Fact]
     public void UnknownZooModelListsTheKnownOnes()
     {
-        var e = Assert.Throws<ArgumentException>(() => ModelZoo.Get("resnet"));
+        var e = Assert.Throws<ArgumentException>(() => ModelZoo.Build("resnet"));
         Assert.Contains("'resnet'", e.Message);
         Assert.Contains("lenet, fashion-cnn", e.Message);
     }

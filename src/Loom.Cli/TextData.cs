@@ -27,11 +27,10 @@ internal static class TextData
     {
         var task = ModelZoo.TaskOf(name);
         CheckTask(name, task, corpus);
-        string tokenizer = corpus.Tokenizer == TokenizerKind.Char ? "char" : "word";
         int minCount = options.MinCount ?? (corpus.Tokenizer == TokenizerKind.Char ? 1 : 2);
         var vocabulary = Vocabulary.Build(corpus.TrainTokens(), minCount, corpus.Tokenizer == TokenizerKind.Char ? null : options.MaxVocabulary);
-        int length = task == ModelSpec.TaskKind.LanguageModel ? options.SequenceLength : options.MaxLength;
-        return ModelZoo.Build(name, new TextModelInputs(tokenizer, [.. vocabulary.Tokens], [.. corpus.ClassNames], length));
+        int length = task == TaskKind.LanguageModel ? options.SequenceLength : options.MaxLength;
+        return ModelZoo.Build(name, new TextModelInputs(corpus.Tokenizer, [.. vocabulary.Tokens], [.. corpus.ClassNames], length));
     }
 
     /// <summary>Encodes the corpus's train and test splits for <paramref name="spec"/> (its vocabulary, classes and length).</summary>
@@ -47,10 +46,10 @@ internal static class TextData
         {
             switch (spec.Task)
             {
-                case ModelSpec.TaskKind.LanguageModel:
+                case TaskKind.LanguageModel:
                     return new DataSource.Sets(corpus.Name, corpus.EncodeLanguageModel(corpus.TrainText, vocabulary, batchSize, length),
                         corpus.EncodeLanguageModel(corpus.TestText, vocabulary, batchSize, length), null);
-                case ModelSpec.TaskKind.Tag:
+                case TaskKind.Tag:
                     var tags = classNames ?? [.. corpus.ClassNames];
                     return new DataSource.Sets(corpus.Name, corpus.EncodeTagging(corpus.TaggedTrain, vocabulary, tags, length),
                         corpus.EncodeTagging(corpus.TaggedTest, vocabulary, tags, length), tags);
@@ -62,14 +61,9 @@ internal static class TextData
         catch (ArgumentException e) { throw new UserException($"{corpus.Name}: {e.Message}"); }
     }
 
-    private static void CheckTask(string model, ModelSpec.TaskKind task, TextCorpus corpus)
+    private static void CheckTask(string model, TaskKind task, TextCorpus corpus)
     {
-        var expected = corpus.Kind switch
-        {
-            TextTaskKind.LanguageModel => ModelSpec.TaskKind.LanguageModel,
-            TextTaskKind.Tagging => ModelSpec.TaskKind.Tag,
-            _ => ModelSpec.TaskKind.Classify,
-        };
+        var expected = corpus.Kind;
         if (task != expected)
         {
             var fitting = ModelZoo.TextNames.Where(n => ModelZoo.TaskOf(n) == expected);
@@ -77,10 +71,10 @@ internal static class TextData
         }
     }
 
-    private static string Describe(ModelSpec.TaskKind task) => task switch
+    private static string Describe(TaskKind task) => task switch
     {
-        ModelSpec.TaskKind.LanguageModel => "language model",
-        ModelSpec.TaskKind.Tag => "tagger",
+        TaskKind.LanguageModel => "language model",
+        TaskKind.Tag => "tagger",
         _ => "classifier",
     };
 }

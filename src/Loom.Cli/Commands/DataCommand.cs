@@ -31,9 +31,9 @@ internal static class DataCommand
             if (TextData.IsText(dataName))
             {
                 var corpus = TextData.Load(dataName, parse.GetValue(dataDir));
-                string unit = corpus.Kind switch { Text.TextTaskKind.LanguageModel => "characters", Text.TextTaskKind.Tagging => "sentences", _ => "documents" };
+                string unit = corpus.Kind switch { Data.TaskKind.LanguageModel => "characters", Data.TaskKind.Tag => "sentences", _ => "documents" };
                 Console.WriteLine($"{corpus.Name} ({corpus.Location}): {corpus.Description}; {corpus.TrainCount:N0} train / {corpus.TestCount:N0} test {unit}");
-                if (corpus.Kind == Text.TextTaskKind.Classification)
+                if (corpus.Kind == Data.TaskKind.Classify)
                 {
                     string Counts(IReadOnlyList<Text.LabeledText> docs) => string.Join(", ", corpus.ClassNames.Select((c, i) => $"{docs.Count(d => d.Label == i):N0} {c}"));
                     Console.WriteLine($"train: {Counts(corpus.LabeledTrain)}; test: {Counts(corpus.LabeledTest)}");

@@ -25,7 +25,7 @@ internal static class EvalCommand
             CliOptions.RequirePositive(batch, "--batch-size");
             var loaded = ModelSource.Saved(parse.GetValue(model)!);
             string dataName = parse.GetValue(data)!;
-            bool stream = loaded.Spec.Task == Serialization.ModelSpec.TaskKind.LanguageModel;
+            bool stream = loaded.Spec.Task == Data.TaskKind.LanguageModel;
             // A language model's held-out text is cut into parallel streams, one per batch row; 32 rows
             // (the training batch of char-lstm) lose at most one chunk's tail per row.
             if (stream && parse.GetResult(batchSize) is null or { Implicit: true }) batch = 32;

@@ -92,7 +92,7 @@ internal static class TrainCommand
             string optimizerName = resumed?.Training?.OptimizerKind ?? parse.GetValue(optimizer)!;
             var opt = CreateOptimizer(optimizerName, net, rate, parse.GetValue(momentum), parse.GetValue(weightDecay));
             // A language model reads its streams in order (row i of each batch continues row i of the last), and its test stream was cut for this batch size.
-            bool stream = spec.Task == ModelSpec.TaskKind.LanguageModel;
+            bool stream = spec.Task == TaskKind.LanguageModel;
             double holdOut = parse.GetValue(validationSplit);
             if (!(holdOut >= 0 && holdOut < 1)) throw new UserException($"--validation-split must be at least 0 and below 1, got {holdOut.ToString(CultureInfo.InvariantCulture)}.");
             if (holdOut > 0 && stream) throw new UserException("--validation-split cannot cut a language model's text streams; its held-out chapters already validate it.");

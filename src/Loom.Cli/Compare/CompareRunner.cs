@@ -27,7 +27,7 @@ internal sealed class CompareRunner(TextWriter output, bool live)
         // Every model starts from the same generator state, so its result does not depend on the others or their order.
         Rng.ManualSeed((ulong)settings.Seed);
         var ((spec, net), sets) = data.Prepare(model);
-        bool stream = spec.Task == ModelSpec.TaskKind.LanguageModel;
+        bool stream = spec.Task == TaskKind.LanguageModel;
         var trainLoader = new DataLoader(sets.Train, task.BatchSize, shuffle: !stream, seed: (ulong)settings.Seed,
             transforms: DataSource.Preprocessing(spec, training: true), reuseBuffers: true);
         var testLoader = new DataLoader(sets.Test, stream ? task.BatchSize : 256, shuffle: false,

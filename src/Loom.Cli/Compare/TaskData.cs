@@ -46,7 +46,7 @@ internal sealed class TaskData
     public static TaskData Load(CompareTask task, bool mini, string? dataDir, int? trainSamples, int seed)
     {
         string name = mini ? task.MiniData : task.Data;
-        if (!task.IsText)
+        if (!TextCorpora.Contains(name))
         {
             var sets = DataSource.Load(name, dataDir);
             if (trainSamples is int k && k < sets.Train.Count)
@@ -92,8 +92,8 @@ internal sealed class TaskData
         }
         return corpus.Kind switch
         {
-            TextTaskKind.LanguageModel => TextCorpus.LanguageModel(corpus.Name, corpus.Description, corpus.Location, corpus.Tokenizer, corpus.TrainText[..n], corpus.TestText),
-            TextTaskKind.Classification => TextCorpus.Classification(corpus.Name, corpus.Description, corpus.Location, corpus.Tokenizer, corpus.ClassNames, Pick(corpus.LabeledTrain), corpus.LabeledTest),
+            TaskKind.LanguageModel => TextCorpus.LanguageModel(corpus.Name, corpus.Description, corpus.Location, corpus.Tokenizer, corpus.TrainText[..n], corpus.TestText),
+            TaskKind.Classify => TextCorpus.Classification(corpus.Name, corpus.Description, corpus.Location, corpus.Tokenizer, corpus.ClassNames, Pick(corpus.LabeledTrain), corpus.LabeledTest),
             _ => TextCorpus.Tagging(corpus.Name, corpus.Description, corpus.Location, corpus.ClassNames, Pick(corpus.TaggedTrain), corpus.TaggedTest),
         };
     }

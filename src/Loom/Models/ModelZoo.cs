@@ -1,11 +1,13 @@
+using Loom.Data;
 using Loom.Kernels;
 using Loom.Nn;
 using Loom.Serialization;
+using Loom.Text;
 
 namespace Loom.Models;
 
 /// <summary>What a text model is built for: the tokenizer, its vocabulary, the class (or tag) names and the sequence length T.</summary>
-public sealed record TextModelInputs(string Tokenizer, string[] Vocabulary, string[] ClassNames, int SequenceLength);
+public sealed record TextModelInputs(TokenizerKind Tokenizer, string[] Vocabulary, string[] ClassNames, int SequenceLength);
 
 /// <summary>
 /// The built-in models, one entry each in <see cref="Models"/>: name, task and a typed builder that constructs the
@@ -28,19 +30,19 @@ public static class ModelZoo
         Image("row-lstm", () => RowRecurrent("row-lstm", RecurrentCellKind.Lstm)),
         Image("row-gru", () => RowRecurrent("row-gru", RecurrentCellKind.Gru)),
         Image("hybrid-cnn-lstm", HybridCnnLstm),
-        Text("char-lstm", ModelSpec.TaskKind.LanguageModel, t => CharLanguageModel("char-lstm", RecurrentCellKind.Lstm, t)),
-        Text("char-gru", ModelSpec.TaskKind.LanguageModel, t => CharLanguageModel("char-gru", RecurrentCellKind.Gru, t)),
-        Text("char-rnn", ModelSpec.TaskKind.LanguageModel, t => CharLanguageModel("char-rnn", RecurrentCellKind.RnnTanh, t)),
-        Text("lstm-classifier", ModelSpec.TaskKind.Classify, t => RecurrentClassifier("lstm-classifier", RecurrentCellKind.Lstm, false, t)),
-        Text("gru-classifier", ModelSpec.TaskKind.Classify, t => RecurrentClassifier("gru-classifier", RecurrentCellKind.Gru, false, t)),
-        Text("bigru-classifier", ModelSpec.TaskKind.Classify, t => RecurrentClassifier("bigru-classifier", RecurrentCellKind.Gru, true, t)),
-        Text("bilstm-tagger", ModelSpec.TaskKind.Tag, t => RecurrentTagger("bilstm-tagger", RecurrentCellKind.Lstm, t)),
-        Text("bigru-tagger", ModelSpec.TaskKind.Tag, t => RecurrentTagger("bigru-tagger", RecurrentCellKind.Gru, t)),
-        Text("text-cnn", ModelSpec.TaskKind.Classify, t => TextCnn("text-cnn", t)),
-        Text("cnn-tagger", ModelSpec.TaskKind.Tag, t => CnnTagger("cnn-tagger", t)),
-        Text("char-cnn-classifier", ModelSpec.TaskKind.Classify, t => CharCnnClassifier("char-cnn-classifier", t)),
-        Text("char-gru-classifier", ModelSpec.TaskKind.Classify, t => CharGruClassifier("char-gru-classifier", t)),
-        Text("dilated-cnn-lm", ModelSpec.TaskKind.LanguageModel, t => DilatedCnnLanguageModel("dilated-cnn-lm", t)),
+        Text("char-lstm", TaskKind.LanguageModel, t => CharLanguageModel("char-lstm", RecurrentCellKind.Lstm, t)),
+        Text("char-gru", TaskKind.LanguageModel, t => CharLanguageModel("char-gru", RecurrentCellKind.Gru, t)),
+        Text("char-rnn", TaskKind.LanguageModel, t => CharLanguageModel("char-rnn", RecurrentCellKind.RnnTanh, t)),
+        Text("lstm-classifier", TaskKind.Classify, t => RecurrentClassifier("lstm-classifier", RecurrentCellKind.Lstm, false, t)),
+        Text("gru-classifier", TaskKind.Classify, t => RecurrentClassifier("gru-classifier", RecurrentCellKind.Gru, false, t)),
+        Text("bigru-classifier", TaskKind.Classify, t => RecurrentClassifier("bigru-classifier", RecurrentCellKind.Gru, true, t)),
+        Text("bilstm-tagger", TaskKind.Tag, t => RecurrentTagger("bilstm-tagger", RecurrentCellKind.Lstm, t)),
+        Text("bigru-tagger", TaskKind.Tag, t => RecurrentTagger("bigru-tagger", RecurrentCellKind.Gru, t)),
+        Text("text-cnn", TaskKind.Classify, t => TextCnn("text-cnn", t)),
+        Text("cnn-tagger", TaskKind.Tag, t => CnnTagger("cnn-tagger", t)),
+        Text("char-cnn-classifier", TaskKind.Classify, t => CharCnnClassifier("char-cnn-classifier", t)),
+        Text("char-gru-classifier", TaskKind.Classify, t => CharGruClassifier("char-gru-classifier", t)),
+        Text("dilated-cnn-lm", TaskKind.LanguageModel, t => DilatedCnnLanguageModel("dilated-cnn-lm", t)),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. Models.Select(m => m.Name)];
@@ -56,14 +58,14 @@ public static class ModelZoo
     public static bool Contains(string name) => Models.Any(m => m.Name == name);
 
     /// <summary>The task a built-in model does, without building it.</summary>
-    public static ModelSpec.TaskKind TaskOf(string name) => Find(name).Task;
+    public static TaskKind TaskOf(string name) => Find(name).Task;
 
     /// <summary>Builds a built-in model and its spec; text models need <paramref name="text"/>.</summary>
     public static BuiltModel Build(string name, TextModelInputs? text = null) => Find(name).Build(text);
 
-    private static ZooModel Image(string name, Func<BuiltModel> build) => new(name, ModelSpec.TaskKind.Classify, false, _ => build());
+    private static ZooModel Image(string name, Func<BuiltModel> build) => new(name, TaskKind.Classify, false, _ => build());
 
-    private static ZooModel Text(string name, ModelSpec.TaskKind task, Func<TextModelInputs, BuiltModel> build) => new(name, task, true, t => build(t!));
+    private static ZooModel Text(string name, TaskKind task, Func<TextModelInputs, BuiltModel> build) => new(name, task, true, t => build(t!));
 
     /// <summary>The spec of <paramref name="model"/> under <paramref name="header"/>, checked by one forward pass (eval mode: no random draws).</summary>
     private static BuiltModel Built(ModelSpec header, Sequential model)
@@ -86,9 +88,9 @@ public static class ModelZoo
     }, model);
 
     /// <summary>A text model: token ids of length T; a language model predicts the vocabulary, the others the class (tag) names.</summary>
-    private static BuiltModel TextModel(string name, ModelSpec.TaskKind task, TextModelInputs text, Sequential model)
+    private static BuiltModel TextModel(string name, TaskKind task, TextModelInputs text, Sequential model)
     {
-        bool languageModel = task == ModelSpec.TaskKind.LanguageModel;
+        bool languageModel = task == TaskKind.LanguageModel;
         return Built(new ModelSpec
         {
             Name = name,
@@ -136,7 +138,7 @@ public static class ModelZoo
         var recurrent = Recurrent(cell, 64, 256);
         recurrent.Stateful = true;
         model.Add(recurrent).Add(new Linear(256, text.Vocabulary.Length));
-        return TextModel(name, ModelSpec.TaskKind.LanguageModel, text, model);
+        return TextModel(name, TaskKind.LanguageModel, text, model);
     }
 
     /// <summary>
@@ -146,7 +148,7 @@ public static class ModelZoo
     /// over 200 words; docs/recurrent.md), as a long mail's telling words need not be near its end. Padding changes nothing.
     /// </summary>
     public static BuiltModel RecurrentClassifier(string name, RecurrentCellKind cell, bool bidirectional, TextModelInputs text) =>
-        TextModel(name, ModelSpec.TaskKind.Classify, text, new Sequential(
+        TextModel(name, TaskKind.Classify, text, new Sequential(
             new Embedding(text.Vocabulary.Length, 64, paddingIdx: 0),
             new Dropout(0.25f),
             Recurrent(cell, 64, 128, bidirectional),
@@ -159,7 +161,7 @@ public static class ModelZoo
     /// direction) → Dropout(0.25) → Linear(256, tags) applied at every step.
     /// </summary>
     public static BuiltModel RecurrentTagger(string name, RecurrentCellKind cell, TextModelInputs text) =>
-        TextModel(name, ModelSpec.TaskKind.Tag, text, new Sequential(
+        TextModel(name, TaskKind.Tag, text, new Sequential(
             new Embedding(text.Vocabulary.Length, 100, paddingIdx: 0),
             new Dropout(0.25f),
             Recurrent(cell, 100, 128, bidirectional: true),
@@ -261,7 +263,7 @@ public static class ModelZoo
         model.Add(new Concat(1, branches));
         model.Add(new Dropout(dropout));
         model.Add(new Linear(widths.Length * maps, text.ClassNames.Length));
-        return TextModel(name, ModelSpec.TaskKind.Classify, text, model);
+        return TextModel(name, TaskKind.Classify, text, model);
     }
 
     /// <summary>
@@ -270,7 +272,7 @@ public static class ModelZoo
     /// twin of <c>char-cnn-classifier</c>, of about its size (62,208 recurrent parameters).
     /// </summary>
     public static BuiltModel CharGruClassifier(string name, TextModelInputs text) =>
-        TextModel(name, ModelSpec.TaskKind.Classify, text, new Sequential(
+        TextModel(name, TaskKind.Classify, text, new Sequential(
             new Embedding(text.Vocabulary.Length, 32, paddingIdx: 0),
             WithFinalState(new Gru(32, 128, batchFirst: true)),
             new Dropout(0.3f),
@@ -286,7 +288,7 @@ public static class ModelZoo
     public static BuiltModel CnnTagger(string name, TextModelInputs text)
     {
         const int width = 176;
-        return TextModel(name, ModelSpec.TaskKind.Tag, text, new Sequential(
+        return TextModel(name, TaskKind.Tag, text, new Sequential(
             new Embedding(text.Vocabulary.Length, 100, paddingIdx: 0),
             new Dropout(0.25f),
             new Transpose(1, 2),
@@ -320,6 +322,6 @@ public static class ModelZoo
             model.Add(new Residual(new CausalConv1d(width, width, 3, dilation: dilation), new Relu()));
         model.Add(new Transpose(1, 2));
         model.Add(new Linear(width, text.Vocabulary.Length));
-        return TextModel(name, ModelSpec.TaskKind.LanguageModel, text, model);
+        return TextModel(name, TaskKind.LanguageModel, text, model);
     }
 }

@@ -1,3 +1,4 @@
+using Loom.Data;
 using Loom.Serialization;
 
 namespace Loom.Models;
@@ -6,7 +7,7 @@ namespace Loom.Models;
 /// One entry of the <see cref="ModelZoo"/>: the model's name, its task, whether it reads text (then its builder
 /// needs <see cref="TextModelInputs"/>) and the builder, typed C# that constructs the module.
 /// </summary>
-public sealed record ZooModel(string Name, ModelSpec.TaskKind Task, bool ReadsText, Func<TextModelInputs?, BuiltModel> Builder)
+public sealed record ZooModel(string Name, TaskKind Task, bool ReadsText, Func<TextModelInputs?, BuiltModel> Builder)
 {
     /// <summary>Builds the model (consuming the global generator as its layers draw their initial weights).</summary>
     public BuiltModel Build(TextModelInputs? text = null) => Builder(ReadsText

@@ -1,6 +1,8 @@
+using Loom.Data;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Loom.Nn;
+using Loom.Text;
 
 namespace Loom.Serialization;
 
@@ -22,21 +24,10 @@ namespace Loom.Serialization;
 /// </example>
 public sealed record ModelSpec
 {
-    /// <summary>What the model's output means.</summary>
-    public enum TaskKind
-    {
-        /// <summary>One class per sample: output (N, classes).</summary>
-        Classify,
-        /// <summary>One class per step (a tagger): output (N, T, classes).</summary>
-        Tag,
-        /// <summary>The next token at every step: output (N, T, vocabulary size).</summary>
-        LanguageModel,
-    }
-
     public string Name { get; init; } = "model";
     public TaskKind Task { get; init; } = TaskKind.Classify;
-    /// <summary>"char" or "word" for text models; null for others.</summary>
-    public string? Tokenizer { get; init; }
+    /// <summary>How a text model cuts text into tokens ("char" or "word" in the JSON); null for others.</summary>
+    public TokenizerKind? Tokenizer { get; init; }
     /// <summary>The tokens of a text model's vocabulary, in id order (0 = padding, 1 = unknown).</summary>
     public string[]? Vocabulary { get; init; }
     public int[] InputShape { get; init; } = [];
@@ -64,7 +55,7 @@ public sealed record ModelSpec
             {
                 Name = o["name"]?.GetValue<string>() ?? Path.GetFileNameWithoutExtension(source),
                 Task = ParseTask(o["task"]?.GetValue<string>(), source),
-                Tokenizer = o["tokenizer"]?.GetValue<string>(),
+                Tokenizer = ParseTokenizer(o["tokenizer"]?.GetValue<string>(), source),
                 Vocabulary = (o["vocabulary"] as JsonArray)?.Select(v => v!.GetValue<string>()).ToArray(),
                 InputShape = IntArray(o["input_shape"], "input_shape", source) ?? throw new InvalidDataException($"Model spec {source} has no \"input_shape\" (e.g. [1, 28, 28])."),
                 Classes = o["classes"]?.GetValue<int>() ?? throw new InvalidDataException($"Model spec {source} has no \"classes\" count."),
@@ -77,8 +68,6 @@ public sealed record ModelSpec
             };
             if (spec.InputShape.Length == 0 || spec.InputShape.Any(d => d <= 0)) throw new InvalidDataException($"Model spec {source}: input_shape must list positive sizes.");
             if (spec.Classes < 2) throw new InvalidDataException($"Model spec {source}: classes must be at least 2, got {spec.Classes}.");
-            if (spec.Tokenizer is not null and not ("char" or "word"))
-                throw new InvalidDataException($"Model spec {source}: tokenizer must be \"char\" or \"word\", got \"{spec.Tokenizer}\".");
             if (spec.ClassNames is not null && spec.ClassNames.Length != spec.Classes)
                 throw new InvalidDataException($"Model spec {source}: {spec.ClassNames.Length} class names for {spec.Classes} classes.");
             return spec;
@@ -96,6 +85,17 @@ public sealed record ModelSpec
         "language-model" => TaskKind.LanguageModel,
         _ => throw new InvalidDataException($"Model spec {source}: task must be \"classify\", \"tag\" or \"language-model\", got \"{task}\"."),
     };
+
+    private static TokenizerKind? ParseTokenizer(string? tokenizer, string source) => tokenizer switch
+    {
+        null => null,
+        "char" => TokenizerKind.Char,
+        "word" => TokenizerKind.Word,
+        _ => throw new InvalidDataException($"Model spec {source}: tokenizer must be \"char\" or \"word\", got \"{tokenizer}\"."),
+    };
+
+    /// <summary>A tokenizer's name in the JSON: "char" or "word".</summary>
+    public static string TokenizerName(TokenizerKind tokenizer) => tokenizer == TokenizerKind.Char ? "char" : "word";
 
     private static string TaskName(TaskKind task) => task switch
     {
@@ -131,7 +131,7 @@ public sealed record ModelSpec
         if (RandomCropPadding > 0 || HorizontalFlip)
             o["augment"] = new JsonObject { ["random_crop_padding"] = RandomCropPadding, ["horizontal_flip"] = HorizontalFlip };
         if (ClassNames is not null) o["class_names"] = new JsonArray(ClassNames.Select(n => (JsonNode)n).ToArray());
-        if (Tokenizer is not null) o["tokenizer"] = Tokenizer;
+        if (Tokenizer is TokenizerKind tokenizer) o["tokenizer"] = TokenizerName(tokenizer);
         if (Vocabulary is not null) o["vocabulary"] = new JsonArray(Vocabulary.Select(n => (JsonNode)n).ToArray());
         o["layers"] = new JsonArray(Layers.Select(l => l.DeepClone()).ToArray());
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });

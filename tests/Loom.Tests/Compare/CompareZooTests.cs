@@ -1,6 +1,8 @@
+using Loom.Data;
 using Loom.Models;
 using Loom.Nn;
 using Loom.Serialization;
+using Loom.Text;
 using Xunit;
 
 namespace Loom.Tests.Compare;
@@ -8,7 +10,7 @@ namespace Loom.Tests.Compare;
 /// <summary>The CNN and hybrid models of the zoo: they build, have the documented sizes, survive a spec round trip, and behave as documented.</summary>
 public class CompareZooTests
 {
-    private static TextModelInputs Inputs(int vocabulary, int classes, int length, string tokenizer = "word") =>
+    private static TextModelInputs Inputs(int vocabulary, int classes, int length, TokenizerKind tokenizer = TokenizerKind.Word) =>
         new(tokenizer, [.. Enumerable.Range(0, vocabulary).Select(i => i switch { 0 => "<pad>", 1 => "<unk>", _ => $"t{i}" })],
             [.. Enumerable.Range(0, classes).Select(i => $"c{i}")], length);
 
@@ -21,7 +23,7 @@ public class CompareZooTests
     [InlineData("dilated-cnn-lm", 91, 91, 100, 359_195)]
     public void TextModelsBuildWithTheDocumentedSize(string name, int vocabulary, int classes, int length, long parameters)
     {
-        var (spec, model) = ModelZoo.Build(name, Inputs(vocabulary, classes, length, name.StartsWith("char") || name.StartsWith("dilated") ? "char" : "word"));
+        var (spec, model) = ModelZoo.Build(name, Inputs(vocabulary, classes, length, name.StartsWith("char") || name.StartsWith("dilated") ? TokenizerKind.Char : TokenizerKind.Word));
         Assert.Equal(parameters, model.ParameterCount());
         Assert.Contains(name, ModelZoo.TextNames);
         Assert.Equal(spec.Task, ModelZoo.TaskOf(name));
@@ -43,10 +45,10 @@ public class CompareZooTests
     [Fact]
     public void TaskOfNewModels()
     {
-        Assert.Equal(ModelSpec.TaskKind.Classify, ModelZoo.TaskOf("text-cnn"));
-        Assert.Equal(ModelSpec.TaskKind.Tag, ModelZoo.TaskOf("cnn-tagger"));
-        Assert.Equal(ModelSpec.TaskKind.LanguageModel, ModelZoo.TaskOf("dilated-cnn-lm"));
-        Assert.Equal(ModelSpec.TaskKind.Classify, ModelZoo.TaskOf("char-cnn-classifier"));
+        Assert.Equal(TaskKind.Classify, ModelZoo.TaskOf("text-cnn"));
+        Assert.Equal(TaskKind.Tag, ModelZoo.TaskOf("cnn-tagger"));
+        Assert.Equal(TaskKind.LanguageModel, ModelZoo.TaskOf("dilated-cnn-lm"));
+        Assert.Equal(TaskKind.Classify, ModelZoo.TaskOf("char-cnn-classifier"));
     }
 
     [Fact]
@@ -63,7 +65,7 @@ public class CompareZooTests
     [Fact]
     public void DilatedCnnLanguageModelStateDictNames()
     {
-        var names = ModelZoo.Build("dilated-cnn-lm", Inputs(30, 30, 40, "char")).Model.StateDict().Select(p => p.Name).ToList();
+        var names = ModelZoo.Build("dilated-cnn-lm", Inputs(30, 30, 40, TokenizerKind.Char)).Model.StateDict().Select(p => p.Name).ToList();
         Assert.Equal(["0.weight", "2.weight", "2.bias", "4.0.weight", "4.0.bias", "5.0.weight", "5.0.bias", "6.0.weight", "6.0.bias",
             "7.0.weight", "7.0.bias", "9.weight", "9.bias"], names);
     }
@@ -81,7 +83,7 @@ public class CompareZooTests
     [Fact]
     public void DilatedCnnLanguageModelIsCausal()
     {
-        var model = ModelZoo.Build("dilated-cnn-lm", Inputs(30, 30, 40, "char")).Model;
+        var model = ModelZoo.Build("dilated-cnn-lm", Inputs(30, 30, 40, TokenizerKind.Char)).Model;
         model.Eval();
         var rng = new Rng(7);
         var tokens = Enumerable.Range(0, 40).Select(_ => (float)rng.NextInt(30)).ToArray();

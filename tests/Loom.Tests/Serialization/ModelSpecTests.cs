@@ -178,6 +178,7 @@ public class ModelSpecTests
         { "one class", "{\"input_shape\": [4], \"classes\": 1, \"layers\": []}", ["classes must be at least 2, got 1"] },
         { "classes of the wrong type", "{\"input_shape\": [4], \"classes\": \"ten\", \"layers\": []}", ["has a value of the wrong type"] },
         { "class names miscounted", "{\"input_shape\": [4], \"classes\": 3, \"class_names\": [\"a\", \"b\"], \"layers\": []}", ["2 class names for 3 classes"] },
+        { "unknown tokenizer", "{\"input_shape\": [4], \"classes\": 3, \"tokenizer\": \"bpe\", \"layers\": []}", ["tokenizer must be \"char\" or \"word\", got \"bpe\""] },
         { "layer not an object", "{\"input_shape\": [4], \"classes\": 3, \"layers\": [{\"type\": \"ReLU\"}, 5]}", ["layer 1 is not a JSON object"] },
     };
 
@@ -188,6 +189,16 @@ public class ModelSpecTests
         Assert.Contains("'x.json'", e.Message);
         foreach (var f in fragments)
             Assert.True(e.Message.Contains(f, StringComparison.Ordinal), $"{what}: message '{e.Message}' does not contain '{f}'");
+    }
+
+    [Fact]
+    public void TheTokenizerIsTypedAndKeepsItsJsonName()
+    {
+        var s = ModelSpec.Parse("""{"input_shape": [4], "classes": 3, "task": "tag", "tokenizer": "word", "layers": []}""", "t");
+        Assert.Equal(Loom.Text.TokenizerKind.Word, s.Tokenizer);
+        Assert.Equal(Loom.Data.TaskKind.Tag, s.Task);
+        Assert.Contains("\"tokenizer\": \"word\"", s.ToJson());
+        Assert.Null(ModelSpec.Parse(Full, "test").Tokenizer);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Loom.Models;
 using Loom.Nn;
 using Loom.Serialization;
 using Loom.Tests.Core;
+using Loom.Text;
 using Xunit;
 
 namespace Loom.Tests.Serialization;
@@ -15,7 +16,7 @@ namespace Loom.Tests.Serialization;
 [Collection(GlobalStateCollection.Name)]
 public class ZooSpecTests
 {
-    private static readonly TextModelInputs Text = new("char", ["<pad>", "<unk>", .. Enumerable.Range(0, 18).Select(i => ((char)('a' + i)).ToString())], ["x", "y", "z"], 16);
+    private static readonly TextModelInputs Text = new(TokenizerKind.Char, ["<pad>", "<unk>", .. Enumerable.Range(0, 18).Select(i => ((char)('a' + i)).ToString())], ["x", "y", "z"], 16);
 
     public static TheoryData<string> Names() => new(ModelZoo.Names);
 

@@ -117,4 +117,33 @@ public sealed class CliWorkflowTests
         Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
         foreach (var (name, t) in a) Assert.Equal(t.Data, b[name].Data);
     }
+
+    [Fact]
+    public void AResumedRunKeepsTheCheckpointsOptimizerAndSchedule()
+    {
+        // Before the fix, a resume without the flags took momentum, weight decay, schedule and clip from the
+        // defaults (0.9, none, cosine, none) and drifted from the uninterrupted run.
+        using var dir = new TempFolder();
+        File.WriteAllText(dir.File("tiny.json"), TinySpec);
+        string[] common = ["--model", "tiny.json", "--seed", "3", "--batch-size", "96", "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.5",
+            "--weight-decay", "0.001", "--schedule", "step", "--clip-grad", "1", "--label-smoothing", "0.1"];
+        var straight = LoomProcess.Run(dir.Path, ["train", .. common, "--epochs", "2", "--out", "straight.safetensors"]);
+        Assert.True(straight.ExitCode == 0, straight.Stderr);
+        var first = LoomProcess.Run(dir.Path, ["train", .. common, "--epochs", "1", "--checkpoint", "ckpt.safetensors"]);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var resumed = LoomProcess.Run(dir.Path, "train", "--resume", "ckpt.safetensors", "--epochs", "2", "--out", "resumed.safetensors");
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+
+        var a = Safetensors.Load(dir.File("straight.safetensors")).ToDictionary();
+        var b = Safetensors.Load(dir.File("resumed.safetensors")).ToDictionary();
+        foreach (var (name, t) in a) Assert.Equal(t.Data, b[name].Data);
+
+        var contradicted = LoomProcess.Run(dir.Path, "train", "--resume", "ckpt.safetensors", "--epochs", "2", "--schedule", "cosine");
+        Assert.NotEqual(0, contradicted.ExitCode);
+        Assert.Contains("--schedule cosine contradicts the checkpoint, which trains with --schedule step", contradicted.Stderr);
+        Assert.DoesNotContain("   at ", contradicted.Stderr);
+        var momentum = LoomProcess.Run(dir.Path, "train", "--resume", "ckpt.safetensors", "--epochs", "2", "--momentum", "0.9");
+        Assert.NotEqual(0, momentum.ExitCode);
+        Assert.Contains("--momentum 0.9 contradicts the checkpoint, which trains with --momentum 0.5", momentum.Stderr);
+    }
 }

@@ -1,3 +1,4 @@
+using Loom.Recipes;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -29,11 +30,11 @@ internal static class EvalCommand
             // A language model's held-out text is cut into parallel streams, one per batch row; 32 rows
             // (the training batch of char-lstm) lose at most one chunk's tail per row.
             if (stream && parse.GetResult(batchSize) is null or { Implicit: true }) batch = 32;
-            var sets = TextData.IsText(dataName)
-                ? TextData.Encode(loaded.Spec, TextData.Load(dataName, parse.GetValue(dataDir)), batch)
-                : DataSource.Load(dataName, parse.GetValue(dataDir));
-            DataSource.CheckFits(loaded.Spec, sets.Test, sets.Name);
-            var loader = new DataLoader(sets.Test, batch, shuffle: false, transforms: DataSource.Preprocessing(loaded.Spec, training: false));
+            var sets = Text.TextCorpora.Contains(dataName)
+                ? TextModels.Encode(loaded.Spec, Text.TextCorpora.Load(dataName, parse.GetValue(dataDir)), batch)
+                : DataSets.Load(dataName, parse.GetValue(dataDir));
+            DataSets.CheckFits(loaded.Spec, sets.Test, sets.Name);
+            var loader = new DataLoader(sets.Test, batch, shuffle: false, transforms: DataSets.Preprocessing(loaded.Spec, training: false));
             var result = Evaluator.Evaluate(loaded.Model, loader, (logits, targets) => Losses.CrossEntropy(logits, targets));
             if (parse.GetValue(json))
             {

@@ -1,3 +1,4 @@
+using Loom.Recipes;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -69,11 +70,11 @@ internal static class TrainCommand
             Rng.ManualSeed((ulong)seedValue);
 
             string dataName = parse.GetValue(data)!;
-            var corpus = TextData.IsText(dataName) ? TextData.Load(dataName, parse.GetValue(dataDir)) : null;
+            var corpus = Text.TextCorpora.Contains(dataName) ? Text.TextCorpora.Load(dataName, parse.GetValue(dataDir)) : null;
             ModelSpec spec;
             Sequential net;
             if (resumed is not null) (spec, net) = (resumed.Spec, resumed.Model);
-            else if (ModelSource.IsSavedModel(modelName!)) { var saved = ModelFile.Load(modelName!); (spec, net) = (saved.Spec, saved.Model); }
+            else if (ModelSources.IsSavedModel(modelName!)) { var saved = ModelFile.Load(modelName!); (spec, net) = (saved.Spec, saved.Model); }
             else
             {
                 if (corpus is not null && Models.ModelZoo.TextNames.Contains(modelName!))
@@ -81,13 +82,13 @@ internal static class TrainCommand
                     CliOptions.RequirePositive(parse.GetValue(seqLen), "--seq-len");
                     CliOptions.RequirePositive(parse.GetValue(maxLength), "--max-length");
                     CliOptions.RequirePositive(parse.GetValue(maxVocab), "--max-vocab");
-                    (spec, net) = TextData.NewModel(modelName!, corpus, new TextData.Options(parse.GetValue(seqLen), parse.GetValue(maxLength), parse.GetValue(minCount), parse.GetValue(maxVocab)));
+                    (spec, net) = TextModels.NewModel(modelName!, corpus, new TextSizing(parse.GetValue(seqLen), parse.GetValue(maxLength), parse.GetValue(minCount), parse.GetValue(maxVocab)));
                 }
-                else (spec, net) = ModelSource.Build(modelName!);
+                else (spec, net) = ModelSources.Build(modelName!);
             }
 
-            var sets = corpus is not null ? TextData.Encode(spec, corpus, batch) : DataSource.Load(dataName, parse.GetValue(dataDir));
-            DataSource.CheckFits(spec, sets.Train, sets.Name);
+            var sets = corpus is not null ? TextModels.Encode(spec, corpus, batch) : DataSets.Load(dataName, parse.GetValue(dataDir));
+            DataSets.CheckFits(spec, sets.Train, sets.Name);
             if (spec.ClassNames is null && sets.ClassNames is not null && sets.ClassNames.Length == spec.Classes) spec = spec with { ClassNames = sets.ClassNames };
 
             string optimizerName = resumed?.Training?.OptimizerKind ?? parse.GetValue(optimizer)!;
@@ -109,10 +110,10 @@ internal static class TrainCommand
             {
                 var (kept, held) = SubsetDataset.Split(sets.Train, holdOut, (ulong)seedValue);
                 sets = sets with { Train = kept };
-                validationLoader = new DataLoader(held, 256, shuffle: false, transforms: DataSource.Preprocessing(spec, training: false));
+                validationLoader = new DataLoader(held, 256, shuffle: false, transforms: DataSets.Preprocessing(spec, training: false));
             }
-            var trainLoader = new DataLoader(sets.Train, batch, shuffle: !stream, seed: (ulong)seedValue, transforms: DataSource.Preprocessing(spec, training: true), reuseBuffers: true);
-            var testLoader = new DataLoader(sets.Test, stream ? batch : 256, shuffle: false, transforms: DataSource.Preprocessing(spec, training: false), reuseBuffers: true);
+            var trainLoader = new DataLoader(sets.Train, batch, shuffle: !stream, seed: (ulong)seedValue, transforms: DataSets.Preprocessing(spec, training: true), reuseBuffers: true);
+            var testLoader = new DataLoader(sets.Test, stream ? batch : 256, shuffle: false, transforms: DataSets.Preprocessing(spec, training: false), reuseBuffers: true);
             var trainer = new Trainer(net, opt, (logits, targets) => Losses.CrossEntropy(logits, targets, smoothing))
             {
                 ClipGradNorm = clipNorm,

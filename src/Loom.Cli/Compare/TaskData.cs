@@ -1,3 +1,4 @@
+using Loom.Recipes;
 using Loom.Data;
 using Loom.Models;
 using Loom.Serialization;
@@ -14,9 +15,9 @@ internal sealed class TaskData
     /// <summary>Words drawn per language for <c>--task langid --mini</c>: 480 for training and 120 for testing each.</summary>
     public const int LangidMiniWords = 600;
 
-    private readonly DataSource.Sets? _images;
+    private readonly TrainTestSets? _images;
 
-    private TaskData(CompareTask task, string name, TextCorpus? corpus, DataSource.Sets? images)
+    private TaskData(CompareTask task, string name, TextCorpus? corpus, TrainTestSets? images)
     {
         Task = task;
         Name = name;
@@ -48,7 +49,7 @@ internal sealed class TaskData
         string name = mini ? task.MiniData : task.Data;
         if (!TextCorpora.Contains(name))
         {
-            var sets = DataSource.Load(name, dataDir);
+            var sets = DataSets.Load(name, dataDir);
             if (trainSamples is int k && k < sets.Train.Count)
             {
                 var keep = new Rng((ulong)seed).Permutation(sets.Train.Count)[..k];
@@ -70,16 +71,16 @@ internal sealed class TaskData
     }
 
     /// <summary><paramref name="model"/> built and sized for this data, and the train/test sets encoded for it.</summary>
-    public (BuiltModel Built, DataSource.Sets Sets) Prepare(CompareModel model)
+    public (BuiltModel Built, TrainTestSets Sets) Prepare(CompareModel model)
     {
         if (Corpus is null)
         {
             var image = ModelZoo.Build(model.Name);
-            DataSource.CheckFits(image.Spec, _images!.Train, Name);
+            DataSets.CheckFits(image.Spec, _images!.Train, Name);
             return (image with { Spec = image.Spec with { ClassNames = _images.ClassNames } }, _images);
         }
-        var built = TextData.NewModel(model.Name, Corpus, new TextData.Options(Task.SequenceLength, Task.SequenceLength, Task.MinCount, Task.MaxVocabulary));
-        return (built, TextData.Encode(built.Spec, Corpus, Task.BatchSize));
+        var built = TextModels.NewModel(model.Name, Corpus, new TextSizing(Task.SequenceLength, Task.SequenceLength, Task.MinCount, Task.MaxVocabulary));
+        return (built, TextModels.Encode(built.Spec, Corpus, Task.BatchSize));
     }
 
     private static TextCorpus Shrink(TextCorpus corpus, int n, int seed)

@@ -16,6 +16,22 @@ public sealed class CliWorkflowTests
         """;
 
     [Fact]
+    public void SummaryOfATextModelWorksBeforeTraining()
+    {
+        using var dir = new TempFolder();
+        var standIn = LoomProcess.Run(dir.Path, "summary", "--model", "char-lstm", "--vocab-size", "91");
+        Assert.True(standIn.ExitCode == 0, standIn.Stderr);
+        Assert.Contains("Embedding(91, 64)", standIn.Stdout);
+        Assert.Contains("Total params: 358,939", standIn.Stdout);   // char-lstm's documented size for 91 characters
+        var sized = LoomProcess.Run(dir.Path, "summary", "--model", "bilstm-tagger", "--data", "brown-mini");
+        Assert.True(sized.ExitCode == 0, sized.Stderr);
+        Assert.Contains("Model: bilstm-tagger", sized.Stdout);
+        var wrong = LoomProcess.Run(dir.Path, "summary", "--model", "bilstm-tagger", "--data", "moby-dick-mini");
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains("is a tagger but 'moby-dick-mini' is data for a language model", wrong.Stderr);
+    }
+
+    [Fact]
     public void SummaryOfLenetCountsParametersLikePyTorch()
     {
         using var dir = new TempFolder();

@@ -20,7 +20,7 @@ public class TrainingStepBenchmarks
     public void Setup()
     {
         var rng = BenchSetup.Start();
-        _model = ModelZoo.LeNet().Build();
+        _model = ModelZoo.LeNet().Model;
         _optimizer = new Adam(_model.Parameters(), lr: 1e-3f);
         _x = Tensor.Normal(0f, 1f, [64, 1, 28, 28], rng);
         _y = BenchSetup.Indices(10, rng, 64);

@@ -16,7 +16,7 @@ internal static class LeNetBench
     public static void Train(BenchRun run)
     {
         Rng.ManualSeed(Workloads.Seed);
-        var model = ModelZoo.LeNet().Build();
+        var model = ModelZoo.LeNet().Model;
         model.Train();
         var optimizer = new Adam(model.Parameters(), lr: 1e-3f);
         var rng = new Rng(Workloads.Seed + 1);
@@ -45,7 +45,7 @@ internal static class LeNetBench
     public static void Inference(BenchRun run)
     {
         Rng.ManualSeed(Workloads.Seed);
-        var model = ModelZoo.LeNet().Build();
+        var model = ModelZoo.LeNet().Model;
         model.Eval();
         var rng = new Rng(Workloads.Seed + 1);
         var batch = Tensor.Normal(0f, 1f, [InferBatch, 1, 28, 28], rng);

@@ -1,3 +1,4 @@
+using Loom.Recipes;
 using System.CommandLine;
 using Loom.Data;
 
@@ -28,12 +29,12 @@ internal static class DataCommand
         CommandRunner.SetAction(info, parse =>
         {
             string dataName = parse.GetValue(infoName)!;
-            if (TextData.IsText(dataName))
+            if (Text.TextCorpora.Contains(dataName))
             {
-                var corpus = TextData.Load(dataName, parse.GetValue(dataDir));
-                string unit = corpus.Kind switch { Text.TextTaskKind.LanguageModel => "characters", Text.TextTaskKind.Tagging => "sentences", _ => "documents" };
+                var corpus = Text.TextCorpora.Load(dataName, parse.GetValue(dataDir));
+                string unit = corpus.Kind switch { Data.TaskKind.LanguageModel => "characters", Data.TaskKind.Tag => "sentences", _ => "documents" };
                 Console.WriteLine($"{corpus.Name} ({corpus.Location}): {corpus.Description}; {corpus.TrainCount:N0} train / {corpus.TestCount:N0} test {unit}");
-                if (corpus.Kind == Text.TextTaskKind.Classification)
+                if (corpus.Kind == Data.TaskKind.Classify)
                 {
                     string Counts(IReadOnlyList<Text.LabeledText> docs) => string.Join(", ", corpus.ClassNames.Select((c, i) => $"{docs.Count(d => d.Label == i):N0} {c}"));
                     Console.WriteLine($"train: {Counts(corpus.LabeledTrain)}; test: {Counts(corpus.LabeledTest)}");
@@ -41,7 +42,7 @@ internal static class DataCommand
                 else if (corpus.ClassNames.Count > 0) Console.WriteLine($"{corpus.ClassNames.Count} classes: " + string.Join(", ", corpus.ClassNames.Take(40)) + (corpus.ClassNames.Count > 40 ? ", …" : ""));
                 return 0;
             }
-            var sets = DataSource.Load(dataName, parse.GetValue(dataDir));
+            var sets = DataSets.Load(dataName, parse.GetValue(dataDir));
             Console.WriteLine($"{sets.Name}: {sets.Train.Count:N0} train / {sets.Test.Count:N0} test samples of shape ({string.Join(", ", sets.Train.SampleShape)}), {sets.Train.ClassCount} classes");
             if (sets.ClassNames is not null) Console.WriteLine("classes: " + string.Join(", ", sets.ClassNames));
             return 0;

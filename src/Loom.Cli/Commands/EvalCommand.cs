@@ -1,3 +1,4 @@
+using Loom.Recipes;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -25,15 +26,15 @@ internal static class EvalCommand
             CliOptions.RequirePositive(batch, "--batch-size");
             var loaded = ModelSource.Saved(parse.GetValue(model)!);
             string dataName = parse.GetValue(data)!;
-            bool stream = loaded.Spec.Task == Serialization.ModelSpec.TaskKind.LanguageModel;
+            bool stream = loaded.Spec.Task == Data.TaskKind.LanguageModel;
             // A language model's held-out text is cut into parallel streams, one per batch row; 32 rows
             // (the training batch of char-lstm) lose at most one chunk's tail per row.
             if (stream && parse.GetResult(batchSize) is null or { Implicit: true }) batch = 32;
-            var sets = TextData.IsText(dataName)
-                ? TextData.Encode(loaded.Spec, TextData.Load(dataName, parse.GetValue(dataDir)), batch)
-                : DataSource.Load(dataName, parse.GetValue(dataDir));
-            DataSource.CheckFits(loaded.Spec, sets.Test, sets.Name);
-            var loader = new DataLoader(sets.Test, batch, shuffle: false, transforms: DataSource.Preprocessing(loaded.Spec, training: false));
+            var sets = Text.TextCorpora.Contains(dataName)
+                ? TextModels.Encode(loaded.Spec, Text.TextCorpora.Load(dataName, parse.GetValue(dataDir)), batch)
+                : DataSets.Load(dataName, parse.GetValue(dataDir));
+            DataSets.CheckFits(loaded.Spec, sets.Test, sets.Name);
+            var loader = new DataLoader(sets.Test, batch, shuffle: false, transforms: DataSets.Preprocessing(loaded.Spec, training: false));
             var result = Evaluator.Evaluate(loaded.Model, loader, (logits, targets) => Losses.CrossEntropy(logits, targets));
             if (parse.GetValue(json))
             {

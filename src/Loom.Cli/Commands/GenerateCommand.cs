@@ -1,3 +1,4 @@
+using Loom.Data;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -29,10 +30,10 @@ internal static class GenerateCommand
             if (!(temp >= 0f) || !float.IsFinite(temp)) throw new UserException($"--temperature must be 0 or more, got {temp.ToString(CultureInfo.InvariantCulture)}.");
             var loaded = ModelSource.Saved(parse.GetValue(model)!);
             var spec = loaded.Spec;
-            if (spec.Task != ModelSpec.TaskKind.LanguageModel || spec.Vocabulary is null)
+            if (spec.Task != TaskKind.LanguageModel || spec.Vocabulary is null)
                 throw new UserException($"Model '{spec.Name}' is not a language model; train one with loom train --model char-lstm --data moby-dick.");
-            if (spec.Tokenizer != "char")
-                throw new UserException($"Model '{spec.Name}' reads {spec.Tokenizer} tokens; loom generate writes characters and needs a character model.");
+            if (spec.Tokenizer != TokenizerKind.Char)
+                throw new UserException($"Model '{spec.Name}' reads {(spec.Tokenizer is TokenizerKind t ? ModelSpec.TokenizerName(t) : "no")} tokens; loom generate writes characters and needs a character model.");
             var vocabulary = Vocabulary.FromTokens(spec.Vocabulary);
             string text = parse.GetValue(prompt)!;
             if (text.Length == 0) throw new UserException("--prompt must not be empty: the model needs at least one character to start from.");

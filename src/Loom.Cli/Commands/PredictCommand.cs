@@ -1,3 +1,4 @@
+using Loom.Recipes;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -39,15 +40,15 @@ internal static class PredictCommand
             }
             else
             {
-                var sets = DataSource.Load(parse.GetValue(data)!, parse.GetValue(dataDir));
-                DataSource.CheckFits(spec, sets.Test, sets.Name);
+                var sets = DataSets.Load(parse.GetValue(data)!, parse.GetValue(dataDir));
+                DataSets.CheckFits(spec, sets.Test, sets.Name);
                 int i = sampleIndex!.Value;
                 if (i < 0 || i >= sets.Test.Count) throw new UserException($"--index {i} is outside the {sets.Test.Count} test samples of {sets.Name} (0..{sets.Test.Count - 1}).");
                 features = new float[spec.InputShape.Aggregate(1, (a, b) => a * b)];
                 label = sets.Test.GetLabeled(i, features);
                 source = $"{sets.Name} test sample {i}";
             }
-            foreach (var t in DataSource.Preprocessing(spec, training: false)) t.Apply(features, spec.InputShape, new Rng(0));
+            foreach (var t in DataSets.Preprocessing(spec, training: false)) t.Apply(features, spec.InputShape, new Rng(0));
             var probs = Evaluator.PredictProbabilities(loaded.Model, new Tensor(features, [1, .. spec.InputShape]));
             int k = Math.Clamp(parse.GetValue(top), 1, spec.Classes);
             var ranked = Enumerable.Range(0, spec.Classes).OrderByDescending(c => probs.Data[c]).Take(k).ToList();

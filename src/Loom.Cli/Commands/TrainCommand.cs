@@ -1,3 +1,4 @@
+using Loom.Recipes;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -35,7 +36,7 @@ internal static class TrainCommand
         var threads = CliOptions.Threads();
         var output = new Option<string?>("--out") { Description = "Save the trained model here (.safetensors)." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Save a resumable checkpoint here after every epoch." };
-        var resume = new Option<string?>("--resume") { Description = "Resume training from a checkpoint written by --checkpoint." };
+        var resume = new Option<string?>("--resume") { Description = "Resume training from a checkpoint written by --checkpoint. The run continues with the checkpoint's settings (lr, batch size, optimizer, momentum, weight decay, schedule, gradient clip, label smoothing, seed); a flag that contradicts them is an error." };
         var seqLen = new Option<int>("--seq-len") { Description = "Language models: characters per training chunk (truncated BPTT length).", DefaultValueFactory = _ => 100 };
         var maxLength = new Option<int>("--max-length") { Description = "Text classifiers and taggers: tokens per sequence (longer texts are cut, longer sentences split).", DefaultValueFactory = _ => 200 };
         var minCount = new Option<int?>("--min-count") { Description = "Text: keep tokens seen at least this often in the training split (default 1 for characters, 2 for words); rarer ones become <unk>." };
@@ -51,28 +52,29 @@ internal static class TrainCommand
         CommandRunner.SetAction(command, parse =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
-            int epochCount = parse.GetValue(epochs), batch = parse.GetValue(batchSize);
+            string? outPath = parse.GetValue(output), checkpointPath = parse.GetValue(checkpoint), resumePath = parse.GetValue(resume);
+            ModelFile.Loaded? resumed = resumePath is null ? null : ModelFile.Load(resumePath);
+            if (resumed is not null && resumed.Training is null) throw new UserException($"'{resumePath}' is a model, not a checkpoint; write checkpoints with --checkpoint.");
+            var settings = new ResumedSettings(parse, resumed?.Training?.Options);
+            int epochCount = parse.GetValue(epochs), batch = settings.Int(batchSize, "batch_size");
             CliOptions.RequirePositive(epochCount, "--epochs");
             CliOptions.RequirePositive(batch, "--batch-size");
-            float rate = parse.GetValue(lr);
+            float rate = settings.Float(lr, "lr");
             if (!(rate > 0f) || !float.IsFinite(rate)) throw new UserException($"--lr must be a positive number, got {rate.ToString(CultureInfo.InvariantCulture)}.");
-            string? outPath = parse.GetValue(output), checkpointPath = parse.GetValue(checkpoint), resumePath = parse.GetValue(resume);
             CheckWritable(outPath, "--out");
             CheckWritable(checkpointPath, "--checkpoint");
             string? modelName = parse.GetValue(model);
             if (modelName is null && resumePath is null) throw new UserException("Option '--model' is required (a built-in name such as lenet, a spec .json file or a saved model), unless --resume is given.");
 
-            int seedValue = parse.GetValue(seed);
+            int seedValue = settings.Int(seed, "seed");
             Rng.ManualSeed((ulong)seedValue);
-            ModelFile.Loaded? resumed = resumePath is null ? null : ModelFile.Load(resumePath);
-            if (resumed is not null && resumed.Training is null) throw new UserException($"'{resumePath}' is a model, not a checkpoint; write checkpoints with --checkpoint.");
 
             string dataName = parse.GetValue(data)!;
-            var corpus = TextData.IsText(dataName) ? TextData.Load(dataName, parse.GetValue(dataDir)) : null;
+            var corpus = Text.TextCorpora.Contains(dataName) ? Text.TextCorpora.Load(dataName, parse.GetValue(dataDir)) : null;
             ModelSpec spec;
             Sequential net;
             if (resumed is not null) (spec, net) = (resumed.Spec, resumed.Model);
-            else if (ModelSource.IsSavedModel(modelName!)) { var saved = ModelFile.Load(modelName!); (spec, net) = (saved.Spec, saved.Model); }
+            else if (ModelSources.IsSavedModel(modelName!)) { var saved = ModelFile.Load(modelName!); (spec, net) = (saved.Spec, saved.Model); }
             else
             {
                 if (corpus is not null && Models.ModelZoo.TextNames.Contains(modelName!))
@@ -80,20 +82,25 @@ internal static class TrainCommand
                     CliOptions.RequirePositive(parse.GetValue(seqLen), "--seq-len");
                     CliOptions.RequirePositive(parse.GetValue(maxLength), "--max-length");
                     CliOptions.RequirePositive(parse.GetValue(maxVocab), "--max-vocab");
-                    spec = TextData.NewSpec(modelName!, corpus, new TextData.Options(parse.GetValue(seqLen), parse.GetValue(maxLength), parse.GetValue(minCount), parse.GetValue(maxVocab)));
+                    (spec, net) = TextModels.NewModel(modelName!, corpus, new TextSizing(parse.GetValue(seqLen), parse.GetValue(maxLength), parse.GetValue(minCount), parse.GetValue(maxVocab)));
                 }
-                else spec = ModelSource.Spec(modelName!);
-                net = spec.Build();
+                else (spec, net) = ModelSources.Build(modelName!);
             }
 
-            var sets = corpus is not null ? TextData.Encode(spec, corpus, batch) : DataSource.Load(dataName, parse.GetValue(dataDir));
-            DataSource.CheckFits(spec, sets.Train, sets.Name);
+            var sets = corpus is not null ? TextModels.Encode(spec, corpus, batch) : DataSets.Load(dataName, parse.GetValue(dataDir));
+            DataSets.CheckFits(spec, sets.Train, sets.Name);
             if (spec.ClassNames is null && sets.ClassNames is not null && sets.ClassNames.Length == spec.Classes) spec = spec with { ClassNames = sets.ClassNames };
 
             string optimizerName = resumed?.Training?.OptimizerKind ?? parse.GetValue(optimizer)!;
-            var opt = CreateOptimizer(optimizerName, net, rate, parse.GetValue(momentum), parse.GetValue(weightDecay));
+            settings.CheckSame(optimizer, "optimizer", optimizerName);
+            float momentumValue = settings.Float(momentum, "momentum");
+            float? decay = settings.OptionalFloat(weightDecay, "weight_decay");
+            float? clipNorm = settings.OptionalFloat(clip, "clip_grad");
+            float smoothing = settings.Float(labelSmoothing, "label_smoothing");
+            string scheduleName = settings.String(schedule, "schedule");
+            var opt = CreateOptimizer(optimizerName, net, rate, momentumValue, decay);
             // A language model reads its streams in order (row i of each batch continues row i of the last), and its test stream was cut for this batch size.
-            bool stream = spec.Task == ModelSpec.TaskKind.LanguageModel;
+            bool stream = spec.Task == TaskKind.LanguageModel;
             double holdOut = parse.GetValue(validationSplit);
             if (!(holdOut >= 0 && holdOut < 1)) throw new UserException($"--validation-split must be at least 0 and below 1, got {holdOut.ToString(CultureInfo.InvariantCulture)}.");
             if (holdOut > 0 && stream) throw new UserException("--validation-split cannot cut a language model's text streams; its held-out chapters already validate it.");
@@ -103,15 +110,14 @@ internal static class TrainCommand
             {
                 var (kept, held) = SubsetDataset.Split(sets.Train, holdOut, (ulong)seedValue);
                 sets = sets with { Train = kept };
-                validationLoader = new DataLoader(held, 256, shuffle: false, transforms: DataSource.Preprocessing(spec, training: false));
+                validationLoader = new DataLoader(held, 256, shuffle: false, transforms: DataSets.Preprocessing(spec, training: false));
             }
-            var trainLoader = new DataLoader(sets.Train, batch, shuffle: !stream, seed: (ulong)seedValue, transforms: DataSource.Preprocessing(spec, training: true), reuseBuffers: true);
-            var testLoader = new DataLoader(sets.Test, stream ? batch : 256, shuffle: false, transforms: DataSource.Preprocessing(spec, training: false), reuseBuffers: true);
-            float smoothing = parse.GetValue(labelSmoothing);
+            var trainLoader = new DataLoader(sets.Train, batch, shuffle: !stream, seed: (ulong)seedValue, transforms: DataSets.Preprocessing(spec, training: true), reuseBuffers: true);
+            var testLoader = new DataLoader(sets.Test, stream ? batch : 256, shuffle: false, transforms: DataSets.Preprocessing(spec, training: false), reuseBuffers: true);
             var trainer = new Trainer(net, opt, (logits, targets) => Losses.CrossEntropy(logits, targets, smoothing))
             {
-                ClipGradNorm = parse.GetValue(clip),
-                Scheduler = CreateScheduler(parse.GetValue(schedule)!, opt, epochCount, trainLoader.BatchCount, rate),
+                ClipGradNorm = clipNorm,
+                Scheduler = CreateScheduler(scheduleName, opt, epochCount, trainLoader.BatchCount, rate),
             };
             var history = new List<EpochResult>();
             if (resumed?.Training is { } state)
@@ -133,7 +139,8 @@ internal static class TrainCommand
             {
                 ["data"] = sets.Name, ["epochs"] = epochCount.ToString(CultureInfo.InvariantCulture), ["batch_size"] = batch.ToString(CultureInfo.InvariantCulture),
                 ["lr"] = rate.ToString("R", CultureInfo.InvariantCulture), ["optimizer"] = optimizerName, ["seed"] = seedValue.ToString(CultureInfo.InvariantCulture),
-                ["schedule"] = parse.GetValue(schedule)!,
+                ["schedule"] = scheduleName, ["momentum"] = ResumedSettings.Format(momentumValue), ["weight_decay"] = ResumedSettings.Format(decay),
+                ["clip_grad"] = ResumedSettings.Format(clipNorm), ["label_smoothing"] = ResumedSettings.Format(smoothing),
             };
             var callbacks = new List<ICallback>();
             var best = validationLoader is null ? null : new RestoreBestWeights("val_loss");

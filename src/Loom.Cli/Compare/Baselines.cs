@@ -21,12 +21,12 @@ internal static class Baselines
         }
         switch (corpus.Kind)
         {
-            case TextTaskKind.Classification:
+            case TaskKind.Classify:
                 list.Add(Majority(corpus.LabeledTrain.Select(d => d.Label).ToArray(), corpus.LabeledTest.Select(d => d.Label).ToArray(), corpus.ClassNames));
                 string features = corpus.Tokenizer == TokenizerKind.Char ? "character 1–3-grams" : "words";
                 list.Add(new Baseline($"naive Bayes ({features})", NaiveBayes.Accuracy(corpus.LabeledTrain, corpus.LabeledTest, corpus.ClassNames.Count, corpus.Tokenizer)));
                 break;
-            case TextTaskKind.Tagging:
+            case TaskKind.Tag:
                 list.Add(MostFrequentTag(corpus));
                 break;
             default:

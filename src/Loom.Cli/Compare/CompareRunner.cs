@@ -1,3 +1,4 @@
+using Loom.Recipes;
 using System.Globalization;
 using Loom.Data;
 using Loom.Optim;
@@ -26,13 +27,12 @@ internal sealed class CompareRunner(TextWriter output, bool live)
         var task = data.Task;
         // Every model starts from the same generator state, so its result does not depend on the others or their order.
         Rng.ManualSeed((ulong)settings.Seed);
-        var (spec, sets) = data.Prepare(model);
-        var net = spec.Build();
-        bool stream = spec.Task == ModelSpec.TaskKind.LanguageModel;
+        var ((spec, net), sets) = data.Prepare(model);
+        bool stream = spec.Task == TaskKind.LanguageModel;
         var trainLoader = new DataLoader(sets.Train, task.BatchSize, shuffle: !stream, seed: (ulong)settings.Seed,
-            transforms: DataSource.Preprocessing(spec, training: true), reuseBuffers: true);
+            transforms: DataSets.Preprocessing(spec, training: true), reuseBuffers: true);
         var testLoader = new DataLoader(sets.Test, stream ? task.BatchSize : 256, shuffle: false,
-            transforms: DataSource.Preprocessing(spec, training: false), reuseBuffers: true);
+            transforms: DataSets.Preprocessing(spec, training: false), reuseBuffers: true);
         var optimizer = new Adam(net.Parameters(), model.LearningRate);
         int epochs = settings.Epochs ?? 10_000;
         var trainer = new Trainer(net, optimizer)

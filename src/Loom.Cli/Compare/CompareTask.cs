@@ -34,9 +34,6 @@ internal sealed record CompareTask(
     int? MinCount = null,
     int MaxVocabulary = 20000)
 {
-    /// <summary>Whether the data is text (a <see cref="Loom.Text.TextCorpus"/>) rather than images.</summary>
-    public bool IsText => Name != "fashion";
-
     /// <summary>Better is higher (accuracy) or lower (bits per character).</summary>
     public bool HigherIsBetter => Metric == CompareMetric.Accuracy;
 

@@ -1,3 +1,4 @@
+using Loom.Recipes;
 using Loom.Data;
 using Loom.Models;
 using Loom.Serialization;
@@ -14,9 +15,9 @@ internal sealed class TaskData
     /// <summary>Words drawn per language for <c>--task langid --mini</c>: 480 for training and 120 for testing each.</summary>
     public const int LangidMiniWords = 600;
 
-    private readonly DataSource.Sets? _images;
+    private readonly TrainTestSets? _images;
 
-    private TaskData(CompareTask task, string name, TextCorpus? corpus, DataSource.Sets? images)
+    private TaskData(CompareTask task, string name, TextCorpus? corpus, TrainTestSets? images)
     {
         Task = task;
         Name = name;
@@ -46,9 +47,9 @@ internal sealed class TaskData
     public static TaskData Load(CompareTask task, bool mini, string? dataDir, int? trainSamples, int seed)
     {
         string name = mini ? task.MiniData : task.Data;
-        if (!task.IsText)
+        if (!TextCorpora.Contains(name))
         {
-            var sets = DataSource.Load(name, dataDir);
+            var sets = DataSets.Load(name, dataDir);
             if (trainSamples is int k && k < sets.Train.Count)
             {
                 var keep = new Rng((ulong)seed).Permutation(sets.Train.Count)[..k];
@@ -69,17 +70,17 @@ internal sealed class TaskData
         return new TaskData(task, corpus.Name, corpus, null);
     }
 
-    /// <summary>The spec of <paramref name="model"/> sized for this data, and the train/test sets encoded for it.</summary>
-    public (ModelSpec Spec, DataSource.Sets Sets) Prepare(CompareModel model)
+    /// <summary><paramref name="model"/> built and sized for this data, and the train/test sets encoded for it.</summary>
+    public (BuiltModel Built, TrainTestSets Sets) Prepare(CompareModel model)
     {
         if (Corpus is null)
         {
-            var imageSpec = ModelZoo.Get(model.Name);
-            DataSource.CheckFits(imageSpec, _images!.Train, Name);
-            return (imageSpec with { ClassNames = _images.ClassNames }, _images);
+            var image = ModelZoo.Build(model.Name);
+            DataSets.CheckFits(image.Spec, _images!.Train, Name);
+            return (image with { Spec = image.Spec with { ClassNames = _images.ClassNames } }, _images);
         }
-        var spec = TextData.NewSpec(model.Name, Corpus, new TextData.Options(Task.SequenceLength, Task.SequenceLength, Task.MinCount, Task.MaxVocabulary));
-        return (spec, TextData.Encode(spec, Corpus, Task.BatchSize));
+        var built = TextModels.NewModel(model.Name, Corpus, new TextSizing(Task.SequenceLength, Task.SequenceLength, Task.MinCount, Task.MaxVocabulary));
+        return (built, TextModels.Encode(built.Spec, Corpus, Task.BatchSize));
     }
 
     private static TextCorpus Shrink(TextCorpus corpus, int n, int seed)
@@ -92,8 +93,8 @@ internal sealed class TaskData
         }
         return corpus.Kind switch
         {
-            TextTaskKind.LanguageModel => TextCorpus.LanguageModel(corpus.Name, corpus.Description, corpus.Location, corpus.Tokenizer, corpus.TrainText[..n], corpus.TestText),
-            TextTaskKind.Classification => TextCorpus.Classification(corpus.Name, corpus.Description, corpus.Location, corpus.Tokenizer, corpus.ClassNames, Pick(corpus.LabeledTrain), corpus.LabeledTest),
+            TaskKind.LanguageModel => TextCorpus.LanguageModel(corpus.Name, corpus.Description, corpus.Location, corpus.Tokenizer, corpus.TrainText[..n], corpus.TestText),
+            TaskKind.Classify => TextCorpus.Classification(corpus.Name, corpus.Description, corpus.Location, corpus.Tokenizer, corpus.ClassNames, Pick(corpus.LabeledTrain), corpus.LabeledTest),
             _ => TextCorpus.Tagging(corpus.Name, corpus.Description, corpus.Location, corpus.ClassNames, Pick(corpus.TaggedTrain), corpus.TaggedTest),
         };
     }

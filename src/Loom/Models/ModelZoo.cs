@@ -1,14 +1,20 @@
-using System.Text.Json.Nodes;
+using Loom.Data;
+using Loom.Kernels;
+using Loom.Nn;
 using Loom.Serialization;
+using Loom.Text;
 
 namespace Loom.Models;
 
 /// <summary>What a text model is built for: the tokenizer, its vocabulary, the class (or tag) names and the sequence length T.</summary>
-public sealed record TextModelInputs(string Tokenizer, string[] Vocabulary, string[] ClassNames, int SequenceLength);
+public sealed record TextModelInputs(TokenizerKind Tokenizer, string[] Vocabulary, string[] ClassNames, int SequenceLength);
 
 /// <summary>
-/// The built-in models, each a <see cref="ModelSpec"/>, by name. Image models are fixed; text models
-/// (<see cref="TextNames"/>) are sized by the data they are trained on (<see cref="TextModelInputs"/>).
+/// The built-in models, one entry each in <see cref="Models"/>: name, task and a typed builder that constructs the
+/// module; the model's <see cref="ModelSpec"/> is derived from the built module through the <see cref="LayerRegistry"/>.
+/// Image models are fixed; text models (<see cref="TextNames"/>) are sized by the data they are trained on
+/// (<see cref="TextModelInputs"/>). A builder draws the initial weights from the global <see cref="Rng"/>, so a
+/// run seeds it and builds its model once.
 /// </summary>
 public static class ModelZoo
 {
@@ -16,86 +22,124 @@ public static class ModelZoo
     private static readonly float[] FashionMean = [0.2860f];
     private static readonly float[] FashionStd = [0.3530f];
 
-    public static IReadOnlyList<string> Names => ["lenet", "fashion-cnn", "row-lstm", "row-gru", "hybrid-cnn-lstm", .. TextNames];
+    /// <summary>Every built-in model, in the order the help and errors list them.</summary>
+    public static IReadOnlyList<ZooModel> Models { get; } =
+    [
+        Image("lenet", LeNet),
+        Image("fashion-cnn", FashionCnn),
+        Image("row-lstm", () => RowRecurrent("row-lstm", RecurrentCellKind.Lstm)),
+        Image("row-gru", () => RowRecurrent("row-gru", RecurrentCellKind.Gru)),
+        Image("hybrid-cnn-lstm", HybridCnnLstm),
+        Text("char-lstm", TaskKind.LanguageModel, t => CharLanguageModel("char-lstm", RecurrentCellKind.Lstm, t)),
+        Text("char-gru", TaskKind.LanguageModel, t => CharLanguageModel("char-gru", RecurrentCellKind.Gru, t)),
+        Text("char-rnn", TaskKind.LanguageModel, t => CharLanguageModel("char-rnn", RecurrentCellKind.RnnTanh, t)),
+        Text("lstm-classifier", TaskKind.Classify, t => RecurrentClassifier("lstm-classifier", RecurrentCellKind.Lstm, false, t)),
+        Text("gru-classifier", TaskKind.Classify, t => RecurrentClassifier("gru-classifier", RecurrentCellKind.Gru, false, t)),
+        Text("bigru-classifier", TaskKind.Classify, t => RecurrentClassifier("bigru-classifier", RecurrentCellKind.Gru, true, t)),
+        Text("bilstm-tagger", TaskKind.Tag, t => RecurrentTagger("bilstm-tagger", RecurrentCellKind.Lstm, t)),
+        Text("bigru-tagger", TaskKind.Tag, t => RecurrentTagger("bigru-tagger", RecurrentCellKind.Gru, t)),
+        Text("text-cnn", TaskKind.Classify, t => TextCnn("text-cnn", t)),
+        Text("cnn-tagger", TaskKind.Tag, t => CnnTagger("cnn-tagger", t)),
+        Text("char-cnn-classifier", TaskKind.Classify, t => CharCnnClassifier("char-cnn-classifier", t)),
+        Text("char-gru-classifier", TaskKind.Classify, t => CharGruClassifier("char-gru-classifier", t)),
+        Text("dilated-cnn-lm", TaskKind.LanguageModel, t => DilatedCnnLanguageModel("dilated-cnn-lm", t)),
+    ];
+
+    public static IReadOnlyList<string> Names { get; } = [.. Models.Select(m => m.Name)];
 
     /// <summary>The built-in models that read token sequences and need <see cref="TextModelInputs"/>.</summary>
-    public static IReadOnlyList<string> TextNames => ["char-lstm", "char-gru", "char-rnn", "lstm-classifier", "gru-classifier", "bigru-classifier", "bilstm-tagger", "bigru-tagger",
-        "text-cnn", "cnn-tagger", "char-cnn-classifier", "char-gru-classifier", "dilated-cnn-lm"];
+    public static IReadOnlyList<string> TextNames { get; } = [.. Models.Where(m => m.ReadsText).Select(m => m.Name)];
+
+    /// <summary>The entry of a built-in model; an unknown name lists the known ones.</summary>
+    public static ZooModel Find(string name) => Models.FirstOrDefault(m => m.Name == name)
+        ?? throw new ArgumentException($"Unknown model '{name}'. Built-in models: {string.Join(", ", Names)}; or give a spec .json file or a saved .safetensors model.");
+
+    /// <summary>Whether <paramref name="name"/> is a built-in model.</summary>
+    public static bool Contains(string name) => Models.Any(m => m.Name == name);
 
     /// <summary>The task a built-in model does, without building it.</summary>
-    public static ModelSpec.TaskKind TaskOf(string name) => name switch
+    public static TaskKind TaskOf(string name) => Find(name).Task;
+
+    /// <summary>Builds a built-in model and its spec; text models need <paramref name="text"/>.</summary>
+    public static BuiltModel Build(string name, TextModelInputs? text = null) => Find(name).Build(text);
+
+    private static ZooModel Image(string name, Func<BuiltModel> build) => new(name, TaskKind.Classify, false, _ => build());
+
+    private static ZooModel Text(string name, TaskKind task, Func<TextModelInputs, BuiltModel> build) => new(name, task, true, t => build(t!));
+
+    /// <summary>The spec of <paramref name="model"/> under <paramref name="header"/>, checked by one forward pass (eval mode: no random draws).</summary>
+    private static BuiltModel Built(ModelSpec header, Sequential model)
     {
-        "char-lstm" or "char-gru" or "char-rnn" or "dilated-cnn-lm" => ModelSpec.TaskKind.LanguageModel,
-        "bilstm-tagger" or "bigru-tagger" or "cnn-tagger" => ModelSpec.TaskKind.Tag,
-        _ => ModelSpec.TaskKind.Classify,
-    };
+        var spec = header with { Layers = LayerRegistry.DescribeLayers(model) };
+        spec.Check(model);
+        return new BuiltModel(spec, model);
+    }
 
-    /// <summary>The spec of a built-in model; an unknown name lists the known ones. Text models need <paramref name="text"/>.</summary>
-    public static ModelSpec Get(string name, TextModelInputs? text = null) => name switch
-    {
-        "lenet" => LeNet(),
-        "fashion-cnn" => FashionCnn(),
-        "row-lstm" => RowRecurrent("row-lstm", "LSTM"),
-        "row-gru" => RowRecurrent("row-gru", "GRU"),
-        "char-lstm" => CharLanguageModel(name, "LSTM", Need(name, text)),
-        "char-gru" => CharLanguageModel(name, "GRU", Need(name, text)),
-        "char-rnn" => CharLanguageModel(name, "RNN", Need(name, text)),
-        "lstm-classifier" => RecurrentClassifier(name, "LSTM", false, Need(name, text)),
-        "gru-classifier" => RecurrentClassifier(name, "GRU", false, Need(name, text)),
-        "bigru-classifier" => RecurrentClassifier(name, "GRU", true, Need(name, text)),
-        "bilstm-tagger" => RecurrentTagger(name, "LSTM", Need(name, text)),
-        "bigru-tagger" => RecurrentTagger(name, "GRU", Need(name, text)),
-        "hybrid-cnn-lstm" => HybridCnnLstm(),
-        "text-cnn" => TextCnn(name, Need(name, text)),
-        "cnn-tagger" => CnnTagger(name, Need(name, text)),
-        "char-cnn-classifier" => CharCnnClassifier(name, Need(name, text)),
-        "char-gru-classifier" => CharGruClassifier(name, Need(name, text)),
-        "dilated-cnn-lm" => DilatedCnnLanguageModel(name, Need(name, text)),
-        _ => throw new ArgumentException($"Unknown model '{name}'. Built-in models: {string.Join(", ", Names)}; or give a spec .json file or a saved .safetensors model."),
-    };
-
-    private static TextModelInputs Need(string name, TextModelInputs? text) =>
-        text ?? throw new ArgumentException($"Model '{name}' reads text: train it on a text data set (moby-dick, brown, spam-assassin, langid or their -mini samples).");
-
-    /// <summary>
-    /// An image read as a sequence: each of the 28 rows is one step of 28 pixels, through one recurrent
-    /// layer of 128 units whose final state feeds the classifier: Flatten(1, 2) → LSTM/GRU(28, 128) → Linear(128, 10).
-    /// </summary>
-    public static ModelSpec RowRecurrent(string name, string cell) => new()
+    /// <summary>A Fashion-MNIST model: (1, 28, 28) images normalised by the training set's statistics, 10 classes.</summary>
+    private static BuiltModel Fashion(string name, Sequential model, int randomCropPadding = 0, bool horizontalFlip = false) => Built(new ModelSpec
     {
         Name = name,
         InputShape = [1, 28, 28],
         Classes = 10,
         NormalizeMean = FashionMean,
         NormalizeStd = FashionStd,
-        Layers =
-        [
-            Layer("Flatten", ("start_dim", 1), ("end_dim", 2)),
-            Layer(cell, ("input_size", 28), ("hidden_size", 128), ("return_sequences", false)),
-            Layer("Linear", ("in_features", 128), ("out_features", 10)),
-        ],
+        RandomCropPadding = randomCropPadding,
+        HorizontalFlip = horizontalFlip,
+    }, model);
+
+    /// <summary>A text model: token ids of length T; a language model predicts the vocabulary, the others the class (tag) names.</summary>
+    private static BuiltModel TextModel(string name, TaskKind task, TextModelInputs text, Sequential model)
+    {
+        bool languageModel = task == TaskKind.LanguageModel;
+        return Built(new ModelSpec
+        {
+            Name = name,
+            Task = task,
+            Tokenizer = text.Tokenizer,
+            Vocabulary = text.Vocabulary,
+            ClassNames = languageModel ? null : text.ClassNames,
+            InputShape = [text.SequenceLength],
+            Classes = languageModel ? text.Vocabulary.Length : text.ClassNames.Length,
+        }, model);
+    }
+
+    /// <summary>A batch-first recurrent layer of the given cell, as a spec holds it.</summary>
+    private static RecurrentLayer Recurrent(RecurrentCellKind cell, int inputSize, int hiddenSize, bool bidirectional = false) => cell switch
+    {
+        RecurrentCellKind.Lstm => new Lstm(inputSize, hiddenSize, batchFirst: true, bidirectional: bidirectional),
+        RecurrentCellKind.Gru => new Gru(inputSize, hiddenSize, batchFirst: true, bidirectional: bidirectional),
+        RecurrentCellKind.RnnRelu => new Rnn(inputSize, hiddenSize, nonlinearity: RnnNonlinearity.Relu, batchFirst: true, bidirectional: bidirectional),
+        _ => new Rnn(inputSize, hiddenSize, batchFirst: true, bidirectional: bidirectional),
     };
+
+    /// <summary>
+    /// An image read as a sequence: each of the 28 rows is one step of 28 pixels, through one recurrent
+    /// layer of 128 units whose final state feeds the classifier: Flatten(1, 2) → LSTM/GRU(28, 128) → Linear(128, 10).
+    /// </summary>
+    public static BuiltModel RowRecurrent(string name, RecurrentCellKind cell) => Fashion(name, new Sequential(
+        new Flatten(1, 2),
+        WithFinalState(Recurrent(cell, 28, 128)),
+        new Linear(128, 10)));
+
+    private static RecurrentLayer WithFinalState(RecurrentLayer layer)
+    {
+        layer.ReturnSequences = false;
+        return layer;
+    }
 
     /// <summary>
     /// A character language model, the shape used by the performance issue and Karpathy's char-rnn:
     /// Embedding(V, 64) → stateful LSTM/GRU/RNN(64, 256) → Linear(256, V), predicting the next character at
     /// every step; trained by truncated BPTT over chunks of T characters with the state carried across batches.
     /// </summary>
-    public static ModelSpec CharLanguageModel(string name, string cell, TextModelInputs text) => new()
+    public static BuiltModel CharLanguageModel(string name, RecurrentCellKind cell, TextModelInputs text)
     {
-        Name = name,
-        Task = ModelSpec.TaskKind.LanguageModel,
-        Tokenizer = text.Tokenizer,
-        Vocabulary = text.Vocabulary,
-        InputShape = [text.SequenceLength],
-        Classes = text.Vocabulary.Length,
-        Layers =
-        [
-            Layer("Embedding", ("num_embeddings", text.Vocabulary.Length), ("embedding_dim", 64)),
-            Layer(cell, ("input_size", 64), ("hidden_size", 256), ("stateful", true)),
-            Layer("Linear", ("in_features", 256), ("out_features", text.Vocabulary.Length)),
-        ],
-    };
+        var model = new Sequential(new Embedding(text.Vocabulary.Length, 64));
+        var recurrent = Recurrent(cell, 64, 256);
+        recurrent.Stateful = true;
+        model.Add(recurrent).Add(new Linear(256, text.Vocabulary.Length));
+        return TextModel(name, TaskKind.LanguageModel, text, model);
+    }
 
     /// <summary>
     /// A sequence classifier: Embedding(V, 64, padding 0) → Dropout(0.25) → LSTM/GRU(64, 128) (bidirectional:
@@ -103,113 +147,70 @@ public static class ModelZoo
     /// step's output measured better on SpamAssassin than reading the final state (97.6–97.9 % against 95.5–97.8 %
     /// over 200 words; docs/recurrent.md), as a long mail's telling words need not be near its end. Padding changes nothing.
     /// </summary>
-    public static ModelSpec RecurrentClassifier(string name, string cell, bool bidirectional, TextModelInputs text) => new()
-    {
-        Name = name,
-        Tokenizer = text.Tokenizer,
-        Vocabulary = text.Vocabulary,
-        ClassNames = text.ClassNames,
-        InputShape = [text.SequenceLength],
-        Classes = text.ClassNames.Length,
-        Layers =
-        [
-            Layer("Embedding", ("num_embeddings", text.Vocabulary.Length), ("embedding_dim", 64), ("padding_idx", 0)),
-            Layer("Dropout", ("p", 0.25)),
-            Layer(cell, ("input_size", 64), ("hidden_size", 128), ("bidirectional", bidirectional)),
-            Layer("SequencePool", ("mode", "max")),
-            Layer("Dropout", ("p", 0.3)),
-            Layer("Linear", ("in_features", bidirectional ? 256 : 128), ("out_features", text.ClassNames.Length)),
-        ],
-    };
+    public static BuiltModel RecurrentClassifier(string name, RecurrentCellKind cell, bool bidirectional, TextModelInputs text) =>
+        TextModel(name, TaskKind.Classify, text, new Sequential(
+            new Embedding(text.Vocabulary.Length, 64, paddingIdx: 0),
+            new Dropout(0.25f),
+            Recurrent(cell, 64, 128, bidirectional),
+            new SequencePool(SequencePoolMode.Max),
+            new Dropout(0.3f),
+            new Linear(bidirectional ? 256 : 128, text.ClassNames.Length)));
 
     /// <summary>
     /// A sequence tagger: Embedding(V, 100, padding 0) → Dropout(0.25) → bidirectional LSTM/GRU(100, 128 per
     /// direction) → Dropout(0.25) → Linear(256, tags) applied at every step.
     /// </summary>
-    public static ModelSpec RecurrentTagger(string name, string cell, TextModelInputs text) => new()
-    {
-        Name = name,
-        Task = ModelSpec.TaskKind.Tag,
-        Tokenizer = text.Tokenizer,
-        Vocabulary = text.Vocabulary,
-        ClassNames = text.ClassNames,
-        InputShape = [text.SequenceLength],
-        Classes = text.ClassNames.Length,
-        Layers =
-        [
-            Layer("Embedding", ("num_embeddings", text.Vocabulary.Length), ("embedding_dim", 100), ("padding_idx", 0)),
-            Layer("Dropout", ("p", 0.25)),
-            Layer(cell, ("input_size", 100), ("hidden_size", 128), ("bidirectional", true)),
-            Layer("Dropout", ("p", 0.25)),
-            Layer("Linear", ("in_features", 256), ("out_features", text.ClassNames.Length)),
-        ],
-    };
+    public static BuiltModel RecurrentTagger(string name, RecurrentCellKind cell, TextModelInputs text) =>
+        TextModel(name, TaskKind.Tag, text, new Sequential(
+            new Embedding(text.Vocabulary.Length, 100, paddingIdx: 0),
+            new Dropout(0.25f),
+            Recurrent(cell, 100, 128, bidirectional: true),
+            new Dropout(0.25f),
+            new Linear(256, text.ClassNames.Length)));
 
     /// <summary>
     /// Two 3×3 conv + max-pool stages and two fully connected layers:
     /// Conv2d(1,32,3,p=1)-ReLU-MaxPool2-Conv2d(32,64,3,p=1)-ReLU-MaxPool2-Flatten-Linear(3136,128)-ReLU-Linear(128,10).
     /// </summary>
-    public static ModelSpec LeNet() => new()
-    {
-        Name = "lenet",
-        InputShape = [1, 28, 28],
-        Classes = 10,
-        NormalizeMean = FashionMean,
-        NormalizeStd = FashionStd,
-        Layers =
-        [
-            Layer("Conv2d", ("in_channels", 1), ("out_channels", 32), ("kernel_size", 3), ("padding", 1)),
-            Layer("ReLU"),
-            Layer("MaxPool2d", ("kernel_size", 2)),
-            Layer("Conv2d", ("in_channels", 32), ("out_channels", 64), ("kernel_size", 3), ("padding", 1)),
-            Layer("ReLU"),
-            Layer("MaxPool2d", ("kernel_size", 2)),
-            Layer("Flatten"),
-            Layer("Linear", ("in_features", 3136), ("out_features", 128)),
-            Layer("ReLU"),
-            Layer("Linear", ("in_features", 128), ("out_features", 10)),
-        ],
-    };
+    public static BuiltModel LeNet() => Fashion("lenet", new Sequential(
+        new Conv2d(1, 32, 3, padding: 1),
+        new Relu(),
+        new MaxPool2d(2),
+        new Conv2d(32, 64, 3, padding: 1),
+        new Relu(),
+        new MaxPool2d(2),
+        new Flatten(),
+        new Linear(3136, 128),
+        new Relu(),
+        new Linear(128, 10)));
 
     /// <summary>
     /// A stronger CNN: two VGG-style blocks of two 3×3 convolutions with batch norm, max-pooling and
     /// dropout, then a batch-normalised hidden layer; trained with random crops and horizontal flips.
     /// </summary>
-    public static ModelSpec FashionCnn() => new()
-    {
-        Name = "fashion-cnn",
-        InputShape = [1, 28, 28],
-        Classes = 10,
-        NormalizeMean = FashionMean,
-        NormalizeStd = FashionStd,
-        RandomCropPadding = 2,
-        HorizontalFlip = true,
-        Layers =
-        [
-            Layer("Conv2d", ("in_channels", 1), ("out_channels", 32), ("kernel_size", 3), ("padding", 1), ("bias", false)),
-            Layer("BatchNorm2d", ("num_features", 32)),
-            Layer("ReLU"),
-            Layer("Conv2d", ("in_channels", 32), ("out_channels", 32), ("kernel_size", 3), ("padding", 1), ("bias", false)),
-            Layer("BatchNorm2d", ("num_features", 32)),
-            Layer("ReLU"),
-            Layer("MaxPool2d", ("kernel_size", 2)),
-            Layer("Dropout", ("p", 0.1)),
-            Layer("Conv2d", ("in_channels", 32), ("out_channels", 64), ("kernel_size", 3), ("padding", 1), ("bias", false)),
-            Layer("BatchNorm2d", ("num_features", 64)),
-            Layer("ReLU"),
-            Layer("Conv2d", ("in_channels", 64), ("out_channels", 64), ("kernel_size", 3), ("padding", 1), ("bias", false)),
-            Layer("BatchNorm2d", ("num_features", 64)),
-            Layer("ReLU"),
-            Layer("MaxPool2d", ("kernel_size", 2)),
-            Layer("Dropout", ("p", 0.2)),
-            Layer("Flatten"),
-            Layer("Linear", ("in_features", 3136), ("out_features", 256), ("bias", false)),
-            Layer("BatchNorm1d", ("num_features", 256)),
-            Layer("ReLU"),
-            Layer("Dropout", ("p", 0.4)),
-            Layer("Linear", ("in_features", 256), ("out_features", 10)),
-        ],
-    };
+    public static BuiltModel FashionCnn() => Fashion("fashion-cnn", new Sequential(
+        new Conv2d(1, 32, 3, padding: 1, bias: false),
+        new BatchNorm2d(32),
+        new Relu(),
+        new Conv2d(32, 32, 3, padding: 1, bias: false),
+        new BatchNorm2d(32),
+        new Relu(),
+        new MaxPool2d(2),
+        new Dropout(0.1f),
+        new Conv2d(32, 64, 3, padding: 1, bias: false),
+        new BatchNorm2d(64),
+        new Relu(),
+        new Conv2d(64, 64, 3, padding: 1, bias: false),
+        new BatchNorm2d(64),
+        new Relu(),
+        new MaxPool2d(2),
+        new Dropout(0.2f),
+        new Flatten(),
+        new Linear(3136, 256, bias: false),
+        new BatchNorm1d(256),
+        new Relu(),
+        new Dropout(0.4f),
+        new Linear(256, 10)), randomCropPadding: 2, horizontalFlip: true);
 
     /// <summary>
     /// A convolutional front end feeding an LSTM that reads the feature map column by column (Fashion-MNIST):
@@ -218,27 +219,17 @@ public static class ModelZoo
     /// 192,106 parameters: between <c>row-lstm</c> (82 k) and <c>lenet</c> (422 k). The convolutions see local
     /// 2-D shapes; the LSTM composes them left to right, as CRNNs read lines of text.
     /// </summary>
-    public static ModelSpec HybridCnnLstm() => new()
-    {
-        Name = "hybrid-cnn-lstm",
-        InputShape = [1, 28, 28],
-        Classes = 10,
-        NormalizeMean = FashionMean,
-        NormalizeStd = FashionStd,
-        Layers =
-        [
-            Layer("Conv2d", ("in_channels", 1), ("out_channels", 32), ("kernel_size", 3), ("padding", 1)),
-            Layer("ReLU"),
-            Layer("MaxPool2d", ("kernel_size", 2)),
-            Layer("Conv2d", ("in_channels", 32), ("out_channels", 32), ("kernel_size", 3), ("padding", 1)),
-            Layer("ReLU"),
-            Layer("MaxPool2d", ("kernel_size", 2)),
-            Layer("Permute", ("dims", new JsonArray(0, 3, 1, 2))),
-            Layer("Flatten", ("start_dim", 2), ("end_dim", 3)),
-            Layer("LSTM", ("input_size", 224), ("hidden_size", 128), ("return_sequences", false)),
-            Layer("Linear", ("in_features", 128), ("out_features", 10)),
-        ],
-    };
+    public static BuiltModel HybridCnnLstm() => Fashion("hybrid-cnn-lstm", new Sequential(
+        new Conv2d(1, 32, 3, padding: 1),
+        new Relu(),
+        new MaxPool2d(2),
+        new Conv2d(32, 32, 3, padding: 1),
+        new Relu(),
+        new MaxPool2d(2),
+        new Permute(0, 3, 1, 2),
+        new Flatten(2, 3),
+        WithFinalState(new Lstm(224, 128, batchFirst: true)),
+        new Linear(128, 10)));
 
     /// <summary>
     /// Kim's (2014) CNN for sentence classification, word level: Embedding(V, 64, padding 0) → Dropout(0.25) →
@@ -248,8 +239,8 @@ public static class ModelZoo
     /// 74,496. The padding of w − 1 on both sides is Kim's (his code pads every sentence so), and lets a text shorter
     /// than a window still be read.
     /// </summary>
-    public static ModelSpec TextCnn(string name, TextModelInputs text) =>
-        KimCnn(name, text, embedding: 64, widths: [3, 4, 5], maps: 100, embeddingDropout: 0.25, dropout: 0.5);
+    public static BuiltModel TextCnn(string name, TextModelInputs text) =>
+        KimCnn(name, text, embedding: 64, widths: [3, 4, 5], maps: 100, embeddingDropout: 0.25f, dropout: 0.5f);
 
     /// <summary>
     /// A character CNN for short texts (language identification of single words): Embedding(V, 32, padding 0) →
@@ -258,34 +249,21 @@ public static class ModelZoo
     /// detector; max-pooling asks "does the word contain it anywhere", the question language identification asks.
     /// 57,856 convolution parameters against <c>char-gru-classifier</c>'s GRU(32, 128), 62,208.
     /// </summary>
-    public static ModelSpec CharCnnClassifier(string name, TextModelInputs text) =>
-        KimCnn(name, text, embedding: 32, widths: [2, 3, 4, 5], maps: 128, embeddingDropout: 0, dropout: 0.3);
+    public static BuiltModel CharCnnClassifier(string name, TextModelInputs text) =>
+        KimCnn(name, text, embedding: 32, widths: [2, 3, 4, 5], maps: 128, embeddingDropout: 0, dropout: 0.3f);
 
-    private static ModelSpec KimCnn(string name, TextModelInputs text, int embedding, int[] widths, int maps, double embeddingDropout, double dropout)
+    private static BuiltModel KimCnn(string name, TextModelInputs text, int embedding, int[] widths, int maps, float embeddingDropout, float dropout)
     {
-        var branches = new JsonArray();
-        foreach (int w in widths)
-            branches.Add((JsonNode)new JsonArray(
-                Layer("Conv1d", ("in_channels", embedding), ("out_channels", maps), ("kernel_size", w), ("padding", w - 1)),
-                Layer("ReLU"),
-                Layer("AdaptiveMaxPool1d", ("output_size", 1)),
-                Layer("Flatten")));
-        var layers = new List<JsonObject> { Layer("Embedding", ("num_embeddings", text.Vocabulary.Length), ("embedding_dim", embedding), ("padding_idx", 0)) };
-        if (embeddingDropout > 0) layers.Add(Layer("Dropout", ("p", embeddingDropout)));
-        layers.Add(Layer("Transpose", ("dim0", 1), ("dim1", 2)));
-        layers.Add(Layer("Concat", ("dim", 1), ("branches", branches)));
-        layers.Add(Layer("Dropout", ("p", dropout)));
-        layers.Add(Layer("Linear", ("in_features", widths.Length * maps), ("out_features", text.ClassNames.Length)));
-        return new ModelSpec
-        {
-            Name = name,
-            Tokenizer = text.Tokenizer,
-            Vocabulary = text.Vocabulary,
-            ClassNames = text.ClassNames,
-            InputShape = [text.SequenceLength],
-            Classes = text.ClassNames.Length,
-            Layers = layers,
-        };
+        var model = new Sequential(new Embedding(text.Vocabulary.Length, embedding, paddingIdx: 0));
+        if (embeddingDropout > 0) model.Add(new Dropout(embeddingDropout));
+        model.Add(new Transpose(1, 2));
+        var branches = new Module[widths.Length];
+        for (int i = 0; i < widths.Length; i++)
+            branches[i] = new Sequential(new Conv1d(embedding, maps, widths[i], padding: widths[i] - 1), new Relu(), new AdaptiveMaxPool1d(1), new Flatten());
+        model.Add(new Concat(1, branches));
+        model.Add(new Dropout(dropout));
+        model.Add(new Linear(widths.Length * maps, text.ClassNames.Length));
+        return TextModel(name, TaskKind.Classify, text, model);
     }
 
     /// <summary>
@@ -293,22 +271,12 @@ public static class ModelZoo
     /// GRU(32, 128), final state at each word's true length → Dropout(0.3) → Linear(128, classes). The recurrent
     /// twin of <c>char-cnn-classifier</c>, of about its size (62,208 recurrent parameters).
     /// </summary>
-    public static ModelSpec CharGruClassifier(string name, TextModelInputs text) => new()
-    {
-        Name = name,
-        Tokenizer = text.Tokenizer,
-        Vocabulary = text.Vocabulary,
-        ClassNames = text.ClassNames,
-        InputShape = [text.SequenceLength],
-        Classes = text.ClassNames.Length,
-        Layers =
-        [
-            Layer("Embedding", ("num_embeddings", text.Vocabulary.Length), ("embedding_dim", 32), ("padding_idx", 0)),
-            Layer("GRU", ("input_size", 32), ("hidden_size", 128), ("return_sequences", false)),
-            Layer("Dropout", ("p", 0.3)),
-            Layer("Linear", ("in_features", 128), ("out_features", text.ClassNames.Length)),
-        ],
-    };
+    public static BuiltModel CharGruClassifier(string name, TextModelInputs text) =>
+        TextModel(name, TaskKind.Classify, text, new Sequential(
+            new Embedding(text.Vocabulary.Length, 32, paddingIdx: 0),
+            WithFinalState(new Gru(32, 128, batchFirst: true)),
+            new Dropout(0.3f),
+            new Linear(128, text.ClassNames.Length)));
 
     /// <summary>
     /// A convolutional tagger: Embedding(V, 100, padding 0) → Dropout(0.25) → Transpose(1, 2) → three 3-wide
@@ -317,36 +285,20 @@ public static class ModelZoo
     /// it (7 each side); the width 176 gives 239,184 convolution parameters, about the 235,520 of
     /// <c>bilstm-tagger</c>'s BiLSTM(100, 2×128), whose embedding, dropouts and per-step output it shares.
     /// </summary>
-    public static ModelSpec CnnTagger(string name, TextModelInputs text)
+    public static BuiltModel CnnTagger(string name, TextModelInputs text)
     {
         const int width = 176;
-        return new()
-        {
-            Name = name,
-            Task = ModelSpec.TaskKind.Tag,
-            Tokenizer = text.Tokenizer,
-            Vocabulary = text.Vocabulary,
-            ClassNames = text.ClassNames,
-            InputShape = [text.SequenceLength],
-            Classes = text.ClassNames.Length,
-            Layers =
-            [
-                Layer("Embedding", ("num_embeddings", text.Vocabulary.Length), ("embedding_dim", 100), ("padding_idx", 0)),
-                Layer("Dropout", ("p", 0.25)),
-                Layer("Transpose", ("dim0", 1), ("dim1", 2)),
-                Layer("Conv1d", ("in_channels", 100), ("out_channels", width), ("kernel_size", 3), ("padding", 1)),
-                Layer("ReLU"),
-                Layer("Residual", ("layers", new JsonArray(
-                    Layer("Conv1d", ("in_channels", width), ("out_channels", width), ("kernel_size", 3), ("padding", 2), ("dilation", 2)),
-                    Layer("ReLU")))),
-                Layer("Residual", ("layers", new JsonArray(
-                    Layer("Conv1d", ("in_channels", width), ("out_channels", width), ("kernel_size", 3), ("padding", 4), ("dilation", 4)),
-                    Layer("ReLU")))),
-                Layer("Transpose", ("dim0", 1), ("dim1", 2)),
-                Layer("Dropout", ("p", 0.25)),
-                Layer("Linear", ("in_features", width), ("out_features", text.ClassNames.Length)),
-            ],
-        };
+        return TextModel(name, TaskKind.Tag, text, new Sequential(
+            new Embedding(text.Vocabulary.Length, 100, paddingIdx: 0),
+            new Dropout(0.25f),
+            new Transpose(1, 2),
+            new Conv1d(100, width, 3, padding: 1),
+            new Relu(),
+            new Residual(new Conv1d(width, width, 3, padding: 2, dilation: 2), new Relu()),
+            new Residual(new Conv1d(width, width, 3, padding: 4, dilation: 4), new Relu()),
+            new Transpose(1, 2),
+            new Dropout(0.25f),
+            new Linear(width, text.ClassNames.Length)));
     }
 
     /// <summary>
@@ -358,38 +310,18 @@ public static class ModelZoo
     /// with no history (an LSTM carries its state across chunks). 359,195 parameters for a 91-character vocabulary,
     /// as <c>char-lstm</c>'s 358,939.
     /// </summary>
-    public static ModelSpec DilatedCnnLanguageModel(string name, TextModelInputs text)
+    public static BuiltModel DilatedCnnLanguageModel(string name, TextModelInputs text)
     {
         const int width = 160;
-        var layers = new List<JsonObject>
-        {
-            Layer("Embedding", ("num_embeddings", text.Vocabulary.Length), ("embedding_dim", 64)),
-            Layer("Transpose", ("dim0", 1), ("dim1", 2)),
-        };
-        layers.Add(Layer("Conv1d", ("in_channels", 64), ("out_channels", width), ("kernel_size", 3), ("causal", true)));
-        layers.Add(Layer("ReLU"));
+        var model = new Sequential(
+            new Embedding(text.Vocabulary.Length, 64),
+            new Transpose(1, 2),
+            new CausalConv1d(64, width, 3),
+            new Relu());
         foreach (int dilation in (int[])[2, 4, 8, 16])
-            layers.Add(Layer("Residual", ("layers", new JsonArray(
-                Layer("Conv1d", ("in_channels", width), ("out_channels", width), ("kernel_size", 3), ("dilation", dilation), ("causal", true)),
-                Layer("ReLU")))));
-        layers.Add(Layer("Transpose", ("dim0", 1), ("dim1", 2)));
-        layers.Add(Layer("Linear", ("in_features", width), ("out_features", text.Vocabulary.Length)));
-        return new ModelSpec
-        {
-            Name = name,
-            Task = ModelSpec.TaskKind.LanguageModel,
-            Tokenizer = text.Tokenizer,
-            Vocabulary = text.Vocabulary,
-            InputShape = [text.SequenceLength],
-            Classes = text.Vocabulary.Length,
-            Layers = layers,
-        };
-    }
-
-    private static JsonObject Layer(string type, params (string Key, JsonNode? Value)[] args)
-    {
-        var o = new JsonObject { ["type"] = type };
-        foreach (var (k, v) in args) o[k] = v;
-        return o;
+            model.Add(new Residual(new CausalConv1d(width, width, 3, dilation: dilation), new Relu()));
+        model.Add(new Transpose(1, 2));
+        model.Add(new Linear(width, text.Vocabulary.Length));
+        return TextModel(name, TaskKind.LanguageModel, text, model);
     }
 }

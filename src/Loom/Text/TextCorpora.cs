@@ -10,17 +10,17 @@ namespace Loom.Text;
 public static class TextCorpora
 {
     /// <summary>One named corpus: its task, how to load it given an optional data directory, and where it would look.</summary>
-    private sealed record Entry(string Name, TextTaskKind Kind, Func<string?, TextCorpus> Load, CorpusSource? Source);
+    private sealed record Entry(string Name, TaskKind Kind, Func<string?, TextCorpus> Load, CorpusSource? Source);
 
     private static readonly Entry[] Entries =
     [
-        new(MobyDick.MiniName, TextTaskKind.LanguageModel, _ => MobyDick.LoadMini(), null),
-        new(MobyDick.Name, TextTaskKind.LanguageModel, MobyDick.Load, MobyDick.Source),
-        new(BrownCorpus.MiniName, TextTaskKind.Tagging, _ => BrownCorpus.LoadMini(), null),
-        new(BrownCorpus.Name, TextTaskKind.Tagging, BrownCorpus.Load, BrownCorpus.Source),
-        new(SpamAssassin.MiniName, TextTaskKind.Classification, _ => SpamAssassin.LoadMini(), null),
-        new(SpamAssassin.Name, TextTaskKind.Classification, SpamAssassin.Load, SpamAssassin.Source),
-        new(LanguageIdentification.Name, TextTaskKind.Classification, dataDir => LanguageIdentification.Load(dataDir), LanguageIdentification.Source),
+        new(MobyDick.MiniName, TaskKind.LanguageModel, _ => MobyDick.LoadMini(), null),
+        new(MobyDick.Name, TaskKind.LanguageModel, MobyDick.Load, MobyDick.Source),
+        new(BrownCorpus.MiniName, TaskKind.Tag, _ => BrownCorpus.LoadMini(), null),
+        new(BrownCorpus.Name, TaskKind.Tag, BrownCorpus.Load, BrownCorpus.Source),
+        new(SpamAssassin.MiniName, TaskKind.Classify, _ => SpamAssassin.LoadMini(), null),
+        new(SpamAssassin.Name, TaskKind.Classify, SpamAssassin.Load, SpamAssassin.Source),
+        new(LanguageIdentification.Name, TaskKind.Classify, dataDir => LanguageIdentification.Load(dataDir), LanguageIdentification.Source),
     ];
 
     /// <summary>The known names, in listing order.</summary>
@@ -30,7 +30,7 @@ public static class TextCorpora
     public static bool Contains(string name) => Lookup(name) is not null;
 
     /// <summary>The task of corpus <paramref name="name"/>, without loading it.</summary>
-    public static TextTaskKind KindOf(string name) => Get(name).Kind;
+    public static TaskKind KindOf(string name) => Get(name).Kind;
 
     /// <summary>
     /// Loads corpus <paramref name="name"/>; <paramref name="dataDir"/> is where to look for its files

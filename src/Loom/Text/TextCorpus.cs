@@ -22,7 +22,7 @@ public sealed class TextCorpus
     private readonly IReadOnlyList<LabeledText>? _labeledTrain, _labeledTest;
     private readonly IReadOnlyList<TaggedSentence>? _taggedTrain, _taggedTest;
 
-    private TextCorpus(string name, string description, TextTaskKind kind, TokenizerKind tokenizer, string location, IReadOnlyList<string> classNames,
+    private TextCorpus(string name, string description, TaskKind kind, TokenizerKind tokenizer, string location, IReadOnlyList<string> classNames,
         string? trainText = null, string? testText = null,
         IReadOnlyList<LabeledText>? labeledTrain = null, IReadOnlyList<LabeledText>? labeledTest = null,
         IReadOnlyList<TaggedSentence>? taggedTrain = null, IReadOnlyList<TaggedSentence>? taggedTest = null)
@@ -53,7 +53,7 @@ public sealed class TextCorpus
     {
         ArgumentNullException.ThrowIfNull(trainText);
         ArgumentNullException.ThrowIfNull(testText);
-        return new(name, description, TextTaskKind.LanguageModel, tokenizer, location, [], trainText: trainText, testText: testText);
+        return new(name, description, TaskKind.LanguageModel, tokenizer, location, [], trainText: trainText, testText: testText);
     }
 
     /// <summary>A classification corpus: labelled training and test documents (labels index <paramref name="classNames"/>).</summary>
@@ -69,7 +69,7 @@ public sealed class TextCorpus
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
-        return new(name, description, TextTaskKind.Classification, tokenizer, location, classNames, labeledTrain: train, labeledTest: test);
+        return new(name, description, TaskKind.Classify, tokenizer, location, classNames, labeledTrain: train, labeledTest: test);
     }
 
     /// <summary>
@@ -89,7 +89,7 @@ public sealed class TextCorpus
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
-        return new(name, description, TextTaskKind.Tagging, TokenizerKind.Word, location, tagNames, taggedTrain: train, taggedTest: test);
+        return new(name, description, TaskKind.Tag, TokenizerKind.Word, location, tagNames, taggedTrain: train, taggedTest: test);
     }
 
     /// <summary>Registry name, e.g. "moby-dick".</summary>
@@ -99,7 +99,7 @@ public sealed class TextCorpus
     public string Description { get; }
 
     /// <summary>The task the corpus is for, and so which split it holds.</summary>
-    public TextTaskKind Kind { get; }
+    public TaskKind Kind { get; }
 
     /// <summary>How text of this corpus is cut into tokens (for tagging: how a new sentence is cut into words).</summary>
     public TokenizerKind Tokenizer { get; }
@@ -110,37 +110,37 @@ public sealed class TextCorpus
     /// <summary>The class names by index: ["ham", "spam"], the sorted tags, or empty for a language model (whose classes are the vocabulary).</summary>
     public IReadOnlyList<string> ClassNames { get; }
 
-    /// <summary>The training text of a <see cref="TextTaskKind.LanguageModel"/> corpus.</summary>
+    /// <summary>The training text of a <see cref="TaskKind.LanguageModel"/> corpus.</summary>
     public string TrainText => _trainText ?? throw WrongKind("a training text");
 
-    /// <summary>The held-out text of a <see cref="TextTaskKind.LanguageModel"/> corpus.</summary>
+    /// <summary>The held-out text of a <see cref="TaskKind.LanguageModel"/> corpus.</summary>
     public string TestText => _testText ?? throw WrongKind("a test text");
 
-    /// <summary>The training documents of a <see cref="TextTaskKind.Classification"/> corpus.</summary>
+    /// <summary>The training documents of a <see cref="TaskKind.Classify"/> corpus.</summary>
     public IReadOnlyList<LabeledText> LabeledTrain => _labeledTrain ?? throw WrongKind("labelled documents");
 
-    /// <summary>The test documents of a <see cref="TextTaskKind.Classification"/> corpus.</summary>
+    /// <summary>The test documents of a <see cref="TaskKind.Classify"/> corpus.</summary>
     public IReadOnlyList<LabeledText> LabeledTest => _labeledTest ?? throw WrongKind("labelled documents");
 
-    /// <summary>The training sentences of a <see cref="TextTaskKind.Tagging"/> corpus.</summary>
+    /// <summary>The training sentences of a <see cref="TaskKind.Tag"/> corpus.</summary>
     public IReadOnlyList<TaggedSentence> TaggedTrain => _taggedTrain ?? throw WrongKind("tagged sentences");
 
-    /// <summary>The test sentences of a <see cref="TextTaskKind.Tagging"/> corpus.</summary>
+    /// <summary>The test sentences of a <see cref="TaskKind.Tag"/> corpus.</summary>
     public IReadOnlyList<TaggedSentence> TaggedTest => _taggedTest ?? throw WrongKind("tagged sentences");
 
     /// <summary>Training samples in the corpus's unit: characters of text (language model), documents, or sentences.</summary>
     public int TrainCount => Kind switch
     {
-        TextTaskKind.LanguageModel => TrainText.Length,
-        TextTaskKind.Classification => LabeledTrain.Count,
+        TaskKind.LanguageModel => TrainText.Length,
+        TaskKind.Classify => LabeledTrain.Count,
         _ => TaggedTrain.Count,
     };
 
     /// <summary>Test samples in the unit of <see cref="TrainCount"/>.</summary>
     public int TestCount => Kind switch
     {
-        TextTaskKind.LanguageModel => TestText.Length,
-        TextTaskKind.Classification => LabeledTest.Count,
+        TaskKind.LanguageModel => TestText.Length,
+        TaskKind.Classify => LabeledTest.Count,
         _ => TaggedTest.Count,
     };
 
@@ -153,9 +153,9 @@ public sealed class TextCorpus
     {
         switch (Kind)
         {
-            case TextTaskKind.LanguageModel:
+            case TaskKind.LanguageModel:
                 return Loom.Text.Tokenizer.Tokenize(TrainText, Tokenizer);
-            case TextTaskKind.Classification:
+            case TaskKind.Classify:
                 return LabeledTrain.SelectMany(document => Loom.Text.Tokenizer.Tokenize(document.Text, Tokenizer));
             default:
                 return TaggedTrain.SelectMany(sentence => sentence.Words.SelectMany(word => (string[])[word, WordSignature.Of(word)]));
@@ -237,8 +237,8 @@ public sealed class TextCorpus
     /// </summary>
     public (IDataset Train, IDataset Test) Encode(Vocabulary vocabulary, int length, int batchSize) => Kind switch
     {
-        TextTaskKind.LanguageModel => (EncodeLanguageModel(TrainText, vocabulary, batchSize, length), EncodeLanguageModel(TestText, vocabulary, batchSize, length)),
-        TextTaskKind.Classification => (EncodeClassification(LabeledTrain, vocabulary, length), EncodeClassification(LabeledTest, vocabulary, length)),
+        TaskKind.LanguageModel => (EncodeLanguageModel(TrainText, vocabulary, batchSize, length), EncodeLanguageModel(TestText, vocabulary, batchSize, length)),
+        TaskKind.Classify => (EncodeClassification(LabeledTrain, vocabulary, length), EncodeClassification(LabeledTest, vocabulary, length)),
         _ => (EncodeTagging(TaggedTrain, vocabulary, ClassNames, length), EncodeTagging(TaggedTest, vocabulary, ClassNames, length)),
     };
 

@@ -16,6 +16,22 @@ public sealed class CliWorkflowTests
         """;
 
     [Fact]
+    public void SummaryOfATextModelWorksBeforeTraining()
+    {
+        using var dir = new TempFolder();
+        var standIn = LoomProcess.Run(dir.Path, "summary", "--model", "char-lstm", "--vocab-size", "91");
+        Assert.True(standIn.ExitCode == 0, standIn.Stderr);
+        Assert.Contains("Embedding(91, 64)", standIn.Stdout);
+        Assert.Contains("Total params: 358,939", standIn.Stdout);   // char-lstm's documented size for 91 characters
+        var sized = LoomProcess.Run(dir.Path, "summary", "--model", "bilstm-tagger", "--data", "brown-mini");
+        Assert.True(sized.ExitCode == 0, sized.Stderr);
+        Assert.Contains("Model: bilstm-tagger", sized.Stdout);
+        var wrong = LoomProcess.Run(dir.Path, "summary", "--model", "bilstm-tagger", "--data", "moby-dick-mini");
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains("is a tagger but 'moby-dick-mini' is data for a language model", wrong.Stderr);
+    }
+
+    [Fact]
     public void SummaryOfLenetCountsParametersLikePyTorch()
     {
         using var dir = new TempFolder();
@@ -116,5 +132,34 @@ public sealed class CliWorkflowTests
         var b = Safetensors.Load(dir.File("resumed.safetensors")).ToDictionary();
         Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
         foreach (var (name, t) in a) Assert.Equal(t.Data, b[name].Data);
+    }
+
+    [Fact]
+    public void AResumedRunKeepsTheCheckpointsOptimizerAndSchedule()
+    {
+        // Before the fix, a resume without the flags took momentum, weight decay, schedule and clip from the
+        // defaults (0.9, none, cosine, none) and drifted from the uninterrupted run.
+        using var dir = new TempFolder();
+        File.WriteAllText(dir.File("tiny.json"), TinySpec);
+        string[] common = ["--model", "tiny.json", "--seed", "3", "--batch-size", "96", "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.5",
+            "--weight-decay", "0.001", "--schedule", "step", "--clip-grad", "1", "--label-smoothing", "0.1"];
+        var straight = LoomProcess.Run(dir.Path, ["train", .. common, "--epochs", "2", "--out", "straight.safetensors"]);
+        Assert.True(straight.ExitCode == 0, straight.Stderr);
+        var first = LoomProcess.Run(dir.Path, ["train", .. common, "--epochs", "1", "--checkpoint", "ckpt.safetensors"]);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var resumed = LoomProcess.Run(dir.Path, "train", "--resume", "ckpt.safetensors", "--epochs", "2", "--out", "resumed.safetensors");
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+
+        var a = Safetensors.Load(dir.File("straight.safetensors")).ToDictionary();
+        var b = Safetensors.Load(dir.File("resumed.safetensors")).ToDictionary();
+        foreach (var (name, t) in a) Assert.Equal(t.Data, b[name].Data);
+
+        var contradicted = LoomProcess.Run(dir.Path, "train", "--resume", "ckpt.safetensors", "--epochs", "2", "--schedule", "cosine");
+        Assert.NotEqual(0, contradicted.ExitCode);
+        Assert.Contains("--schedule cosine contradicts the checkpoint, which trains with --schedule step", contradicted.Stderr);
+        Assert.DoesNotContain("   at ", contradicted.Stderr);
+        var momentum = LoomProcess.Run(dir.Path, "train", "--resume", "ckpt.safetensors", "--epochs", "2", "--momentum", "0.9");
+        Assert.NotEqual(0, momentum.ExitCode);
+        Assert.Contains("--momentum 0.9 contradicts the checkpoint, which trains with --momentum 0.5", momentum.Stderr);
     }
 }

@@ -1,6 +1,8 @@
+using Loom.Data;
 using Loom.Models;
 using Loom.Nn;
 using Loom.Serialization;
+using Loom.Text;
 using Xunit;
 
 namespace Loom.Tests.Compare;
@@ -8,7 +10,7 @@ namespace Loom.Tests.Compare;
 /// <summary>The CNN and hybrid models of the zoo: they build, have the documented sizes, survive a spec round trip, and behave as documented.</summary>
 public class CompareZooTests
 {
-    private static TextModelInputs Inputs(int vocabulary, int classes, int length, string tokenizer = "word") =>
+    private static TextModelInputs Inputs(int vocabulary, int classes, int length, TokenizerKind tokenizer = TokenizerKind.Word) =>
         new(tokenizer, [.. Enumerable.Range(0, vocabulary).Select(i => i switch { 0 => "<pad>", 1 => "<unk>", _ => $"t{i}" })],
             [.. Enumerable.Range(0, classes).Select(i => $"c{i}")], length);
 
@@ -21,8 +23,7 @@ public class CompareZooTests
     [InlineData("dilated-cnn-lm", 91, 91, 100, 359_195)]
     public void TextModelsBuildWithTheDocumentedSize(string name, int vocabulary, int classes, int length, long parameters)
     {
-        var spec = ModelZoo.Get(name, Inputs(vocabulary, classes, length, name.StartsWith("char") || name.StartsWith("dilated") ? "char" : "word"));
-        var model = spec.Build();
+        var (spec, model) = ModelZoo.Build(name, Inputs(vocabulary, classes, length, name.StartsWith("char") || name.StartsWith("dilated") ? TokenizerKind.Char : TokenizerKind.Word));
         Assert.Equal(parameters, model.ParameterCount());
         Assert.Contains(name, ModelZoo.TextNames);
         Assert.Equal(spec.Task, ModelZoo.TaskOf(name));
@@ -31,8 +32,7 @@ public class CompareZooTests
     [Fact]
     public void HybridCnnLstmReadsColumnsOfTheFeatureMap()
     {
-        var spec = ModelZoo.Get("hybrid-cnn-lstm");
-        var model = spec.Build();
+        var model = ModelZoo.Build("hybrid-cnn-lstm").Model;
         Assert.Equal(192_106, model.ParameterCount());
         Assert.Contains("hybrid-cnn-lstm", ModelZoo.Names);
         var lstm = Assert.IsType<Lstm>(model.Layers.Single(l => l is Lstm));
@@ -45,16 +45,16 @@ public class CompareZooTests
     [Fact]
     public void TaskOfNewModels()
     {
-        Assert.Equal(ModelSpec.TaskKind.Classify, ModelZoo.TaskOf("text-cnn"));
-        Assert.Equal(ModelSpec.TaskKind.Tag, ModelZoo.TaskOf("cnn-tagger"));
-        Assert.Equal(ModelSpec.TaskKind.LanguageModel, ModelZoo.TaskOf("dilated-cnn-lm"));
-        Assert.Equal(ModelSpec.TaskKind.Classify, ModelZoo.TaskOf("char-cnn-classifier"));
+        Assert.Equal(TaskKind.Classify, ModelZoo.TaskOf("text-cnn"));
+        Assert.Equal(TaskKind.Tag, ModelZoo.TaskOf("cnn-tagger"));
+        Assert.Equal(TaskKind.LanguageModel, ModelZoo.TaskOf("dilated-cnn-lm"));
+        Assert.Equal(TaskKind.Classify, ModelZoo.TaskOf("char-cnn-classifier"));
     }
 
     [Fact]
     public void TextCnnSpecRoundTripsWithTheSameStateDictNames()
     {
-        var spec = ModelZoo.Get("text-cnn", Inputs(50, 2, 20));
+        var spec = ModelZoo.Build("text-cnn", Inputs(50, 2, 20)).Spec;
         var again = ModelSpec.Parse(spec.ToJson(), "round trip");
         var a = spec.Build().StateDict().Select(p => (p.Name, string.Join(",", p.Value.Shape))).ToList();
         var b = again.Build().StateDict().Select(p => (p.Name, string.Join(",", p.Value.Shape))).ToList();
@@ -65,7 +65,7 @@ public class CompareZooTests
     [Fact]
     public void DilatedCnnLanguageModelStateDictNames()
     {
-        var names = ModelZoo.Get("dilated-cnn-lm", Inputs(30, 30, 40, "char")).Build().StateDict().Select(p => p.Name).ToList();
+        var names = ModelZoo.Build("dilated-cnn-lm", Inputs(30, 30, 40, TokenizerKind.Char)).Model.StateDict().Select(p => p.Name).ToList();
         Assert.Equal(["0.weight", "2.weight", "2.bias", "4.0.weight", "4.0.bias", "5.0.weight", "5.0.bias", "6.0.weight", "6.0.bias",
             "7.0.weight", "7.0.bias", "9.weight", "9.bias"], names);
     }
@@ -74,7 +74,7 @@ public class CompareZooTests
     public void TextCnnReadsATextShorterThanItsWidestWindow()
     {
         // Batches are trimmed to their longest text; Kim's padding of w − 1 keeps a one-word mail readable.
-        var model = ModelZoo.Get("text-cnn", Inputs(50, 2, 20)).Build();
+        var model = ModelZoo.Build("text-cnn", Inputs(50, 2, 20)).Model;
         model.Eval();
         var y = model.Forward(new Tensor([7f], 1, 1));
         Assert.Equal([1, 2], y.Shape);
@@ -83,7 +83,7 @@ public class CompareZooTests
     [Fact]
     public void DilatedCnnLanguageModelIsCausal()
     {
-        var model = ModelZoo.Get("dilated-cnn-lm", Inputs(30, 30, 40, "char")).Build();
+        var model = ModelZoo.Build("dilated-cnn-lm", Inputs(30, 30, 40, TokenizerKind.Char)).Model;
         model.Eval();
         var rng = new Rng(7);
         var tokens = Enumerable.Range(0, 40).Select(_ => (float)rng.NextInt(30)).ToArray();

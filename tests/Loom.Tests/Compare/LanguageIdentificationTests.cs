@@ -1,3 +1,4 @@
+using Loom.Data;
 using Loom.Text;
 using Xunit;
 
@@ -43,7 +44,7 @@ public class LanguageIdentificationTests : IDisposable
             new WordListFile("cc", List("cc", [.. Words("cc", 80), "radio"])),
         };
         var corpus = LanguageIdentification.FromWordLists(lists, wordsPerLanguage: 50, seed: 3);
-        Assert.Equal(TextTaskKind.Classification, corpus.Kind);
+        Assert.Equal(TaskKind.Classify, corpus.Kind);
         Assert.Equal(TokenizerKind.Char, corpus.Tokenizer);
         Assert.Equal(["aa", "bb", "cc"], corpus.ClassNames);
         var all = corpus.LabeledTrain.Concat(corpus.LabeledTest).ToList();
@@ -81,7 +82,7 @@ public class LanguageIdentificationTests : IDisposable
         Assert.Equal(["dutch", "english", "french", "german", "italian", "spanish"], corpus.ClassNames);
         Assert.Equal(6 * 40, corpus.TrainCount);
         Assert.Equal(6 * 10, corpus.TestCount);
-        Assert.Equal(TextTaskKind.Classification, TextCorpora.KindOf("langid"));
+        Assert.Equal(TaskKind.Classify, TextCorpora.KindOf("langid"));
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public class LeNetParityTests
     public void FullSizeLeNetHasTheSameStateDictNamesAsTheFixture()
     {
         var f = ParityFixture.Load("lenet");
-        var full = ModelZoo.LeNet().Build();
+        var full = ModelZoo.LeNet().Model;
         foreach (var (name, value) in full.StateDict())
             Assert.True(f.Has(Case, "state." + name), $"fixture has no state entry '{name}' of the zoo's lenet");
         Assert.Equal(8, full.StateDict().Count);
@@ -49,7 +49,7 @@ public class LeNetParityTests
     /// <summary>The zoo's lenet spec with its widths replaced, so the structure is the zoo's own.</summary>
     private static Sequential SlimLeNet(int c1, int c2, int hidden)
     {
-        var spec = ModelZoo.LeNet();
+        var spec = ModelZoo.LeNet().Spec;
         var layers = spec.Layers.Select(l => (JsonObject)l.DeepClone()).ToList();
         Assert.Equal("Conv2d", (string?)layers[0]["type"]);
         Assert.Equal("Linear", (string?)layers[9]["type"]);

@@ -106,8 +106,7 @@ public class ModelSpecTests
     [InlineData("fashion-cnn", 22, 871_082)]
     public void ZooModelsBuildFromTheirSpecAndTheirJson(string name, int layers, long parameters)
     {
-        var spec = ModelZoo.Get(name);
-        var direct = spec.Build();
+        var (spec, direct) = ModelZoo.Build(name);
         var viaJson = ModelSpec.Parse(spec.ToJson(), name).Build();
         foreach (var m in new[] { direct, viaJson })
         {
@@ -123,7 +122,7 @@ public class ModelSpecTests
     [Fact]
     public void UnknownZooModelListsTheKnownOnes()
     {
-        var e = Assert.Throws<ArgumentException>(() => ModelZoo.Get("resnet"));
+        var e = Assert.Throws<ArgumentException>(() => ModelZoo.Build("resnet"));
         Assert.Contains("'resnet'", e.Message);
         Assert.Contains("lenet, fashion-cnn", e.Message);
     }
@@ -137,8 +136,8 @@ public class ModelSpecTests
     {
         { "unknown layer type", Spec("{\"type\": \"Conv3d\"}, " + FitsTail), ["layer 0", "unknown type 'Conv3d'", "Conv2d", "BatchNorm2d"] },
         { "misspelt argument", Spec("{\"type\": \"Flatten\"}, {\"type\": \"Linear\", \"in_features\": 36, \"out_feature\": 3}"), ["layer 1 (Linear)", "needs \"out_features\""] },
-        { "unknown extra argument", Spec("{\"type\": \"Flatten\"}, {\"type\": \"Linear\", \"in_features\": 36, \"out_features\": 3, \"biass\": true}"), ["layer 1 (Linear)", "unknown argument \"biass\""] },
-        { "two unknown arguments", Spec("{\"type\": \"ReLU\", \"inplace\": true, \"x\": 1}, " + FitsTail), ["layer 0 (ReLU)", "unknown arguments \"inplace\", \"x\""] },
+        { "unknown extra argument", Spec("{\"type\": \"Flatten\"}, {\"type\": \"Linear\", \"in_features\": 36, \"out_features\": 3, \"biass\": true}"), ["layer 1 (Linear)", "unknown argument \"biass\"", "(known: in_features, out_features, bias)"] },
+        { "two unknown arguments", Spec("{\"type\": \"ReLU\", \"inplace\": true, \"x\": 1}, " + FitsTail), ["layer 0 (ReLU)", "unknown arguments \"inplace\", \"x\"", "(it takes none)"] },
         { "argument of the wrong type", Spec("{\"type\": \"Conv2d\", \"in_channels\": 1, \"out_channels\": 1, \"kernel_size\": \"3\", \"padding\": 1}, " + FitsTail), ["layer 0 (Conv2d)", "\"kernel_size\" must be a whole number, got \"3\""] },
         { "fractional argument", Spec("{\"type\": \"Conv2d\", \"in_channels\": 1, \"out_channels\": 1, \"kernel_size\": 2.5}, " + FitsTail), ["layer 0 (Conv2d)", "\"kernel_size\" must be a whole number, got 2.5"] },
         { "boolean of the wrong type", Spec("{\"type\": \"Flatten\"}, {\"type\": \"Linear\", \"in_features\": 36, \"out_features\": 3, \"bias\": 1}"), ["layer 1 (Linear)", "\"bias\" must be true or false"] },
@@ -179,6 +178,7 @@ public class ModelSpecTests
         { "one class", "{\"input_shape\": [4], \"classes\": 1, \"layers\": []}", ["classes must be at least 2, got 1"] },
         { "classes of the wrong type", "{\"input_shape\": [4], \"classes\": \"ten\", \"layers\": []}", ["has a value of the wrong type"] },
         { "class names miscounted", "{\"input_shape\": [4], \"classes\": 3, \"class_names\": [\"a\", \"b\"], \"layers\": []}", ["2 class names for 3 classes"] },
+        { "unknown tokenizer", "{\"input_shape\": [4], \"classes\": 3, \"tokenizer\": \"bpe\", \"layers\": []}", ["tokenizer must be \"char\" or \"word\", got \"bpe\""] },
         { "layer not an object", "{\"input_shape\": [4], \"classes\": 3, \"layers\": [{\"type\": \"ReLU\"}, 5]}", ["layer 1 is not a JSON object"] },
     };
 
@@ -189,6 +189,16 @@ public class ModelSpecTests
         Assert.Contains("'x.json'", e.Message);
         foreach (var f in fragments)
             Assert.True(e.Message.Contains(f, StringComparison.Ordinal), $"{what}: message '{e.Message}' does not contain '{f}'");
+    }
+
+    [Fact]
+    public void TheTokenizerIsTypedAndKeepsItsJsonName()
+    {
+        var s = ModelSpec.Parse("""{"input_shape": [4], "classes": 3, "task": "tag", "tokenizer": "word", "layers": []}""", "t");
+        Assert.Equal(Loom.Text.TokenizerKind.Word, s.Tokenizer);
+        Assert.Equal(Loom.Data.TaskKind.Tag, s.Task);
+        Assert.Contains("\"tokenizer\": \"word\"", s.ToJson());
+        Assert.Null(ModelSpec.Parse(Full, "test").Tokenizer);
     }
 
     [Fact]

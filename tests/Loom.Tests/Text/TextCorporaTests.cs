@@ -13,7 +13,7 @@ public sealed class TextCorporaTests
         Assert.Equal(["moby-dick-mini", "moby-dick", "brown-mini", "brown", "spam-assassin-mini", "spam-assassin", "langid"], TextCorpora.Names);
         Assert.True(TextCorpora.Contains("Brown"));
         Assert.False(TextCorpora.Contains("imdb"));
-        Assert.Equal(TextTaskKind.Tagging, TextCorpora.KindOf("brown"));
+        Assert.Equal(TaskKind.Tag, TextCorpora.KindOf("brown"));
         var ex = Assert.Throws<ArgumentException>(() => TextCorpora.Load("imdb"));
         Assert.Contains("known: moby-dick-mini, moby-dick,", ex.Message);
     }
@@ -22,7 +22,7 @@ public sealed class TextCorporaTests
     public void MobyDickMiniHoldsOutChapters10And20()
     {
         var corpus = TextCorpora.Load("moby-dick-mini");
-        Assert.Equal(TextTaskKind.LanguageModel, corpus.Kind);
+        Assert.Equal(TaskKind.LanguageModel, corpus.Kind);
         Assert.Equal(TokenizerKind.Char, corpus.Tokenizer);
         Assert.Equal("embedded", corpus.Location);
         Assert.Empty(corpus.ClassNames);

@@ -14,7 +14,7 @@ public class ModelSummaryTests
     [Fact]
     public void LeNetRowsShapesAndCounts()
     {
-        var model = ModelZoo.LeNet().Build();
+        var model = ModelZoo.LeNet().Model;
         var s = ModelSummary.Create(model, [1, 28, 28]);
 
         Assert.Equal(10, s.Rows.Count);
@@ -50,7 +50,7 @@ public class ModelSummaryTests
     [Fact]
     public void FashionCnnCountsTwoParametersPerBatchNormChannel()
     {
-        var model = ModelZoo.FashionCnn().Build();
+        var model = ModelZoo.FashionCnn().Model;
         var s = ModelSummary.Create(model, [1, 28, 28]);
 
         Assert.Equal(22, s.Rows.Count);
@@ -78,7 +78,7 @@ public class ModelSummaryTests
     [Fact]
     public void SummaryLeavesTheModelAsItWas()
     {
-        var model = ModelZoo.FashionCnn().Build();
+        var model = ModelZoo.FashionCnn().Model;
         model.Train();
         var bn = (BatchNorm2d)model[1];
         ModelSummary.Create(model, [1, 28, 28]);
@@ -95,7 +95,7 @@ public class ModelSummaryTests
     [Fact]
     public void AShapeThatDoesNotFitNamesTheLayer()
     {
-        var model = ModelZoo.LeNet().Build();
+        var model = ModelZoo.LeNet().Model;
         var e = Assert.Throws<ArgumentException>(() => ModelSummary.Create(model, [1, 32, 32]));
         Assert.Contains("layer '7'", e.Message);
         Assert.Contains("3136", e.Message);

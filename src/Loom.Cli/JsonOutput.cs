@@ -9,5 +9,5 @@ internal static class JsonOutput
     public static void Write(JsonObject o) => Console.Out.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
     /// <summary>A double as JSON, with NaN (not representable) as null.</summary>
-    public static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
+    public static JsonNode? Number(double v) => Training.HistoryJson.Number(v);
 }

@@ -30,11 +30,8 @@ internal static class EvalCommand
             // A language model's held-out text is cut into parallel streams, one per batch row; 32 rows
             // (the training batch of char-lstm) lose at most one chunk's tail per row.
             if (stream && parse.GetResult(batchSize) is null or { Implicit: true }) batch = 32;
-            var sets = Text.TextCorpora.Contains(dataName)
-                ? TextModels.Encode(loaded.Spec, Text.TextCorpora.Load(dataName, parse.GetValue(dataDir)), batch)
-                : DataSets.Load(dataName, parse.GetValue(dataDir));
-            DataSets.CheckFits(loaded.Spec, sets.Test, sets.Name);
-            var loader = new DataLoader(sets.Test, batch, shuffle: false, transforms: DataSets.Preprocessing(loaded.Spec, training: false));
+            var sets = Recipe.LoadData(loaded.Spec, dataName, parse.GetValue(dataDir), batch);
+            var loader = Recipe.TestLoaderFor(loaded.Spec, sets.Test, batch);
             var result = Evaluator.Evaluate(loaded.Model, loader, (logits, targets) => Losses.CrossEntropy(logits, targets));
             if (parse.GetValue(json))
             {

@@ -30,24 +30,9 @@ internal static class PredictCommand
             if ((imagePath is null) == (sampleIndex is null)) throw new UserException("Give either --image FILE or --index I (one of them).");
             var loaded = ModelSource.Saved(parse.GetValue(model)!);
             var spec = loaded.Spec;
-            float[] features;
-            int? label = null;
-            string source;
-            if (imagePath is not null)
-            {
-                features = ReadImage(imagePath, spec, parse.GetValue(invert));
-                source = imagePath;
-            }
-            else
-            {
-                var sets = DataSets.Load(parse.GetValue(data)!, parse.GetValue(dataDir));
-                DataSets.CheckFits(spec, sets.Test, sets.Name);
-                int i = sampleIndex!.Value;
-                if (i < 0 || i >= sets.Test.Count) throw new UserException($"--index {i} is outside the {sets.Test.Count} test samples of {sets.Name} (0..{sets.Test.Count - 1}).");
-                features = new float[spec.InputShape.Aggregate(1, (a, b) => a * b)];
-                label = sets.Test.GetLabeled(i, features);
-                source = $"{sets.Name} test sample {i}";
-            }
+            var (features, label, source) = imagePath is not null
+                ? (ReadImage(imagePath, spec, parse.GetValue(invert)), (int?)null, imagePath)
+                : TestSample(spec, parse.GetValue(data)!, parse.GetValue(dataDir), sampleIndex!.Value);
             foreach (var t in DataSets.Preprocessing(spec, training: false)) t.Apply(features, spec.InputShape, new Rng(0));
             var probs = Evaluator.PredictProbabilities(loaded.Model, new Tensor(features, [1, .. spec.InputShape]));
             int k = Math.Clamp(parse.GetValue(top), 1, spec.Classes);
@@ -73,6 +58,17 @@ internal static class PredictCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Test sample <paramref name="i"/> of <paramref name="data"/>, its label and how to name it.</summary>
+    private static (float[] Features, int? Label, string Source) TestSample(ModelSpec spec, string data, string? dataDir, int i)
+    {
+        var sets = DataSets.Load(data, dataDir);
+        DataSets.CheckFits(spec, sets.Test, sets.Name);
+        if (i < 0 || i >= sets.Test.Count) throw new UserException($"--index {i} is outside the {sets.Test.Count} test samples of {sets.Name} (0..{sets.Test.Count - 1}).");
+        var features = new float[spec.InputShape.Aggregate(1, (a, b) => a * b)];
+        int label = sets.Test.GetLabeled(i, features);
+        return (features, label, $"{sets.Name} test sample {i}");
     }
 
     /// <summary>Reads an image as grayscale in [0, 1]; it must match the model's (1, H, W) input.</summary>

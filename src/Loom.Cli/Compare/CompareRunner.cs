@@ -1,7 +1,6 @@
 using Loom.Recipes;
 using System.Globalization;
 using Loom.Data;
-using Loom.Optim;
 using Loom.Serialization;
 using Loom.Training;
 
@@ -27,20 +26,18 @@ internal sealed class CompareRunner(TextWriter output, bool live)
         var task = data.Task;
         // Every model starts from the same generator state, so its result does not depend on the others or their order.
         Rng.ManualSeed((ulong)settings.Seed);
-        var ((spec, net), sets) = data.Prepare(model);
-        bool stream = spec.Task == TaskKind.LanguageModel;
-        var trainLoader = new DataLoader(sets.Train, task.BatchSize, shuffle: !stream, seed: (ulong)settings.Seed,
-            transforms: DataSets.Preprocessing(spec, training: true), reuseBuffers: true);
-        var testLoader = new DataLoader(sets.Test, stream ? task.BatchSize : 256, shuffle: false,
-            transforms: DataSets.Preprocessing(spec, training: false), reuseBuffers: true);
-        var optimizer = new Adam(net.Parameters(), model.LearningRate);
-        int epochs = settings.Epochs ?? 10_000;
-        var trainer = new Trainer(net, optimizer)
+        var (built, sets) = data.Prepare(model);
+        // A time budget trains at a constant rate until the next epoch would not fit; a count of epochs anneals over them.
+        var recipe = Recipe.From(built, sets, new TrainingSettings
         {
+            Epochs = settings.Epochs ?? 10_000,
+            BatchSize = task.BatchSize,
+            LearningRate = model.LearningRate,
+            Schedule = settings.Epochs is null ? "none" : "cosine",
             ClipGradNorm = task.ClipGrad,
-            Scheduler = settings.Epochs is int e ? new CosineAnnealingLr(optimizer, e) : null,
-        };
-
+            Seed = settings.Seed,
+        });
+        var (net, trainer, testLoader) = (recipe.Model, recipe.Trainer, recipe.TestLoader);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"[{index}/{count}] {model.Name} ({model.Family}, {net.ParameterCount():N0} parameters), Adam lr {model.LearningRate:G3}, {settings.Describe()}"));
         var renderer = ProgressRenderer.For(output, !live);
@@ -70,7 +67,7 @@ internal sealed class CompareRunner(TextWriter output, bool live)
             renderer.OnEpoch(full);
             if (settings.BudgetMinutes is not null && trained + lastEpoch > budgetSeconds) t.StopRequested = true;
         });
-        trainer.Fit(trainLoader, null, epochs, [callback]);
+        trainer.Fit(recipe.TrainLoader, null, recipe.Settings.Epochs, [callback]);
         var result = new ModelResult(model, net.ParameterCount(), history, trained, inference, predictions);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {model.Name}: {Format(task, result.Metric(task.Metric))} {task.MetricName} after {history.Count} epoch{(history.Count == 1 ? "" : "s")}, {trained:F1}s of training, {inference:N0} {task.Unit}/s held-out inference"));

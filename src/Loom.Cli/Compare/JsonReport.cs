@@ -1,3 +1,4 @@
+using Loom.Training;
 using Loom.IO;
 using System.Globalization;
 using System.Text.Json;

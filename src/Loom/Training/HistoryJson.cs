@@ -1,24 +1,22 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using Loom.Training;
 
-namespace Loom.Cli;
+namespace Loom.Training;
 
-/// <summary>Per-epoch history as JSON, for --json output and checkpoints.</summary>
-internal static class HistoryJson
+/// <summary>Per-epoch history as JSON: the <c>history</c> of <c>loom train --json</c>, and what a checkpoint keeps of the epochs behind it.</summary>
+public static class HistoryJson
 {
     /// <param name="history">The epochs.</param>
     /// <param name="heldOut">What the per-epoch held-out figures were measured on: "test", or "val" for a validation split.</param>
     public static JsonArray ToNode(IEnumerable<EpochResult> history, string heldOut = "test") => new(history.Select(r => (JsonNode)new JsonObject
     {
         ["epoch"] = r.Epoch,
-        ["loss"] = JsonOutput.Number(r.TrainLoss),
-        ["accuracy"] = JsonOutput.Number(r.TrainAccuracy),
-        [heldOut + "_loss"] = JsonOutput.Number(r.ValidationLoss),
-        [heldOut + "_accuracy"] = JsonOutput.Number(r.ValidationAccuracy),
-        ["lr"] = JsonOutput.Number(r.LearningRate),
-        ["seconds"] = JsonOutput.Number(r.Seconds),
-        ["samples_per_second"] = JsonOutput.Number(r.SamplesPerSecond),
+        ["loss"] = Number(r.TrainLoss),
+        ["accuracy"] = Number(r.TrainAccuracy),
+        [heldOut + "_loss"] = Number(r.ValidationLoss),
+        [heldOut + "_accuracy"] = Number(r.ValidationAccuracy),
+        ["lr"] = Number(r.LearningRate),
+        ["seconds"] = Number(r.Seconds),
+        ["samples_per_second"] = Number(r.SamplesPerSecond),
     }).ToArray());
 
     public static string Write(IEnumerable<EpochResult> history) => ToNode(history).ToJsonString();
@@ -34,4 +32,7 @@ internal static class HistoryJson
         }
         return list;
     }
+
+    /// <summary>A finite figure rounded to 6 decimals; null (JSON null) for NaN or infinity.</summary>
+    public static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
 }

@@ -15,7 +15,9 @@ internal static class TensorFormatter
         if (t.Rank == 0) sb.Append(Number(t.Data[0]));
         else Append(sb, t, 0, 0, t.Size > Threshold, 7);
         if (t.Rank != 1 || t.Size > 0) sb.Append(", shape=").Append(ShapeUtil.Format(t.Shape));
-        if (t.RequiresGrad) sb.Append(", requires_grad");
+        // As PyTorch: an op's output names the op that made it (its tape node), a leaf says it wants a gradient.
+        if (t.GradFn is { } node) sb.Append(", grad_fn=").Append(node.Name);
+        else if (t.RequiresGrad) sb.Append(", requires_grad");
         return sb.Append(')').ToString();
     }
 

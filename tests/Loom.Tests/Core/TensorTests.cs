@@ -176,6 +176,10 @@ public class TensorTests
         Assert.DoesNotContain("requires_grad", s);
         t.RequiresGrad = true;
         Assert.Contains("requires_grad", t.ToString());
+        // An op's output names its op, as PyTorch's grad_fn.
+        string relu = Functional.Relu(t).ToString();
+        Assert.Contains("grad_fn=ReLU", relu);
+        Assert.DoesNotContain("requires_grad", relu);
 
         Assert.Contains("7", Tensor.Scalar(7f).ToString());
 

@@ -26,6 +26,8 @@ internal static class Backprop
                 var grad = t.PendingGrad;
                 if (grad is null) continue;
                 t.PendingGrad = null;
+                // Complete now (every consumer has run) and not yet overwritten by the op's own backward.
+                if (t.RetainsGrad) t.Grad = new Tensor((float[])grad.Clone(), t.Shape);
                 t.GradFn!.Backward(grad);
             }
         }

@@ -101,6 +101,29 @@ public static class RecurrentKernelReference
         return records;
     }
 
+    /// <summary>
+    /// As <see cref="Forward"/>, and also what each active row computed inside the cell, for looking at a trained
+    /// network: the gate activations (Rows × G: i, f, g, o for an LSTM, r, z, n for a GRU, h for an RNN) and, for an
+    /// LSTM, the cell state after the step (Rows × H); rows past a sequence's length stay zero.
+    /// </summary>
+    public static (float[] Gates, float[] Cells) ForwardWithGates(in RecurrentShape s, ReadOnlySpan<float> x, int ldx, CellWeights w,
+        ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, ReadOnlySpan<int> lengths, Span<float> y, int ldy, Span<float> hN, Span<float> cN)
+    {
+        var records = Run(s, x, ldx, w, h0, c0, lengths, y, ldy, hN, cN);
+        int H = s.HiddenSize, G = s.GateWidth;
+        var gates = new float[s.Rows * G];
+        var cells = new float[s.Cell == RecurrentCellKind.Lstm ? s.Rows * H : 0];
+        for (int row = 0; row < records.Length; row++)
+        {
+            if (records[row] is not { } r) continue;
+            r.Act.CopyTo(gates, row * G);
+            if (cells.Length == 0) continue;
+            // c' = f⊙c + i⊙g, from the step's own gates and the cell state it started from.
+            for (int k = 0; k < H; k++) cells[row * H + k] = r.Act[H + k] * r.CPrev[k] + r.Act[k] * r.Act[2 * H + k];
+        }
+        return (gates, cells);
+    }
+
     /// <summary>Same contract as <see cref="RecurrentKernel.Backward"/>, recomputing the forward pass itself.</summary>
     public static void Backward(in RecurrentShape s, ReadOnlySpan<float> x, int ldx, CellWeights w,
         ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, ReadOnlySpan<int> lengths,

@@ -178,6 +178,16 @@ public partial class Tensor
     /// </summary>
     public void Backward(Tensor? gradient = null) => Autograd.Backprop.Run(this, gradient);
 
+    /// <summary>
+    /// Keeps this non-leaf tensor's gradient in <see cref="Grad"/> after <see cref="Backward"/> (PyTorch's
+    /// <c>retain_grad()</c>), as a copy taken when the whole gradient has reached it; a leaf keeps its gradient anyway.
+    /// What a saliency or Grad-CAM picture needs of a layer's output.
+    /// </summary>
+    public void RetainGrad() => RetainsGrad = true;
+
+    /// <summary>Whether <see cref="RetainGrad"/> was called.</summary>
+    internal bool RetainsGrad { get; private set; }
+
     /// <summary>Clears the gradient (PyTorch's <c>zero_grad(set_to_none=True)</c>).</summary>
     public void ZeroGrad() => Grad = null;
 

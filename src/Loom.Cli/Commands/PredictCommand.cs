@@ -61,7 +61,7 @@ internal static class PredictCommand
     }
 
     /// <summary>Test sample <paramref name="i"/> of <paramref name="data"/>, its label and how to name it.</summary>
-    private static (float[] Features, int? Label, string Source) TestSample(ModelSpec spec, string data, string? dataDir, int i)
+    internal static (float[] Features, int? Label, string Source) TestSample(ModelSpec spec, string data, string? dataDir, int i)
     {
         var sets = DataSets.Load(data, dataDir);
         DataSets.CheckFits(spec, sets.Test, sets.Name);
@@ -72,7 +72,7 @@ internal static class PredictCommand
     }
 
     /// <summary>Reads an image as grayscale in [0, 1]; it must match the model's (1, H, W) input.</summary>
-    private static float[] ReadImage(string path, ModelSpec spec, bool invert)
+    internal static float[] ReadImage(string path, ModelSpec spec, bool invert)
     {
         if (!File.Exists(path)) throw new UserException($"Image file '{path}' does not exist.");
         if (spec.InputShape.Length != 3 || spec.InputShape[0] != 1)

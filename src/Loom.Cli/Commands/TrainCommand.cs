@@ -29,6 +29,7 @@ internal static class TrainCommand
             recipe.Trainer.BatchEnded += renderer.OnBatch;
             recipe.Trainer.EpochEnded += renderer.OnEpoch;
             if (!json) Console.WriteLine(Header(recipe));
+            var report = parse.GetValue(o.Report) is null ? null : new Inspect.TrainReport(recipe);
             var result = recipe.Fit(checkpointPath);
             if (!json && result.BestEpoch is int kept)
             {
@@ -42,6 +43,7 @@ internal static class TrainCommand
                 Console.WriteLine(Summary(recipe, result));
                 if (outPath is not null) Console.WriteLine($"Saved model to {outPath}");
             }
+            if (report is not null) (json ? Console.Error : Console.Out).WriteLine($"Report: {report.Write(parse.GetValue(o.Report)!, result)}");
             return 0;
         });
         return command;

@@ -38,9 +38,27 @@ internal static class CompareSession
             JsonReport.Write(comparison, json);
             var charts = Charts.Write(comparison, outDir);
             MarkdownReport.Write(comparison, md, charts);
+            string html = WriteHtml(comparison, outDir, charts);
             output.WriteLine();
             output.WriteLine($"Wrote {md}, {json} and {string.Join(", ", charts)}");
+            output.WriteLine($"Report: {html}");
         }
         return comparison;
+    }
+
+    /// <summary>The comparison as one HTML page beside its charts: the table, the baselines, the reading and the command.</summary>
+    private static string WriteHtml(Comparison c, string outDir, IReadOnlyList<string> charts)
+    {
+        var page = new Inspect.ReportPage($"CNN against RNN: {c.Task.Title}");
+        page.Paragraph($"Data {c.DataName}: {c.TrainCount:N0} training / {c.TestCount:N0} held-out samples; {c.Settings.Describe()}, seed {c.Settings.Seed}, {c.Threads} threads.");
+        page.Table(ResultTable.Header(c), ResultTable.Rows(c));
+        foreach (var b in c.Baselines) page.Paragraph($"Baseline {b.Name}: {CompareRunner.Format(c.Task, b.Value)}");
+        page.Heading("Reading").Paragraph(Reading.Of(c));
+        page.Heading("Charts");
+        foreach (var chart in charts) page.Image(Path.GetFileName(chart), Path.GetFileNameWithoutExtension(chart), pixelated: false);
+        page.Heading("Reproduce").Raw($"<pre>{Inspect.ReportPage.Encode(c.Command)}</pre>");
+        string path = Path.Combine(outDir, $"compare-{c.Task.Name}.html");
+        page.Save(path);
+        return path;
     }
 }

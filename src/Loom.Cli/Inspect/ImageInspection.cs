@@ -24,7 +24,7 @@ internal static class ImageInspection
 
         page.Heading("Prediction").Paragraph($"{source}: predicted {Name(predicted)}" + (label is int l ? $", true label {Name(l)}." : "."));
         page.Bars(Enumerable.Range(0, spec.Classes).OrderByDescending(c => probabilities[c]).Take(top).Select(c => (Name(c), (double)probabilities[c])));
-        Save(page, outDir, "input.png", Raster.Grid([image], spec.InputShape[1], spec.InputShape[2], 8, 1, v => Colors.Sequential(v)), "The input as the model sees it (after normalisation).");
+        Save(page, outDir, "input.png", Raster.Grid([image], spec.InputShape[1], spec.InputShape[2], 8, 1, v => ValueColors.Sequential(v)), "The input as the model sees it (after normalisation).");
 
         var convs = model.NamedModules().Where(m => m.Module is Conv2d).ToList();
         if (convs.Count > 0) Convolutional(page, model, spec, x, outputs, convs, target, Name(target), outDir);
@@ -42,7 +42,7 @@ internal static class ImageInspection
             .Select(k => first.Weight.Data.AsSpan(k * perKernel, perKernel).ToArray()).ToList();
         var all = first.Weight.Data;
         page.Heading("First-layer kernels");
-        Save(page, outDir, "kernels.png", Raster.Grid(kernels, kh, kw, 14, Math.Min(8, kernels.Count), _ => Colors.Diverging(all)),
+        Save(page, outDir, "kernels.png", Raster.Grid(kernels, kh, kw, 14, Math.Min(8, kernels.Count), _ => ValueColors.Diverging(all)),
             $"The {kernels.Count} learned {kh}×{kw} kernels of layer '{convs[0].Path}' ({first.Describe()}), one colour scale for all: red positive, blue negative, white zero.");
 
         page.Heading("Feature maps");
@@ -52,14 +52,14 @@ internal static class ImageInspection
             int c = y.Shape[1], h = y.Shape[2], w = y.Shape[3];
             var maps = Enumerable.Range(0, c).Select(ch => y.Data.AsSpan(ch * h * w, h * w).ToArray()).ToList();
             int scale = Math.Max(2, 56 / Math.Max(h, w));
-            Save(page, outDir, $"feature-maps-{Safe(path)}.png", Raster.Grid(maps, h, w, scale, Math.Min(16, c), m => Colors.Diverging(m)),
+            Save(page, outDir, $"feature-maps-{Safe(path)}.png", Raster.Grid(maps, h, w, scale, Math.Min(16, c), m => ValueColors.Diverging(m)),
                 $"Layer '{path}' ({module.Describe()}): its {c} feature maps ({h}×{w}) for this input, before the activation; each map on its own scale.");
         }
 
         var gradients = Inspector.Gradients(model, x, target);
         var saliency = gradients.Saliency();
         page.Heading($"Where the evidence for '{targetName}' is");
-        Save(page, outDir, "saliency.png", Raster.Grid([saliency.Data], saliency.Shape[1], saliency.Shape[2], 8, 1, m => Colors.Sequential(m)),
+        Save(page, outDir, "saliency.png", Raster.Grid([saliency.Data], saliency.Shape[1], saliency.Shape[2], 8, 1, m => ValueColors.Sequential(m)),
             $"Saliency: |∂ score('{targetName}') / ∂ pixel|, the largest over channels (bright: a small change there moves the score most).");
         var last = convs[^1].Path;
         int index = model.Layers.ToList().FindIndex(l => l.Name == last);
@@ -79,7 +79,7 @@ internal static class ImageInspection
         var last = trace.Of(rnn.NumLayers - 1);
         int T = trace.Steps, H = trace.HiddenSize;
         page.Heading("The hidden state as the rows are read");
-        Save(page, outDir, "hidden-states.png", Raster.Grid([Transpose(last.Hidden, T, H)], H, T, 4, 1, m => Colors.Diverging(m)),
+        Save(page, outDir, "hidden-states.png", Raster.Grid([Transpose(last.Hidden, T, H)], H, T, 4, 1, m => ValueColors.Diverging(m)),
             $"Each column is a step (a row of pixels, top to bottom), each row one of the {H} hidden units of {rnn.Describe()}: red positive, blue negative.");
 
         // The layers after the recurrent one read its final state; fed the state after step t instead, they say what
@@ -100,7 +100,7 @@ internal static class ImageInspection
             model.Train(wasTraining);
         }
         page.Heading("The prediction after each row");
-        Save(page, outDir, "prediction-per-row.png", Raster.Grid([perStep], spec.Classes, T, 8, 1, _ => Colors.Ramp),
+        Save(page, outDir, "prediction-per-row.png", Raster.Grid([perStep], spec.Classes, T, 8, 1, _ => ValueColors.Ramp),
             "Rows: the classes (" + string.Join(", ", Enumerable.Range(0, spec.Classes).Select(name)) + "); columns: the steps. Bright: probable after that many rows.");
         int[] shown = label is int l && l != predicted ? [predicted, l] : [predicted];
         page.Table(["after row", .. shown.Select(c => $"P({name(c)})")],
@@ -166,7 +166,7 @@ internal static class ImageInspection
             for (int j = 0; j < w; j++)
             {
                 float grey = (image[i * w + j] - lo) / range * 255;
-                var (r, g, b) = Colors.Ramp(map[i * w + j]);
+                var (r, g, b) = ValueColors.Ramp(map[i * w + j]);
                 var c = ((byte)((grey + r) / 2), (byte)((grey + g) / 2), (byte)((grey + b) / 2));
                 for (int dy = 0; dy < scale; dy++)
                     for (int dx = 0; dx < scale; dx++) raster.Set(j * scale + dx, i * scale + dy, c);

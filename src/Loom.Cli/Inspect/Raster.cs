@@ -115,7 +115,7 @@ internal sealed class Raster(int width, int height)
 }
 
 /// <summary>Colour scales for value maps.</summary>
-internal static class Colors
+internal static class ValueColors
 {
     /// <summary>Signed values: blue (−) through white (0) to red (+), scaled by the largest magnitude.</summary>
     public static Func<float, (byte, byte, byte)> Diverging(ReadOnlySpan<float> values)

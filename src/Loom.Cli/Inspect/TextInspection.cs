@@ -148,7 +148,7 @@ internal static partial class TextInspection
                 }
             int scale = Math.Clamp(600 / Math.Max(T, 1), 2, 8);
             string file = $"gate-{gate}.png";
-            Raster.Grid([map], H, T, scale, 1, _ => Colors.Ramp).Save(Path.Combine(outDir, file));
+            Raster.Grid([map], H, T, scale, 1, _ => ValueColors.Ramp).Save(Path.Combine(outDir, file));
             page.Image(file, $"Gate {gate}: rows are the {H} units, columns the steps; {(squashed ? "dark 0, yellow 1" : "dark −1, yellow +1")}.");
             double n = H * T;
             rows.Add([gate, (low / n).ToString("P1", CultureInfo.InvariantCulture), (high / n).ToString("P1", CultureInfo.InvariantCulture)]);

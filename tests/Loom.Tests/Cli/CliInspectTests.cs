@@ -55,6 +55,21 @@ public sealed partial class CliInspectTests
         Assert.Equal("error: Model 'char-rnn' reads text: give --text \"...\", not an image.", wrong.Stderr.Trim());
     }
 
+    [Fact]
+    public void TrainWritesAReportOfCurvesScheduleConfusionAndMistakes()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllText(dir.File("tiny.json"), TinyCnn);
+        var r = LoomProcess.Run(dir.Path, "train", "--model", "tiny.json", "--data", "fashion-mnist-mini", "--epochs", "2", "--report", "run");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains($"Report: {Path.Combine("run", "report.html")}", r.Stdout);
+        var images = CheckReport(dir.File("run"));
+        Assert.Equal(["loss.png", "accuracy.png", "learning-rate.png", "confusion.png", "wrong.png"], images);
+        AssertSize(dir.File("run/confusion.png"), 10 * 24 + 4, 10 * 24 + 4);
+        // 16 wrong images of 28×28 at 3 pixels a value, 8 to a row.
+        AssertSize(dir.File("run/wrong.png"), 8 * (84 + 2) + 2, 2 * (84 + 2) + 2);
+    }
+
     private static void Train(TempFolder dir, string model, string data, string output, params string[] extra)
     {
         var r = LoomProcess.Run(dir.Path, ["train", "--model", model, "--data", data, "--epochs", "1", "--out", output, .. extra]);

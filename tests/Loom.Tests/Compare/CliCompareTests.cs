@@ -53,6 +53,11 @@ public class CliCompareTests
             Assert.Equal(PngSignature, bytes[..8]);
             Assert.InRange(bytes.Length, 10_000, 2_000_000);
         }
+        // One HTML report links the table and the charts, and the printed summary names it.
+        var html = File.ReadAllText(Path.Combine(outDir, "compare-fashion.html"));
+        Assert.Contains("<table>", html);
+        Assert.Contains("<img src=\"compare-fashion-curves.png\"", html);
+        Assert.Contains($"Report: {Path.Combine(outDir, "compare-fashion.html")}", r.Stdout);
     }
 
     [Fact]

@@ -22,6 +22,7 @@ internal static class InspectCommand
         var data = CliOptions.Data("fashion-mnist-mini");
         var dataDir = CliOptions.DataDir();
         var text = new Option<string?>("--text") { Description = "The text to look at (text models)." };
+        var textFile = new Option<string?>("--text-file") { Description = "Read the text to look at from this file (its first 20,000 characters)." };
         var target = new Option<int?>("--class") { Description = "Explain this class (saliency, Grad-CAM) instead of the predicted one." };
         var units = new Option<string?>("--units") { Description = "Hidden units to colour the text by, comma separated (default: the two that vary most, the most and the least active)." };
         var top = new Option<int>("--top") { Description = "How many classes to show.", DefaultValueFactory = _ => 5 };
@@ -29,7 +30,7 @@ internal static class InspectCommand
         var threads = CliOptions.Threads();
         var command = new Command("inspect", "Show what a trained model does with one input: kernels, feature maps, saliency and Grad-CAM; hidden states, gates and surprisal; as PNGs and one HTML report.")
         {
-            model, image, invert, index, data, dataDir, text, target, units, top, output, threads,
+            model, image, invert, index, data, dataDir, text, textFile, target, units, top, output, threads,
         };
         CommandRunner.SetAction(command, parse =>
         {
@@ -37,7 +38,7 @@ internal static class InspectCommand
             var clock = Stopwatch.StartNew();
             var loaded = ModelSource.Saved(parse.GetValue(model)!);
             var spec = loaded.Spec;
-            string? imagePath = parse.GetValue(image), sample = parse.GetValue(text);
+            string? imagePath = parse.GetValue(image), sample = parse.GetValue(text) ?? ReadText(parse.GetValue(textFile));
             int? sampleIndex = parse.GetValue(index);
             string outDir = parse.GetValue(output)!;
             Directory.CreateDirectory(outDir);
@@ -65,6 +66,14 @@ internal static class InspectCommand
             return 0;
         });
         return command;
+    }
+
+    private static string? ReadText(string? path)
+    {
+        if (path is null) return null;
+        if (!File.Exists(path)) throw new UserException($"Text file '{path}' does not exist.");
+        string text = File.ReadAllText(path);
+        return text.Length > 20_000 ? text[..20_000] : text;
     }
 
     private static int[]? ParseUnits(string? units)

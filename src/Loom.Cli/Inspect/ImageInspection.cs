@@ -45,6 +45,8 @@ internal static class ImageInspection
         Save(page, outDir, "kernels.png", Raster.Grid(kernels, kh, kw, 14, Math.Min(8, kernels.Count), _ => ValueColors.Diverging(all)),
             $"The {kernels.Count} learned {kh}×{kw} kernels of layer '{convs[0].Path}' ({first.Describe()}), one colour scale for all: red positive, blue negative, white zero.");
 
+        if ((kh, kw) == (3, 3)) KernelShapes(page, kernels);
+
         page.Heading("Feature maps");
         foreach (var (path, module) in convs)
         {
@@ -68,6 +70,44 @@ internal static class ImageInspection
         var upsampled = Upsample(cam.Data, cam.Shape[1], cam.Shape[2], spec.InputShape[1], spec.InputShape[2]);
         Save(page, outDir, "grad-cam.png", Overlay(x.Data, upsampled, spec.InputShape[1], spec.InputShape[2], 8),
             $"Grad-CAM at layer '{camLayer}' ({cam.Shape[1]}×{cam.Shape[2]}, upsampled) over the input: bright where the last feature maps argue for '{targetName}'.");
+    }
+
+    private static readonly (string Name, float[] Template)[] Templates =
+    [
+        ("vertical edge (Sobel x)", [-1, 0, 1, -2, 0, 2, -1, 0, 1]),
+        ("horizontal edge (Sobel y)", [-1, -2, -1, 0, 0, 0, 1, 2, 1]),
+        ("diagonal edge /", [0, 1, 2, -1, 0, 1, -2, -1, 0]),
+        ("diagonal edge \\", [2, 1, 0, 1, 0, -1, 0, -1, -2]),
+        ("centre against surround", [-1, -1, -1, -1, 8, -1, -1, -1, -1]),
+    ];
+
+    /// <summary>
+    /// Which classic 3×3 filter each kernel resembles: the cosine of its mean-free weights with each template (the
+    /// sign says whether it matches the filter or its negative), and the share of its weight in its mean (a blur).
+    /// </summary>
+    private static void KernelShapes(ReportPage page, List<float[]> kernels)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        for (int k = 0; k < kernels.Count; k++)
+        {
+            var v = kernels[k];
+            float mean = v.Average();
+            var centred = v.Select(x => x - mean).ToArray();
+            double norm = Math.Sqrt(centred.Sum(x => (double)x * x)) + 1e-12;
+            var (name, cosine) = Templates.Select(t => (t.Name, Cos: Dot(t.Template, centred) / (Math.Sqrt(t.Template.Sum(x => (double)x * x)) * norm)))
+                .MaxBy(t => Math.Abs(t.Cos));
+            double dc = Math.Abs(mean) * 3 / (Math.Sqrt(v.Sum(x => (double)x * x)) + 1e-12);
+            rows.Add([k.ToString(CultureInfo.InvariantCulture), $"{k / 8 + 1}, {k % 8 + 1}", name, cosine.ToString("F2", CultureInfo.InvariantCulture), dc.ToString("F2", CultureInfo.InvariantCulture)]);
+        }
+        page.Paragraph("Each kernel against five classic filters: the cosine of its mean-free weights with the closest one (negative: its mirror image), and the share of its weight in its mean (1: a pure blur).")
+            .Table(["kernel", "row, column", "closest filter", "cosine", "mean share"], rows.OrderByDescending(r => Math.Abs(double.Parse(r[3], CultureInfo.InvariantCulture))));
+    }
+
+    private static double Dot(float[] a, float[] b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i++) s += (double)a[i] * b[i];
+        return s;
     }
 
     private static void RowByRow(ReportPage page, Sequential model, ModelSpec spec, LayerOutputs outputs, RecurrentLayer rnn, int predicted, int? label,
@@ -103,9 +143,10 @@ internal static class ImageInspection
         Save(page, outDir, "prediction-per-row.png", Raster.Grid([perStep], spec.Classes, T, 8, 1, _ => ValueColors.Ramp),
             "Rows: the classes (" + string.Join(", ", Enumerable.Range(0, spec.Classes).Select(name)) + "); columns: the steps. Bright: probable after that many rows.");
         int[] shown = label is int l && l != predicted ? [predicted, l] : [predicted];
-        page.Table(["after row", .. shown.Select(c => $"P({name(c)})")],
+        string Likeliest(int t) => name(Enumerable.Range(0, spec.Classes).MaxBy(c => perStep[c * T + t]));
+        page.Table(["after row", "most probable", .. shown.Select(c => $"P({name(c)})")],
             Enumerable.Range(0, T).Where(t => t % 4 == 3 || t == T - 1).Select(t => (IReadOnlyList<string>)[
-                (t + 1).ToString(CultureInfo.InvariantCulture), .. shown.Select(c => perStep[c * T + t].ToString("P1", CultureInfo.InvariantCulture))]));
+                (t + 1).ToString(CultureInfo.InvariantCulture), Likeliest(t), .. shown.Select(c => perStep[c * T + t].ToString("P1", CultureInfo.InvariantCulture))]));
         page.Heading("The recurrence unrolled").Raw(Unrolled.Svg(rnn, Enumerable.Range(1, Math.Min(T, 5)).Select(t => $"row {t}").ToList(), "logits"));
     }
 

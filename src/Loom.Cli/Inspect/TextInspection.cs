@@ -46,6 +46,7 @@ internal static partial class TextInspection
         var input = index == 0 ? x : outputs[model.Layers[index - 1].Name];
         var trace = Inspector.Trace(rnn, input);
         HiddenUnits(page, trace, pieces, units);
+        if (spec.Tokenizer == TokenizerKind.Char) UnitsThatTrack(page, trace, text[..Math.Min(text.Length, pieces.Count)]);
         Gates(page, trace, outDir);
         page.Heading("The recurrence unrolled").Raw(Unrolled.Svg(rnn, pieces.Take(5).ToList(), spec.Task == TaskKind.Classify ? "(pooled)" : "scores"));
     }
@@ -125,6 +126,48 @@ internal static partial class TextInspection
                 t => string.Create(CultureInfo.InvariantCulture, $"h[{u}] = {last.Hidden[t * H + u]:F3}")));
     }
 
+    /// <summary>
+    /// For a character model: the units whose hidden state follows a property of the text best (Pearson correlation
+    /// over the steps) — the position inside the current word, being at a space, being inside quotation marks, the
+    /// column within the line — what Karpathy, Johnson and Fei-Fei (2015) looked for by eye.
+    /// </summary>
+    private static void UnitsThatTrack(ReportPage page, RecurrentTrace trace, string text)
+    {
+        var last = trace.Of(trace.Directions.Max(d => d.Layer));
+        int T = Math.Min(trace.Steps, text.Length), H = trace.HiddenSize;
+        var quote = new double[T]; var word = new double[T]; var space = new double[T]; var column = new double[T];
+        bool inQuote = false;
+        for (int t = 0, w = 0, c = 0; t < T; t++)
+        {
+            if (text[t] is '"' or '“' or '”') inQuote = !inQuote;
+            w = char.IsLetter(text[t]) ? w + 1 : 0;
+            c = text[t] == '\n' ? 0 : c + 1;
+            (quote[t], word[t], space[t], column[t]) = (inQuote ? 1 : 0, w, text[t] == ' ' ? 1 : 0, c);
+        }
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var (name, feature) in new[] { ("position in the word", word), ("at a space", space), ("inside quotation marks", quote), ("column in the line", column) })
+        {
+            var best = Enumerable.Range(0, H).Select(u => (Unit: u, R: Correlation(feature, last.Hidden, u, H, T))).OrderByDescending(b => Math.Abs(b.R)).Take(3).ToList();
+            rows.Add([name, string.Join(", ", best.Select(b => FormattableString.Invariant($"unit {b.Unit} ({b.R:F2})")))]);
+        }
+        page.Paragraph($"The units that follow a property of this text best (correlation over its {T} characters; ±1 is a perfect tracker, 0 none):")
+            .Table(["property", "best units (correlation)"], rows);
+    }
+
+    private static double Correlation(double[] a, float[] hidden, int unit, int H, int T)
+    {
+        double ma = 0, mb = 0;
+        for (int t = 0; t < T; t++) { ma += a[t]; mb += hidden[t * H + unit]; }
+        ma /= T; mb /= T;
+        double s = 0, sa = 0, sb = 0;
+        for (int t = 0; t < T; t++)
+        {
+            double da = a[t] - ma, db = hidden[t * H + unit] - mb;
+            s += da * db; sa += da * da; sb += db * db;
+        }
+        return sa == 0 || sb == 0 ? 0 : s / Math.Sqrt(sa * sb);
+    }
+
     /// <summary>Every gate of the last layer as a units × steps heatmap, and how often each saturates (Karpathy, Johnson and Fei-Fei 2015).</summary>
     private static void Gates(ReportPage page, RecurrentTrace trace, string outDir)
     {
@@ -136,22 +179,42 @@ internal static partial class TextInspection
         {
             string gate = trace.GateNames[g];
             bool squashed = gate is "i" or "f" or "o" or "r" or "z"; // sigmoid gates in [0, 1]; the others (g, n, h) are tanh or ReLU
-            var map = new float[H * T];
+            // The picture shows the first steps (a long text would make it too wide to read); the counts cover all.
+            int shown = Math.Min(T, 600);
+            var map = new float[H * shown];
             int low = 0, high = 0;
             for (int t = 0; t < T; t++)
                 for (int u = 0; u < H; u++)
                 {
                     float v = last.Gates[t * G * H + g * H + u];
-                    map[u * T + t] = squashed ? v : (v + 1) / 2;
+                    if (t < shown) map[u * shown + t] = squashed ? v : (v + 1) / 2;
                     if (squashed ? v < 0.1f : v < -0.9f) low++;
                     if (squashed ? v > 0.9f : v > 0.9f) high++;
                 }
-            int scale = Math.Clamp(600 / Math.Max(T, 1), 2, 8);
+            int scale = Math.Clamp(600 / shown, 1, 8);
             string file = $"gate-{gate}.png";
-            Raster.Grid([map], H, T, scale, 1, _ => ValueColors.Ramp).Save(Path.Combine(outDir, file));
-            page.Image(file, $"Gate {gate}: rows are the {H} units, columns the steps; {(squashed ? "dark 0, yellow 1" : "dark −1, yellow +1")}.");
+            Raster.Grid([map], H, shown, scale, 1, _ => ValueColors.Ramp).Save(Path.Combine(outDir, file));
+            page.Image(file, $"Gate {gate}: rows are the {H} units, columns the {(shown < T ? $"first {shown} of {T} steps" : "steps")}; {(squashed ? "dark 0, yellow 1" : "dark −1, yellow +1")}.");
             double n = H * T;
             rows.Add([gate, (low / n).ToString("P1", CultureInfo.InvariantCulture), (high / n).ToString("P1", CultureInfo.InvariantCulture)]);
+        }
+        if (trace.GateNames.Contains("f"))
+        {
+            // Per unit: how often its forget gate holds (> 0.9) or lets go (< 0.1) — long memories against short ones.
+            int f = trace.GateNames.ToList().IndexOf("f"), keeps = 0, drops = 0;
+            for (int u = 0; u < H; u++)
+            {
+                int open = 0, shut = 0;
+                for (int t = 0; t < T; t++)
+                {
+                    float v = last.Gates[t * G * H + f * H + u];
+                    if (v > 0.9f) open++;
+                    if (v < 0.1f) shut++;
+                }
+                if (open >= 0.9 * T) keeps++;
+                if (shut >= 0.9 * T) drops++;
+            }
+            page.Paragraph($"{keeps} of the {H} units keep their forget gate above 0.9 on at least 90 % of the steps (long memories); {drops} keep it below 0.1 as often (they forget at every step).");
         }
         page.Paragraph("How often each gate is saturated over this text: sigmoid gates below 0.1 (closed) or above 0.9 (open); tanh activations below −0.9 or above 0.9.")
             .Table(["gate", "left-saturated", "right-saturated"], rows);

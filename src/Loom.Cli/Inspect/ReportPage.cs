@@ -71,8 +71,11 @@ internal sealed class ReportPage(string title)
         return this;
     }
 
-    /// <summary>Text with each character's background coloured: <paramref name="color"/> gives a CSS colour, <paramref name="tip"/> its hover text.</summary>
-    public static string ColouredText(IReadOnlyList<string> pieces, Func<int, string> color, Func<int, string> tip)
+    /// <summary>
+    /// Text with each piece's background coloured: <paramref name="color"/> gives a CSS colour, <paramref name="tip"/>
+    /// its hover text; <paramref name="separator"/> goes between pieces (a space between words, nothing between characters).
+    /// </summary>
+    public static string ColouredText(IReadOnlyList<string> pieces, Func<int, string> color, Func<int, string> tip, string separator = "")
     {
         var sb = new StringBuilder("<div class=\"text\">");
         for (int i = 0; i < pieces.Count; i++)
@@ -80,6 +83,7 @@ internal sealed class ReportPage(string title)
             string piece = pieces[i] == "\n" ? "↵\n" : pieces[i];
             sb.Append("<span style=\"background:").Append(color(i)).Append("\" title=\"").Append(Encode(tip(i))).Append("\">")
                 .Append(Encode(piece)).Append("</span>");
+            if (i + 1 < pieces.Count) sb.Append(separator);
         }
         return sb.Append("</div>").ToString();
     }

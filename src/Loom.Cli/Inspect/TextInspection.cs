@@ -45,7 +45,7 @@ internal static partial class TextInspection
         int index = model.Layers.ToList().IndexOf(rnn);
         var input = index == 0 ? x : outputs[model.Layers[index - 1].Name];
         var trace = Inspector.Trace(rnn, input);
-        HiddenUnits(page, trace, pieces, units);
+        HiddenUnits(page, trace, pieces, units, spec.Tokenizer == TokenizerKind.Char ? "" : " ");
         if (spec.Tokenizer == TokenizerKind.Char) UnitsThatTrack(page, trace, text[..Math.Min(text.Length, pieces.Count)]);
         Gates(page, trace, outDir);
         page.Heading("The recurrence unrolled").Raw(Unrolled.Svg(rnn, pieces.Take(5).ToList(), spec.Task == TaskKind.Classify ? "(pooled)" : "scores"));
@@ -99,7 +99,7 @@ internal static partial class TextInspection
     }
 
     /// <summary>The text coloured by a few hidden units of the last layer's forward direction: the chosen ones, or the two that vary most, the most and the least active.</summary>
-    private static void HiddenUnits(ReportPage page, RecurrentTrace trace, List<string> pieces, int[]? units)
+    private static void HiddenUnits(ReportPage page, RecurrentTrace trace, List<string> pieces, int[]? units, string separator)
     {
         var last = trace.Of(trace.Directions.Max(d => d.Layer));
         int T = trace.Steps, H = trace.HiddenSize;
@@ -123,7 +123,7 @@ internal static partial class TextInspection
             $"Each character (or word) coloured by a hidden unit's value h_t after reading it: red positive, blue negative, white zero (layer {last.Layer}, forward direction, {H} units).");
         foreach (var (u, why) in chosen)
             page.Paragraph($"Unit {u} ({why}):").Raw(ReportPage.ColouredText(pieces, t => ReportPage.CssDiverging(last.Hidden[t * H + u]),
-                t => string.Create(CultureInfo.InvariantCulture, $"h[{u}] = {last.Hidden[t * H + u]:F3}")));
+                t => string.Create(CultureInfo.InvariantCulture, $"h[{u}] = {last.Hidden[t * H + u]:F3}"), separator));
     }
 
     /// <summary>

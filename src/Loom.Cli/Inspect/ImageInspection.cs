@@ -64,8 +64,10 @@ internal static class ImageInspection
         Save(page, outDir, "saliency.png", Raster.Grid([saliency.Data], saliency.Shape[1], saliency.Shape[2], 8, 1, m => ValueColors.Sequential(m)),
             $"Saliency: |∂ score('{targetName}') / ∂ pixel|, the largest over channels (bright: a small change there moves the score most).");
         var last = convs[^1].Path;
+        // Grad-CAM reads the last convolution's maps after their activation (past a batch norm, if any), as its authors did.
         int index = model.Layers.ToList().FindIndex(l => l.Name == last);
-        string camLayer = index >= 0 && index + 1 < model.Layers.Count && model.Layers[index + 1] is Relu ? model.Layers[index + 1].Name : last;
+        int relu = index < 0 ? -1 : model.Layers.ToList().FindIndex(index + 1, l => l is Relu);
+        string camLayer = relu > index && relu <= index + 2 ? model.Layers[relu].Name : last;
         var cam = Inspector.GradCam(model, x, camLayer, target);
         var upsampled = Upsample(cam.Data, cam.Shape[1], cam.Shape[2], spec.InputShape[1], spec.InputShape[2]);
         Save(page, outDir, "grad-cam.png", Overlay(x.Data, upsampled, spec.InputShape[1], spec.InputShape[2], 8),

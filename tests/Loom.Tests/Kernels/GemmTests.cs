@@ -98,12 +98,18 @@ public class GemmTests
         AssertMatches(t, Run(t, seed: m * 1000 + n * 10 + k));
     }
 
-    /// <summary>A private blocking constant of <see cref="Gemm"/>, read so that the sizes below keep crossing it if it is retuned.</summary>
+    /// <summary>
+    /// A private blocking constant of <see cref="Gemm"/> (a const, or a property whose value depends on the ISA path
+    /// in use), read so that the sizes below keep crossing it if it is retuned.
+    /// </summary>
     private static int Blocking(string name)
     {
-        var field = typeof(Gemm).GetField(name, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
-        Assert.True(field is not null, $"Gemm.{name} not found: update this test to the kernel's blocking constants.");
-        return Convert.ToInt32(field!.GetRawConstantValue());
+        const System.Reflection.BindingFlags flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static;
+        var field = typeof(Gemm).GetField(name, flags);
+        if (field is not null) return Convert.ToInt32(field.IsLiteral ? field.GetRawConstantValue() : field.GetValue(null));
+        var property = typeof(Gemm).GetProperty(name, flags);
+        Assert.True(property is not null, $"Gemm.{name} not found: update this test to the kernel's blocking constants.");
+        return Convert.ToInt32(property!.GetValue(null));
     }
 
     [Theory]
@@ -207,6 +213,23 @@ public class GemmTests
             var t = new Case(40, 50, 60, ta, tb, 2, 0, 4, beta);
             AssertMatches(t, Run(t, seed: 11));
         }
+    }
+
+    /// <summary>
+    /// The micro-kernel family follows what the runtime enables, so that a CI run with DOTNET_EnableAVX512=0 (and so
+    /// on) really tests the lower path: LOOM_GEMM_PATH_AT_MOST (set by .ci/run) names the highest path that run may
+    /// take (Avx512, Avx2Fma, Vector128, Scalar), so a CPU without the higher ones passes too.
+    /// </summary>
+    [Fact]
+    public void PathFollowsTheEnabledInstructionSets()
+    {
+        var expected = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? Gemm.Isa.Avx512
+            : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported ? Gemm.Isa.Avx2Fma
+            : System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? Gemm.Isa.Vector128 : Gemm.Isa.Scalar;
+        Assert.Equal(expected, Gemm.Path);
+        var ceiling = Environment.GetEnvironmentVariable("LOOM_GEMM_PATH_AT_MOST");
+        if (!string.IsNullOrEmpty(ceiling))
+            Assert.True(Gemm.Path >= Enum.Parse<Gemm.Isa>(ceiling), $"GEMM path {Gemm.Path} is above {ceiling}: the ISA setting of this run did not take effect.");
     }
 
     [Fact]

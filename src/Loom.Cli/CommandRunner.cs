@@ -22,13 +22,14 @@ internal static class CommandRunner
             or UnauthorizedAccessException or Training.TrainingDivergedException or InvalidOperationException or HttpRequestException
             or OperationCanceledException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            // One line, bounded, without control characters: messages quote file content (tags, names, decoder text).
+            Console.Error.WriteLine($"error: {Loom.IO.ErrorText.Clean(e.Message, Loom.IO.ErrorText.MaxMessageLength)}");
             if (verbose) Console.Error.WriteLine(e);
             return e is OperationCanceledException ? 130 : 1;
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message}");
+            Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {Loom.IO.ErrorText.Clean(e.Message, Loom.IO.ErrorText.MaxMessageLength)}");
             if (verbose) Console.Error.WriteLine(e);
             else Console.Error.WriteLine("(run again with --verbose for details)");
             return 2;

@@ -3,9 +3,12 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Loom.Data;
+using Loom.IO;
 using Loom.Serialization;
 using Loom.Training;
 using StbImageSharp;
+
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Loom.Tests")]
 
 namespace Loom.Cli.Commands;
 
@@ -78,25 +81,47 @@ internal static class PredictCommand
         if (spec.InputShape.Length != 3 || spec.InputShape[0] != 1)
             throw new UserException($"Model '{spec.Name}' takes input ({string.Join(", ", spec.InputShape)}), not a grayscale image.");
         int h = spec.InputShape[1], w = spec.InputShape[2];
-        ImageResult img;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            img = ImageResult.FromStream(stream, ColorComponents.Grey);
-        }
-        catch (Exception e) when (e is InvalidOperationException or InvalidDataException or ArgumentException or IndexOutOfRangeException)
-        {
-            throw new UserException($"'{path}' is not a readable image ({e.Message}).");
-        }
-        if (img is null) throw new UserException($"'{path}' is not a readable image.");
-        if (img.Width != w || img.Height != h)
-            throw new UserException($"Image '{path}' is {img.Width}×{img.Height} pixels; model '{spec.Name}' needs {w}×{h}.");
+        byte[] gray = ReadGrayscale(path, File.ReadAllBytes(path), w, h, $"model '{spec.Name}'", ReaderLimits.Default);
         var features = new float[w * h];
         for (int i = 0; i < features.Length; i++)
         {
-            float v = img.Data[i] / 255f;
+            float v = gray[i] / 255f;
             features[i] = invert ? 1f - v : v;
         }
         return features;
+    }
+
+    /// <summary>
+    /// Decodes image bytes (PNG, or another format the decoder knows) to one byte per pixel, after checking the size
+    /// the header states against <paramref name="width"/>×<paramref name="height"/> and the pixel limit, so a
+    /// hostile header never makes the decoder allocate for a huge image.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not a readable image of that size; the message names <paramref name="path"/>.</exception>
+    internal static byte[] ReadGrayscale(string path, byte[] bytes, int width, int height, string wanted, ReaderLimits limits)
+    {
+        ImageInfo? info;
+        ImageResult? img;
+        try
+        {
+            using (var header = new MemoryStream(bytes, writable: false)) info = ImageInfo.FromStream(header);
+            if (info is not ImageInfo i) throw new InvalidDataException($"'{path}' is not a readable image (no image header found).");
+            if ((long)i.Width * i.Height > limits.MaxImagePixels || i.Width <= 0 || i.Height <= 0)
+                throw new InvalidDataException($"Image '{path}' claims {i.Width}×{i.Height} pixels, above the limit of {limits.MaxImagePixels} (ReaderLimits.MaxImagePixels).");
+            if (i.Width != width || i.Height != height)
+                throw new InvalidDataException($"Image '{path}' is {i.Width}×{i.Height} pixels; {wanted} needs {width}×{height}.");
+            img = ImageResult.FromMemory(bytes, ColorComponents.Grey);
+        }
+        catch (InvalidDataException) { throw; }
+        // The decoder is a port of C code: on hostile bytes it throws whatever its arithmetic hits (an IOException
+        // from a seek, IndexOutOfRange, NullReference, Overflow), and its messages embed raw chunk bytes (NUL).
+        // Every one of them means "this is not a readable image" for the file it was given.
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"'{path}' is not a readable image ({ErrorText.Clean(e.Message)}).", e);
+        }
+        if (img is null || img.Data is null) throw new InvalidDataException($"'{path}' is not a readable image.");
+        if (img.Width != width || img.Height != height || img.Data.Length < width * height)
+            throw new InvalidDataException($"Image '{path}' decodes to {img.Width}×{img.Height} pixels; {wanted} needs {width}×{height}.");
+        return img.Data;
     }
 }

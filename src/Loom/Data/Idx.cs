@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Loom.IO;
 
 namespace Loom.Data;
 
@@ -36,10 +37,10 @@ public static class Idx
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is truncated, has the wrong magic number or an unsupported dtype, or its gzip stream is corrupt.</exception>
-    public static IdxArray Read(string path, int? expectedMagic = null)
+    public static IdxArray Read(string path, int? expectedMagic = null, ReaderLimits? limits = null)
     {
         using var file = OpenFile(path);
-        return Read(file, path, expectedMagic);
+        return Read(file, path, expectedMagic, limits);
     }
 
     /// <summary>
@@ -47,14 +48,16 @@ public static class Idx
     /// embedded resource); <paramref name="displayName"/> names it in error messages. The stream
     /// is read to its end but not closed.
     /// </summary>
-    public static IdxArray Read(Stream stream, string displayName, int? expectedMagic = null)
+    public static IdxArray Read(Stream stream, string displayName, int? expectedMagic = null, ReaderLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(displayName);
+        limits ??= ReaderLimits.Default;
         using var source = OpenContent(stream, displayName, out bool gzip, leaveOpen: true);
         var reader = new Reader(source, displayName, gzip);
-        int[] dims = ReadHeader(ref reader, expectedMagic);
+        int[] dims = ReadHeader(ref reader, expectedMagic, limits);
         long size = ElementCount(dims, displayName);
+        ReaderLimits.Check(size, limits.MaxIdxBytes, $"the data size in bytes of dims {ShapeUtil.Format(dims)}", nameof(ReaderLimits.MaxIdxBytes), displayName);
         long expectedTotal = reader.Position + size;
 
         // A raw seekable stream tells its length up front, so a short file is reported before a
@@ -65,9 +68,18 @@ public static class Idx
             if (found != expectedTotal) throw reader.WrongLength(expectedTotal, found, dims);
         }
 
-        var data = new byte[size];
-        int read = reader.Fill(data);
-        if (read < data.Length) throw reader.WrongLength(expectedTotal, reader.Position, dims);
+        // A raw seekable stream has been checked against its length; a gzip (or one-way) stream cannot tell how much
+        // it holds without decompressing, so its buffer grows with the data that actually arrives, never ahead of it
+        // by more than a doubling: a 28-byte gzip file claiming 2 GB costs 64 KB, not 2 GB, before its rejection.
+        byte[] data = !gzip && source.CanSeek ? new byte[size] : new byte[Math.Min(size, InitialChunk)];
+        long filled = 0;
+        while (true)
+        {
+            filled += reader.Fill(data.AsSpan((int)filled));
+            if (filled < data.Length || data.Length == size) break;
+            Array.Resize(ref data, (int)Math.Min(size, 2L * data.Length));
+        }
+        if (filled < size) throw reader.WrongLength(expectedTotal, reader.Position, dims);
         long trailing = reader.CountRemaining();
         if (trailing > 0) throw reader.WrongLength(expectedTotal, reader.Position, dims);
         return new IdxArray(dims, data);
@@ -82,7 +94,7 @@ public static class Idx
         using var file = OpenFile(path);
         using var source = OpenContent(file, path, out bool gzip, leaveOpen: true);
         var reader = new Reader(source, path, gzip);
-        int[] dims = ReadHeader(ref reader, expectedMagic);
+        int[] dims = ReadHeader(ref reader, expectedMagic, ReaderLimits.Default);
         ElementCount(dims, path);
         return dims;
     }
@@ -129,7 +141,10 @@ public static class Idx
         return new GZipStream(stream, CompressionMode.Decompress, leaveOpen);
     }
 
-    private static int[] ReadHeader(ref Reader reader, int? expectedMagic)
+    /// <summary>The first buffer for data whose size cannot be checked up front (gzip); it doubles as data arrives.</summary>
+    private const int InitialChunk = 1 << 16;
+
+    private static int[] ReadHeader(ref Reader reader, int? expectedMagic, ReaderLimits limits)
     {
         Span<byte> word = stackalloc byte[4];
         if (reader.Fill(word) < 4)
@@ -150,6 +165,8 @@ public static class Idx
         int rank = (int)(magic & 0xFF);
         if (rank == 0)
             throw reader.Invalid($"magic number 0x{magic:X8} declares 0 dimensions; {expected}.");
+        if (rank > limits.MaxRank)
+            throw reader.Invalid($"magic number 0x{magic:X8} declares {rank} dimensions, above the limit of {limits.MaxRank} (ReaderLimits.MaxRank).");
 
         var dims = new int[rank];
         for (int i = 0; i < rank; i++)

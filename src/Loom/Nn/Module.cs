@@ -168,14 +168,15 @@ public abstract class Module
         var unexpected = state.Keys.Where(k => !ownNames.Contains(k)).ToList();
         if (strict && (missing.Count > 0 || unexpected.Count > 0))
             throw new InvalidDataException("State dict does not match the model: " +
-                (missing.Count > 0 ? $"missing {string.Join(", ", missing)}" : "") +
+                (missing.Count > 0 ? $"missing {Loom.IO.ErrorText.List(missing)}" : "") +
                 (missing.Count > 0 && unexpected.Count > 0 ? "; " : "") +
-                (unexpected.Count > 0 ? $"unexpected {string.Join(", ", unexpected)}" : "") + ".");
+                // Bounded: a file with a million stray names made a message of 8.9 million characters.
+                (unexpected.Count > 0 ? $"unexpected {Loom.IO.ErrorText.List(unexpected)}" : "") + ".");
         foreach (var (name, target) in own)
         {
             if (!state.TryGetValue(name, out var source)) continue;
             if (source.Size != target.Size || (source.Rank > 0 && !ShapeUtil.SameShape(source.Shape, target.Shape) && target.Size != 1))
-                throw new InvalidDataException($"State dict entry '{name}' has shape {ShapeUtil.Format(source.Shape)}, the model expects {ShapeUtil.Format(target.Shape)}.");
+                throw new InvalidDataException($"State dict entry '{Loom.IO.ErrorText.Clean(name, 80)}' has shape {ShapeUtil.Format(source.Shape)}, the model expects {ShapeUtil.Format(target.Shape)}.");
             source.Data.AsSpan().CopyTo(target.Data);
         }
     }

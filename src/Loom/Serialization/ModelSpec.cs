@@ -1,4 +1,5 @@
 using Loom.Data;
+using Loom.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Loom.Nn;
@@ -42,41 +43,98 @@ public sealed record ModelSpec
     public IReadOnlyList<JsonObject> Layers { get; init; } = [];
 
     /// <summary>Parses a spec; <paramref name="source"/> names the file or model in error messages.</summary>
-    public static ModelSpec Parse(string json, string source)
+    /// <exception cref="InvalidDataException">
+    /// The JSON is malformed, nests deeper or is larger than <paramref name="limits"/> allow, repeats a key, or a field is
+    /// missing, null where a value is needed, of the wrong type or out of range; the message names the source and the field.
+    /// </exception>
+    public static ModelSpec Parse(string json, string source, ReaderLimits? limits = null)
     {
+        ArgumentNullException.ThrowIfNull(json);
+        limits ??= ReaderLimits.Default;
+        if (json.Length > limits.MaxJsonBytes)
+            throw new InvalidDataException($"Model spec {source} has {json.Length} characters, above the limit of {limits.MaxJsonBytes} (ReaderLimits.MaxJsonBytes).");
         JsonNode? root;
-        try { root = JsonNode.Parse(json); }
-        catch (JsonException e) { throw new InvalidDataException($"Model spec {source} is not valid JSON: {e.Message}"); }
+        // Repeated keys are an error (parsers differ on which one wins), reported by the parser with the key's path.
+        var options = new JsonDocumentOptions { MaxDepth = limits.MaxJsonDepth, AllowDuplicateProperties = false };
+        try { root = JsonNode.Parse(json, documentOptions: options); }
+        catch (JsonException e) { throw new InvalidDataException($"Model spec {source} is not valid JSON: {ErrorText.Clean(e.Message)}"); }
         if (root is not JsonObject o) throw new InvalidDataException($"Model spec {source} must be a JSON object.");
         try
         {
             var layers = o["layers"] as JsonArray ?? throw new InvalidDataException($"Model spec {source} has no \"layers\" array.");
+            var normalize = OptionalObject(o, "normalize", source);
+            var augment = OptionalObject(o, "augment", source);
             var spec = new ModelSpec
             {
-                Name = o["name"]?.GetValue<string>() ?? Path.GetFileNameWithoutExtension(source),
-                Task = ParseTask(o["task"]?.GetValue<string>(), source),
-                Tokenizer = ParseTokenizer(o["tokenizer"]?.GetValue<string>(), source),
-                Vocabulary = (o["vocabulary"] as JsonArray)?.Select(v => v!.GetValue<string>()).ToArray(),
-                InputShape = IntArray(o["input_shape"], "input_shape", source) ?? throw new InvalidDataException($"Model spec {source} has no \"input_shape\" (e.g. [1, 28, 28])."),
-                Classes = o["classes"]?.GetValue<int>() ?? throw new InvalidDataException($"Model spec {source} has no \"classes\" count."),
-                NormalizeMean = FloatArray(o["normalize"]?["mean"]),
-                NormalizeStd = FloatArray(o["normalize"]?["std"]),
-                RandomCropPadding = o["augment"]?["random_crop_padding"]?.GetValue<int>() ?? 0,
-                HorizontalFlip = o["augment"]?["horizontal_flip"]?.GetValue<bool>() ?? false,
-                ClassNames = (o["class_names"] as JsonArray)?.Select(v => v!.GetValue<string>()).ToArray(),
+                Name = OptionalString(o, "name", source) ?? Path.GetFileNameWithoutExtension(source),
+                Task = ParseTask(OptionalString(o, "task", source), source),
+                Tokenizer = ParseTokenizer(OptionalString(o, "tokenizer", source), source),
+                Vocabulary = StringArray(o["vocabulary"], "vocabulary", source, limits.MaxVocabulary),
+                InputShape = IntArray(o["input_shape"], "input_shape", source, limits.MaxRank) ?? throw new InvalidDataException($"Model spec {source} has no \"input_shape\" (e.g. [1, 28, 28])."),
+                Classes = o["classes"] is JsonNode classes ? Int(classes, "classes", source) : throw new InvalidDataException($"Model spec {source} has no \"classes\" count."),
+                NormalizeMean = FloatArray(normalize?["mean"], "normalize.mean", source, limits.MaxInputElements),
+                NormalizeStd = FloatArray(normalize?["std"], "normalize.std", source, limits.MaxInputElements),
+                RandomCropPadding = augment?["random_crop_padding"] is JsonNode pad ? Int(pad, "augment.random_crop_padding", source) : 0,
+                HorizontalFlip = augment?["horizontal_flip"] is JsonNode flip ? Bool(flip, "augment.horizontal_flip", source) : false,
+                ClassNames = StringArray(o["class_names"], "class_names", source, int.MaxValue),
                 Layers = layers.Select((l, i) => l as JsonObject ?? throw new InvalidDataException($"Model spec {source}: layer {i} is not a JSON object.")).ToList(),
             };
             if (spec.InputShape.Length == 0 || spec.InputShape.Any(d => d <= 0)) throw new InvalidDataException($"Model spec {source}: input_shape must list positive sizes.");
+            ReaderLimits.Check(ShapeUtil.SizeOf(spec.InputShape), limits.MaxInputElements, $"the element count of input_shape {ShapeUtil.Format(spec.InputShape)}", nameof(ReaderLimits.MaxInputElements), $"Model spec {source}");
             if (spec.Classes < 2) throw new InvalidDataException($"Model spec {source}: classes must be at least 2, got {spec.Classes}.");
             if (spec.ClassNames is not null && spec.ClassNames.Length != spec.Classes)
                 throw new InvalidDataException($"Model spec {source}: {spec.ClassNames.Length} class names for {spec.Classes} classes.");
+            if (spec.RandomCropPadding < 0) throw new InvalidDataException($"Model spec {source}: augment.random_crop_padding is {spec.RandomCropPadding}; expected 0 or more.");
             return spec;
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
-            throw new InvalidDataException($"Model spec {source} has a value of the wrong type: {e.Message}");
+            throw new InvalidDataException($"Model spec {source} has a value of the wrong type: {ErrorText.Clean(e.Message)}");
         }
     }
+
+    private static JsonObject? OptionalObject(JsonObject o, string key, string source) => o[key] switch
+    {
+        null => null,
+        JsonObject inner => inner,
+        var other => throw new InvalidDataException($"Model spec {source} has a value of the wrong type: \"{key}\" must be an object, found {Describe(other)}."),
+    };
+
+    private static string? OptionalString(JsonObject o, string key, string source) => o[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue(out string? text) => text,
+        var other => throw new InvalidDataException($"Model spec {source} has a value of the wrong type: \"{key}\" must be a string, found {Describe(other)}."),
+    };
+
+    private static int Int(JsonNode node, string key, string source) =>
+        node is JsonValue v && v.TryGetValue(out int i) ? i
+            : throw new InvalidDataException($"Model spec {source} has a value of the wrong type: \"{key}\" must be a 32-bit integer, found {Describe(node)}.");
+
+    private static bool Bool(JsonNode node, string key, string source) =>
+        node is JsonValue v && v.TryGetValue(out bool b) ? b
+            : throw new InvalidDataException($"Model spec {source} has a value of the wrong type: \"{key}\" must be true or false, found {Describe(node)}.");
+
+    private static string[]? StringArray(JsonNode? node, string key, string source, int maxCount)
+    {
+        if (node is null) return null;
+        if (node is not JsonArray a) throw new InvalidDataException($"Model spec {source} has a value of the wrong type: \"{key}\" must be an array of strings, found {Describe(node)}.");
+        if (a.Count > maxCount) throw new InvalidDataException($"Model spec {source}: \"{key}\" has {a.Count} entries, above the limit of {maxCount} (ReaderLimits.MaxVocabulary).");
+        var result = new string[a.Count];
+        for (int i = 0; i < result.Length; i++)
+            result[i] = a[i] is JsonValue v && v.TryGetValue(out string? text) ? text
+                : throw new InvalidDataException($"Model spec {source} has a value of the wrong type: \"{key}\"[{i}] must be a string, found {Describe(a[i])}.");
+        return result;
+    }
+
+    /// <summary>Describes a JSON value in an error message: its kind and (cut, cleaned) text.</summary>
+    private static string Describe(JsonNode? node) => node switch
+    {
+        null => "null",
+        JsonObject => "an object",
+        JsonArray => "an array",
+        _ => node.GetValueKind().ToString().ToLowerInvariant() + " " + ErrorText.Clean(node.ToJsonString(), 40),
+    };
 
     private static TaskKind ParseTask(string? task, string source) => task switch
     {
@@ -107,10 +165,14 @@ public sealed record ModelSpec
     /// <summary>Whether the output has one prediction per step, (N, T, classes), rather than per sample.</summary>
     public bool PerStep => Task != TaskKind.Classify;
 
-    public static ModelSpec Load(string path)
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">See <see cref="Parse"/>; a file larger than <see cref="ReaderLimits.MaxJsonBytes"/> is not read.</exception>
+    public static ModelSpec Load(string path, ReaderLimits? limits = null)
     {
+        limits ??= ReaderLimits.Default;
         if (!File.Exists(path)) throw new FileNotFoundException($"Model spec file '{path}' does not exist.", path);
-        return Parse(File.ReadAllText(path), $"'{path}'");
+        ReaderLimits.Check(new FileInfo(path).Length, limits.MaxJsonBytes, "the file size in bytes", nameof(ReaderLimits.MaxJsonBytes), $"Model spec '{path}'");
+        return Parse(File.ReadAllText(path), $"'{path}'", limits);
     }
 
     public string ToJson()
@@ -142,8 +204,14 @@ public sealed record ModelSpec
     /// forward pass on zeros, that every layer accepts its input and the output is (N, classes), or
     /// (N, T, classes) for taggers and language models.
     /// </summary>
-    public Sequential Build()
+    /// <exception cref="InvalidDataException">
+    /// A layer is invalid or does not fit, or the model is larger than <paramref name="limits"/> allow: checked from
+    /// the layers' arguments before any layer is built (<see cref="SpecBudget"/>), since a 200-byte spec could ask for
+    /// 7 GB of weights or activations.
+    /// </exception>
+    public Sequential Build(ReaderLimits? limits = null)
     {
+        SpecBudget.Check(this, limits ?? ReaderLimits.Default);
         var model = new Sequential();
         for (int i = 0; i < Layers.Count; i++) model.Add(LayerRegistry.Create(Layers[i], i, Name));
         Check(model);
@@ -176,10 +244,35 @@ public sealed record ModelSpec
             throw new InvalidDataException($"Model '{Name}': its Embedding has {embedding.NumEmbeddings} rows but the vocabulary has {Vocabulary.Length} tokens.");
     }
 
-    private static int[]? IntArray(JsonNode? node, string key, string source) =>
-        node is null ? null : node as JsonArray is { } a ? a.Select(v => v!.GetValue<int>()).ToArray()
-            : throw new InvalidDataException($"Model spec {source}: \"{key}\" must be an array.");
+    private static int[]? IntArray(JsonNode? node, string key, string source, int maxCount)
+    {
+        if (node is null) return null;
+        if (node is not JsonArray a) throw new InvalidDataException($"Model spec {source} has a value of the wrong type: \"{key}\" must be an array.");
+        if (a.Count > maxCount) throw new InvalidDataException($"Model spec {source}: \"{key}\" has {a.Count} entries, above the limit of {maxCount} (ReaderLimits.MaxRank).");
+        var result = new int[a.Count];
+        for (int i = 0; i < result.Length; i++) result[i] = a[i] is JsonNode item ? Int(item, $"{key}[{i}]", source)
+            : throw new InvalidDataException($"Model spec {source} has a value of the wrong type: \"{key}\"[{i}] must be a 32-bit integer, found null.");
+        return result;
+    }
 
-    private static float[]? FloatArray(JsonNode? node) =>
-        node is JsonArray a ? a.Select(v => (float)v!.GetValue<double>()).ToArray() : null;
+    /// <summary>
+    /// A float array; every value must be finite as float32 (1e39 parses as a double but is +Inf as a float, and
+    /// such a spec loaded but could not be written back).
+    /// </summary>
+    private static float[]? FloatArray(JsonNode? node, string key, string source, long maxCount)
+    {
+        if (node is null) return null;
+        if (node is not JsonArray a) throw new InvalidDataException($"Model spec {source} has a value of the wrong type: \"{key}\" must be an array of numbers, found {Describe(node)}.");
+        if (a.Count > maxCount) throw new InvalidDataException($"Model spec {source}: \"{key}\" has {a.Count} entries, above the limit of {maxCount}.");
+        var result = new float[a.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            if (a[i] is not JsonValue v || !v.TryGetValue(out double d))
+                throw new InvalidDataException($"Model spec {source} has a value of the wrong type: \"{key}\"[{i}] must be a number, found {Describe(a[i])}.");
+            float f = (float)d;
+            if (!float.IsFinite(f)) throw new InvalidDataException($"Model spec {source}: \"{key}\"[{i}] is {ErrorText.Clean(v.ToJsonString(), 40)}, outside the float32 range.");
+            result[i] = f;
+        }
+        return result;
+    }
 }

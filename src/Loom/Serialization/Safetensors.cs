@@ -86,33 +86,56 @@ public static class Safetensors
     }
 
     /// <summary>Reads a file; errors name the file and what is wrong with it.</summary>
-    public static Contents Load(string path)
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The content is not a safetensors file within <paramref name="limits"/>.</exception>
+    public static Contents Load(string path, ReaderLimits? limits = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
         byte[] bytes = File.ReadAllBytes(path);
-        try { return Read(bytes); }
+        try { return Read(bytes, limits); }
         catch (InvalidDataException e) { throw new InvalidDataException($"'{path}' is not a valid safetensors file: {e.Message}", e); }
     }
 
-    public static Contents Read(ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Parses safetensors bytes. Every claim of the header is checked before anything is allocated for it: the
+    /// header length against the bytes there, the tensor count, ranks, element counts and their total against
+    /// <paramref name="limits"/>, each byte range against the data section, and the ranges together must cover
+    /// the data section exactly, without gap or overlap (as the format requires), so a header length that is off
+    /// by one — which shifts every tensor by a byte — is an error rather than silently wrong weights.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not such a file; the message says what and where.</exception>
+    public static Contents Read(ReadOnlySpan<byte> bytes, ReaderLimits? limits = null)
     {
+        limits ??= ReaderLimits.Default;
         if (bytes.Length < 8) throw new InvalidDataException($"it has {bytes.Length} bytes, fewer than the 8-byte header length.");
         ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLen > MaxHeaderBytes || (long)headerLen > bytes.Length - 8)
-            throw new InvalidDataException($"the header claims {headerLen} bytes but the file has {bytes.Length - 8} after the length.");
+        if (headerLen > (ulong)(bytes.Length - 8))
+            throw new InvalidDataException($"the header claims {headerLen} bytes but the file has {bytes.Length - 8} after the length at offset 0.");
+        if (headerLen > (ulong)Math.Min(MaxHeaderBytes, limits.MaxJsonBytes))
+            throw new InvalidDataException($"the header length at offset 0 is {headerLen} bytes, above the limit of {Math.Min(MaxHeaderBytes, limits.MaxJsonBytes)} (ReaderLimits.MaxJsonBytes).");
+        var header = bytes.Slice(8, (int)headerLen);
         var data = bytes[(8 + (int)headerLen)..];
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(Encoding.UTF8.GetString(bytes.Slice(8, (int)headerLen)).TrimEnd()); }
-        catch (JsonException e) { throw new InvalidDataException($"the header is not valid JSON ({e.Message})."); }
+        // Parsed from the bytes, not a decoded string: the parser rejects invalid UTF-8, which decoding would
+        // silently replace. Repeated keys are rejected below, naming the key.
+        var options = new JsonDocumentOptions { MaxDepth = limits.MaxJsonDepth };
+        try { doc = JsonDocument.Parse(header.ToArray(), options); }
+        catch (JsonException e) { throw new InvalidDataException($"the header is not valid JSON ({ErrorText.Clean(e.Message)})."); }
         using var _ = doc;
         if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException("the header is not a JSON object.");
-        var tensors = new List<(string, Tensor, long)>();
+        int entries = 0;
+        foreach (var __ in doc.RootElement.EnumerateObject())
+            if (++entries > limits.MaxTensors + 1)
+                throw new InvalidDataException($"the header lists more than {limits.MaxTensors} tensors (ReaderLimits.MaxTensors).");
+        var entriesFound = new List<(string Name, string Dtype, int[] Shape, long Begin, long End, int Count, int Index)>();
         var metadata = new Dictionary<string, string>();
-        var names = new HashSet<string>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        long total = 0;
         foreach (var prop in doc.RootElement.EnumerateObject())
         {
+            string shown = ErrorText.Clean(prop.Name, 80);
             // JSON parsers differ on repeated keys (first or last wins); the format forbids them.
-            if (!names.Add(prop.Name)) throw new InvalidDataException($"the header lists '{prop.Name}' more than once.");
+            if (!names.Add(prop.Name)) throw new InvalidDataException($"the header lists '{shown}' more than once.");
             if (prop.Name == "__metadata__")
             {
                 if (prop.Value.ValueKind != JsonValueKind.Object) throw new InvalidDataException("the __metadata__ entry is not a JSON object.");
@@ -120,28 +143,69 @@ public static class Safetensors
                     metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
                 continue;
             }
-            try
-            {
-                string dtype = prop.Value.GetProperty("dtype").GetString() ?? "";
-                var shape = prop.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-                var offsets = prop.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > data.Length)
-                    throw new InvalidDataException($"tensor '{prop.Name}' has byte range [{string.Join(", ", offsets)}] outside the {data.Length}-byte data section.");
-                int count = ShapeUtil.CheckedSize(shape);
-                int width = DtypeWidth(dtype, prop.Name);
-                if ((offsets[1] - offsets[0]) != (long)count * width)
-                    throw new InvalidDataException($"tensor '{prop.Name}' of shape {ShapeUtil.Format(shape)} and dtype {dtype} needs {(long)count * width} bytes, its range holds {offsets[1] - offsets[0]}.");
-                var values = Decode(data.Slice((int)offsets[0], (int)(offsets[1] - offsets[0])), dtype, count);
-                tensors.Add((prop.Name, new Tensor(values, shape), offsets[0]));
-            }
-            // ArgumentException: a negative dimension, or more elements than an array can hold.
-            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
-            {
-                throw new InvalidDataException($"tensor '{prop.Name}' has a malformed header entry ({e.Message}).");
-            }
+            if (prop.Value.ValueKind != JsonValueKind.Object) throw Malformed(shown, "not a JSON object");
+            var keys = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var field in prop.Value.EnumerateObject())
+                if (!keys.Add(field.Name)) throw Malformed(shown, $"\"{ErrorText.Clean(field.Name, 40)}\" given twice");
+            string dtype = prop.Value.TryGetProperty("dtype", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()!
+                : throw Malformed(shown, "no \"dtype\" string");
+            int width = DtypeWidth(dtype, shown);
+            var shape = Numbers(prop.Value, "shape", shown, limits.MaxRank, static (JsonElement e, out long v) => { bool ok = e.TryGetInt32(out int i); v = i; return ok; }, "32-bit integers");
+            var offsets = Numbers(prop.Value, "data_offsets", shown, 16, static (JsonElement e, out long v) => e.TryGetInt64(out v), "64-bit byte offsets");
+            if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > data.Length)
+                throw new InvalidDataException($"tensor '{shown}' has byte range [{string.Join(", ", offsets)}] outside the {data.Length}-byte data section; expected [begin, end] within it.");
+            var dims = shape.Select(v => (int)v).ToArray();
+            long count;
+            try { count = ShapeUtil.SizeOf(dims); }
+            catch (ArgumentException e) { throw new InvalidDataException($"tensor '{shown}': {e.Message}"); }
+            ReaderLimits.Check(count, limits.MaxElementsPerTensor, $"the element count of tensor '{shown}' {ShapeUtil.Format(dims)}", nameof(ReaderLimits.MaxElementsPerTensor), "the header");
+            if (offsets[1] - offsets[0] != count * width)
+                throw new InvalidDataException($"tensor '{shown}' of shape {ShapeUtil.Format(dims)} and dtype {dtype} needs {count * width} bytes, its range holds {offsets[1] - offsets[0]}.");
+            total += count;
+            ReaderLimits.Check(total, limits.MaxTotalParameters, "the total element count of the tensors", nameof(ReaderLimits.MaxTotalParameters), "the header");
+            entriesFound.Add((prop.Name, dtype, dims, offsets[0], offsets[1], (int)count, entriesFound.Count));
         }
-        var ordered = tensors.OrderBy(t => t.Item3).Select(t => (t.Item1, t.Item2)).ToList();
-        return new Contents(ordered, metadata);
+        // The ranges must tile the data section: sorted by start (file order among empty tensors at one offset), each
+        // begins where the previous ended.
+        entriesFound.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End != b.End ? a.End.CompareTo(b.End) : a.Index.CompareTo(b.Index));
+        long expected = 0;
+        foreach (var e in entriesFound)
+        {
+            if (e.Begin != expected)
+                throw new InvalidDataException(e.Begin < expected
+                    ? $"tensor '{ErrorText.Clean(e.Name, 80)}' starts at data byte {e.Begin}, inside the previous tensor (which ends at {expected})."
+                    : $"tensor '{ErrorText.Clean(e.Name, 80)}' starts at data byte {e.Begin}, leaving a gap after byte {expected}.");
+            expected = e.End;
+        }
+        if (expected != data.Length)
+            throw new InvalidDataException($"the tensors cover {expected} bytes of the {data.Length}-byte data section (at file offset {8 + (long)headerLen}); the header length or a byte range is wrong.");
+        var tensors = new List<(string, Tensor)>(entriesFound.Count);
+        foreach (var e in entriesFound)
+            tensors.Add((e.Name, new Tensor(Decode(data.Slice((int)e.Begin, (int)(e.End - e.Begin)), e.Dtype, e.Count), e.Shape)));
+        return new Contents(tensors, metadata);
+    }
+
+    private static InvalidDataException Malformed(string tensor, string problem) =>
+        new($"tensor '{tensor}' has a malformed header entry ({problem}).");
+
+    private delegate bool NumberReader(JsonElement element, out long value);
+
+    /// <summary>The array <paramref name="key"/> of a tensor entry, at most <paramref name="max"/> numbers, each read by <paramref name="read"/>.</summary>
+    private static long[] Numbers(JsonElement entry, string key, string tensor, int max, NumberReader read, string expected)
+    {
+        if (!entry.TryGetProperty(key, out var array) || array.ValueKind != JsonValueKind.Array)
+            throw Malformed(tensor, $"no \"{key}\" array");
+        int length = array.GetArrayLength();
+        if (length > max) throw Malformed(tensor, $"{length} entries in \"{key}\"; at most {max} are allowed (ReaderLimits.MaxRank for shapes)");
+        var values = new long[length];
+        int i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || !read(item, out values[i]))
+                throw Malformed(tensor, $"\"{key}\"[{i}] is {ErrorText.Clean(item.GetRawText(), 40)}; expected {expected}");
+            i++;
+        }
+        return values;
     }
 
     private static int DtypeWidth(string dtype, string name) => dtype switch

@@ -9,7 +9,9 @@ public static class ShapeUtil
         foreach (int d in shape)
         {
             if (d < 0) throw new ArgumentException($"Negative dimension in shape {Format(shape)}.");
-            size *= d;
+            // Checked: (65536, 65536, 65536, 65536) wraps to 0 in a long, and a file claiming it would pass as empty.
+            try { size = checked(size * d); }
+            catch (OverflowException) { throw new ArgumentException($"Shape {Format(shape)} has more elements than a 64-bit count holds."); }
         }
         return size;
     }

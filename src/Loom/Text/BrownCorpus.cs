@@ -189,7 +189,7 @@ public static partial class BrownCorpus
             var token = line[start..i];
             int slash = token.LastIndexOf('/');
             if (slash <= 0 || slash == token.Length - 1)
-                throw new InvalidDataException($"{file}:{lineNumber}: malformed token '{token}' (expected word/tag).");
+                throw new InvalidDataException($"{file}:{lineNumber}: malformed token '{Loom.IO.ErrorText.Clean(token.ToString())}' (expected word/tag).");
             words.Add(token[..slash].ToString());
             lineTags.Add(tags.Get(token[(slash + 1)..]));
         }
@@ -216,9 +216,12 @@ public static partial class BrownCorpus
             return dash > 0 ? t[..dash] : t;
         }
         // Punctuation tags may themselves be dashes ("--"), so only the known suffixes are cut.
-        while (t.Length > 3 && (t.EndsWith("-hl", StringComparison.Ordinal) || t.EndsWith("-tl", StringComparison.Ordinal) || t.EndsWith("-nc", StringComparison.Ordinal)))
-            t = t[..^3];
-        return t;
+        // The suffixes are counted off by index and cut once: cutting a substring per suffix copied the rest each
+        // time, so a 300 KB tag of ".-hl-hl-hl…" took 4.5 s and 30 GB.
+        int end = t.Length;
+        while (end > 3 && (t.AsSpan(0, end).EndsWith("-hl", StringComparison.Ordinal) || t.AsSpan(0, end).EndsWith("-tl", StringComparison.Ordinal) || t.AsSpan(0, end).EndsWith("-nc", StringComparison.Ordinal)))
+            end -= 3;
+        return end == t.Length ? t : t[..end];
     }
 
     private static string FileName(string relativePath)

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Loom.IO;
 
 namespace Loom.Text;
 
@@ -168,7 +170,7 @@ public sealed class Vocabulary
         var tokens = new string[array.Count];
         for (int i = 0; i < tokens.Length; i++)
         {
-            if (array[i] is JsonValue value && value.TryGetValue(out string? token))
+            if (array[i] is JsonValue value && TryGetString(value, source, i, out string? token) && token is not null)
                 tokens[i] = token;
             else
                 throw new InvalidDataException($"{source}: vocabulary entry {i} must be a string, found {Describe(array[i])}.");
@@ -176,16 +178,55 @@ public sealed class Vocabulary
         return Create(tokens, source);
     }
 
+    /// <summary>Reads a vocabulary file written as <see cref="ToJson"/>: a JSON array of its tokens in id order.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not such an array within <paramref name="limits"/> (size, depth, token count); the message names the file.</exception>
+    public static Vocabulary Load(string path, ReaderLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        limits ??= ReaderLimits.Default;
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: vocabulary file not found.", path);
+        ReaderLimits.Check(new FileInfo(path).Length, limits.MaxJsonBytes, "the file size in bytes", nameof(ReaderLimits.MaxJsonBytes), path);
+        return Parse(File.ReadAllBytes(path), path, limits);
+    }
+
+    /// <summary>Parses vocabulary JSON bytes (UTF-8); <paramref name="source"/> names them in error messages.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a JSON array of distinct token strings, specials first, within <paramref name="limits"/>.</exception>
+    public static Vocabulary Parse(ReadOnlySpan<byte> json, string source, ReaderLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        limits ??= ReaderLimits.Default;
+        ReaderLimits.Check(json.Length, limits.MaxJsonBytes, "the JSON size in bytes", nameof(ReaderLimits.MaxJsonBytes), source);
+        JsonNode? node;
+        try { node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = limits.MaxJsonDepth }); }
+        catch (JsonException e) { throw new InvalidDataException($"{source}: not valid JSON ({ErrorText.Clean(e.Message)})."); }
+        if (node is JsonArray array) ReaderLimits.Check(array.Count, limits.MaxVocabulary, "the token count", nameof(ReaderLimits.MaxVocabulary), source);
+        return FromJson(node, source);
+    }
+
+    /// <summary>
+    /// A JSON string's value. The parser checks the structure but decodes a string only when it is read, so a token
+    /// with invalid UTF-8 bytes surfaces here (as InvalidOperationException: "Cannot transcode invalid UTF-8").
+    /// </summary>
+    private static bool TryGetString(JsonValue value, string source, int index, out string? text)
+    {
+        try { return value.TryGetValue(out text); }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"{source}: vocabulary entry {index} is not valid UTF-8 text ({ErrorText.Clean(e.Message)}).", e);
+        }
+    }
+
     private static Vocabulary Create(string[] tokens, string source)
     {
         if (tokens.Length < 2 || tokens[Pad] != PadToken || tokens[Unk] != UnkToken)
             throw new InvalidDataException(
-                $"{source}: a vocabulary must start with \"{PadToken}\" (id {Pad}) and \"{UnkToken}\" (id {Unk}), found [{string.Join(", ", tokens.Take(2).Select(t => $"\"{t}\""))}].");
+                $"{source}: a vocabulary must start with \"{PadToken}\" (id {Pad}) and \"{UnkToken}\" (id {Unk}), found [{string.Join(", ", tokens.Take(2).Select(t => $"\"{ErrorText.Clean(t, 80)}\""))}].");
         var ids = new Dictionary<string, int>(tokens.Length, StringComparer.Ordinal);
         for (int i = 0; i < tokens.Length; i++)
         {
             if (!ids.TryAdd(tokens[i], i))
-                throw new InvalidDataException($"{source}: token \"{tokens[i]}\" appears twice in the vocabulary (ids {ids[tokens[i]]} and {i}).");
+                throw new InvalidDataException($"{source}: token \"{ErrorText.Clean(tokens[i], 80)}\" appears twice in the vocabulary (ids {ids[tokens[i]]} and {i}).");
         }
         return new Vocabulary(tokens, ids);
     }

@@ -72,6 +72,29 @@ public sealed class DataLoader : IEnumerable<Batch>
         set { ArgumentOutOfRangeException.ThrowIfNegative(value); _epoch = value; }
     }
 
+    /// <summary>Which part of every batch this loader yields (0-based), of <see cref="ShardCount"/>; see <see cref="SetShard"/>.</summary>
+    public int ShardIndex { get; private set; }
+
+    /// <summary>How many parts every batch is cut into (1: the whole batch, the default).</summary>
+    public int ShardCount { get; private set; } = 1;
+
+    /// <summary>
+    /// For data-parallel training: each of <paramref name="count"/> processes yields only its part of every batch,
+    /// part <paramref name="index"/> of a contiguous split (batch b's samples [⌊n·i/k⌋, ⌊n·(i+1)/k⌋) of its n), of the
+    /// same seeded order, so the parts of one batch are disjoint and together are the batch a single loader would
+    /// yield; <see cref="BatchCount"/> is unchanged, so every process takes the same number of steps (a part may be
+    /// empty when a last batch is shorter than <paramref name="count"/>). Rows of a language model's streams stay on
+    /// one process from batch to batch. Augmentation draws from a generator of the part's own, so only the samples'
+    /// selection, not their random crops and flips, matches the single loader's.
+    /// </summary>
+    public void SetShard(int index, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, count);
+        (ShardIndex, ShardCount) = (index, count);
+    }
+
     /// <summary>Batches per epoch: ⌈N / BatchSize⌉, or ⌊N / BatchSize⌋ with <see cref="DropLast"/>.</summary>
     public int BatchCount => DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
 
@@ -214,7 +237,9 @@ public sealed class DataLoader : IEnumerable<Batch>
         {
             _loader = loader;
             _order = loader.Order(epoch);
-            _augmentRng = new Rng(DeriveSeed(loader.Seed, epoch, AugmentStream));
+            // A part of its own stream; the whole batch (one shard) keeps the stream it always had.
+            ulong stream = loader.ShardCount == 1 ? AugmentStream : AugmentStream | ((ulong)(loader.ShardIndex + 1) << 8);
+            _augmentRng = new Rng(DeriveSeed(loader.Seed, epoch, stream));
             _batchShape = new int[loader._sampleShape.Length + 1];
             loader._sampleShape.CopyTo(_batchShape, 1);
             if (loader.ReuseBuffers) _ring = new (float[], float[])[loader.Prefetch == 0 ? 1 : loader.Prefetch + 2];
@@ -225,9 +250,15 @@ public sealed class DataLoader : IEnumerable<Batch>
             var loader = _loader;
             int start = b * loader.BatchSize;
             int count = Math.Min(loader.BatchSize, _order.Length - start);
+            bool full = count == loader.BatchSize;
+            if (loader.ShardCount > 1)
+            {
+                int from = (int)((long)count * loader.ShardIndex / loader.ShardCount), to = (int)((long)count * (loader.ShardIndex + 1) / loader.ShardCount);
+                (start, count) = (start + from, to - from);
+            }
             int sampleSize = loader._sampleSize;
             int targetSize = loader._targetSize;
-            var (inputs, targets) = Buffers(b, count, sampleSize, targetSize);
+            var (inputs, targets) = Buffers(b, full, count, sampleSize, targetSize);
             var dataset = loader.Dataset;
             var transforms = loader._transforms;
             var sampleShape = loader._sampleShape;
@@ -260,7 +291,7 @@ public sealed class DataLoader : IEnumerable<Batch>
                 }
             }
             var batch = new Batch(new Tensor(inputs, batchShape), new Tensor(targets, targetShape));
-            if (BufferPool.CheckLifetimes && _ring is not null && count == loader.BatchSize)
+            if (BufferPool.CheckLifetimes && _ring is not null && full)
             {
                 // The enumerator returns it when it hands out the next batch. A trimmed input is a copy of its own.
                 var lease = StorageLease.ForBatch();
@@ -278,9 +309,10 @@ public sealed class DataLoader : IEnumerable<Batch>
             return trimmed;
         }
 
-        private (float[] Inputs, float[] Targets) Buffers(int b, int count, int sampleSize, int targetSize)
+        private (float[] Inputs, float[] Targets) Buffers(int b, bool full, int count, int sampleSize, int targetSize)
         {
-            if (_ring is null || count != _loader.BatchSize) return (new float[count * sampleSize], new float[count * targetSize]);
+            // Every full batch's part has the same size, so the ring's arrays fit each of them.
+            if (_ring is null || !full) return (new float[count * sampleSize], new float[count * targetSize]);
             ref var slot = ref _ring[b % _ring.Length];
             slot.Inputs ??= new float[count * sampleSize];
             slot.Targets ??= new float[count * targetSize];

@@ -31,6 +31,12 @@ public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tens
     /// <summary>Set by a callback (or the caller) to end training after the current epoch.</summary>
     public bool StopRequested { get; set; }
 
+    /// <summary>
+    /// Data-parallel training's hooks into the loop (Loom.Distributed sets them); null, the default, trains in this
+    /// process alone.
+    /// </summary>
+    public IReplicaSync? Replicas { get; set; }
+
     public event Action<BatchProgress>? BatchEnded;
     public event Action<EpochResult>? EpochEnded;
 
@@ -68,12 +74,19 @@ public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tens
             lr = Optimizer.LearningRate;
             using var step = _buffers.Scope(); // activations and their gradients are recycled from batch to batch
             Optimizer.ZeroGrad();
-            var logits = Model.Call(batch.Inputs);
-            var lossValue = Loss(logits, batch.Targets);
-            float l = lossValue.Item();
-            if (!float.IsFinite(l))
-                throw new TrainingDivergedException($"The loss became {l} at epoch {epoch}, batch {b + 1}; lower the learning rate or clip gradients (--clip-grad).");
-            lossValue.Backward();
+            // A replica's part of a short last batch may be empty; it still joins the gradient exchange and the step.
+            Tensor? logits = null;
+            float l = 0;
+            if (batch.Count > 0 || Replicas is null)
+            {
+                logits = Model.Call(batch.Inputs);
+                var lossValue = Loss(logits, batch.Targets);
+                l = lossValue.Item();
+                if (!float.IsFinite(l))
+                    throw new TrainingDivergedException($"The loss became {l} at epoch {epoch}, batch {b + 1}; lower the learning rate or clip gradients (--clip-grad).");
+                lossValue.Backward();
+            }
+            Replicas?.GradientsReady(Model, batch);
             if (ClipGradNorm is float maxNorm)
             {
                 float norm = GradientClipping.ClipGradNorm(Model.Parameters(), maxNorm);
@@ -82,18 +95,62 @@ public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tens
             }
             Optimizer.Step();
             if (Scheduler is { PerBatch: true }) Scheduler.Step();
-            metrics.Add(l, logits, batch.Targets);
+            if (logits is not null) metrics.Add(l, logits, batch.Targets);
             b++;
             BatchEnded?.Invoke(new BatchProgress(epoch, epochs, b, batches, metrics.Loss, metrics.Accuracy, metrics.Samples / clock.Elapsed.TotalSeconds, clock.Elapsed));
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        double rate = metrics.Samples / seconds;
+        double loss = metrics.Loss, accuracy = metrics.Accuracy, samples = metrics.Samples;
+        if (Replicas is not null)
+        {
+            var all = Replicas.Reduce(MetricTotals.FromMeans(loss, accuracy, metrics.Samples));
+            (loss, accuracy, samples) = (all.Loss, all.Accuracy, all.Samples);
+        }
+        double rate = samples / seconds;
         var val = validation is null ? null : Evaluate(validation);
-        return new EpochResult(epoch, metrics.Loss, metrics.Accuracy, val?.Loss ?? double.NaN, val?.Accuracy ?? double.NaN, lr, seconds, rate);
+        return new EpochResult(epoch, loss, accuracy, val?.Loss ?? double.NaN, val?.Accuracy ?? double.NaN, lr, seconds, rate);
     }
 
-    /// <summary>Loss and accuracy of the model on a data set, in evaluation mode without gradients.</summary>
-    public EvaluationResult Evaluate(DataLoader data) => Evaluator.Evaluate(Model, data, Loss);
+    /// <summary>Loss and accuracy of the model on a data set, in evaluation mode without gradients (over every replica's part, when data-parallel).</summary>
+    public EvaluationResult Evaluate(DataLoader data)
+    {
+        if (Replicas is null) return Evaluator.Evaluate(Model, data, Loss);
+        Replicas.BeforeEvaluate(Model);
+        var local = Evaluator.Evaluate(Model, data, Loss);
+        var all = Replicas.Reduce(MetricTotals.FromMeans(local.Loss, local.Accuracy, local.Samples));
+        return new EvaluationResult(all.Loss, all.Accuracy, (long)all.Samples, local.Seconds);
+    }
+}
+
+/// <summary>
+/// What data-parallel training plugs into <see cref="Trainer"/>: each replica (process) trains a copy of the model on
+/// its part of every batch, and these hooks make the copies take identical steps and report the figures of the
+/// whole batch. The loop calls them at the same points on every replica, in the same order.
+/// </summary>
+public interface IReplicaSync
+{
+    /// <summary>
+    /// After backward, before clipping and the optimizer step: turns this replica's gradients (of the mean loss over its
+    /// part, <paramref name="batch"/>, which may be empty) into those of the mean loss over the whole batch.
+    /// </summary>
+    void GradientsReady(Module model, Batch batch);
+
+    /// <summary>Before every evaluation: e.g. makes the replicas' BatchNorm running statistics agree.</summary>
+    void BeforeEvaluate(Module model);
+
+    /// <summary>This replica's totals → the totals over all replicas (the same on every one).</summary>
+    MetricTotals Reduce(MetricTotals local);
+}
+
+/// <summary>Sums behind a mean loss and an accuracy, which add across replicas where the means do not.</summary>
+public readonly record struct MetricTotals(double LossSum, double Correct, double Samples)
+{
+    /// <summary>From means over <paramref name="samples"/> predictions (NaN means of no predictions count as nothing).</summary>
+    public static MetricTotals FromMeans(double loss, double accuracy, long samples) =>
+        samples == 0 ? default : new(loss * samples, Math.Round(accuracy * samples), samples);
+
+    public double Loss => Samples == 0 ? double.NaN : LossSum / Samples;
+    public double Accuracy => Samples == 0 ? double.NaN : Correct / Samples;
 }
 
 /// <summary>

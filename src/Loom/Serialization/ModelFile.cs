@@ -61,6 +61,7 @@ public static class ModelFile
     /// <summary>Loads a model (and checkpoint state if present); errors name the file and the problem.</summary>
     public static Loaded Load(string path)
     {
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return Onnx.OnnxImport.Load(path);
         var contents = Safetensors.Load(path);
         if (!contents.Metadata.TryGetValue(SpecKey, out var specJson))
             throw new InvalidDataException($"'{path}' holds weights but no Loom model spec in its metadata, so the model cannot be rebuilt from it; build the model in code and call LoadStateDict.");

@@ -6,7 +6,8 @@ namespace Loom.Recipes;
 /// <summary>A model named the way a run names it: a built-in name, a spec .json file or a saved .safetensors model.</summary>
 public static class ModelSources
 {
-    public static bool IsSavedModel(string value) => value.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
+    public static bool IsSavedModel(string value) =>
+        value.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) || value.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
 
     public static bool IsSpecFile(string value) => value.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
 

@@ -73,6 +73,7 @@ public static class ModelFile
     /// </exception>
     public static Loaded Load(string path, ReaderLimits? limits = null)
     {
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return Onnx.OnnxImport.Load(path);
         limits ??= ReaderLimits.Default;
         var contents = Safetensors.Load(path, limits);
         if (!contents.Metadata.TryGetValue(SpecKey, out var specJson))

@@ -1,0 +1,525 @@
+using System.Globalization;
+using Loom.Data;
+using Loom.Kernels;
+using Loom.Nn;
+using Module = Loom.Nn.Module;
+
+namespace Loom.Serialization.Onnx;
+
+/// <summary>
+/// Reads an ONNX model back into a trainable Loom model (its weights become parameters), as
+/// <see cref="ModelFile.Load"/> does for <c>.onnx</c> files.
+/// <para>
+/// A file Loom exported carries its spec (<c>loom.spec</c>): the model is rebuilt from it and every parameter and
+/// buffer is read from the graph's initializers (recurrent weights restacked back from ONNX's layout and gate
+/// order). Any other file — <c>torch.onnx.export</c>'s — is read node by node into a chain of Loom layers: Conv,
+/// pools, BatchNormalization, Gemm, MatMul + Add, Flatten, Gather (an embedding), activations, Transpose, and
+/// LSTM/GRU/RNN with PyTorch's glue around them (zero initial states built from the input's shape, the
+/// time-major transposes, Squeeze/Reshape of Y, h_n[-1]); a recurrent layer whose initial state is a graph input
+/// becomes stateful. An operator or attribute outside this subset is an error naming the node, the operator and
+/// what is supported.
+/// </para>
+/// </summary>
+public static class OnnxImport
+{
+    /// <summary>The ONNX operators read from a graph that has no Loom spec.</summary>
+    public static IReadOnlyList<string> SupportedOperators { get; } =
+    [
+        "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization", "Gemm", "MatMul", "Add", "Sub", "Div",
+        "Flatten", "Reshape", "Gather", "Relu", "LeakyRelu", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Transpose", "Squeeze", "Identity",
+        "Dropout", "LSTM", "GRU", "RNN", "Constant", "Shape", "Unsqueeze", "Concat", "Slice", "Cast", "ConstantOfShape", "Expand",
+    ];
+
+    /// <summary>Loads <paramref name="path"/>; a truncated, corrupt or unsupported file throws <see cref="InvalidDataException"/> naming it.</summary>
+    public static ModelFile.Loaded Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
+        OnnxModelProto proto;
+        try { proto = OnnxModelProto.Parse(File.ReadAllBytes(path)); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"'{path}' is not a readable ONNX model: {e.Message}"); }
+        try
+        {
+            var (model, spec) = proto.MetadataValue(OnnxExport.SpecKey) is { } specJson
+                ? FromSpec(proto.Graph, ModelSpec.Parse(specJson, $"in '{path}'"))
+                : new GraphReader(proto.Graph, Path.GetFileNameWithoutExtension(path)).Read();
+            var metadata = proto.Metadata.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.First().Value);
+            return new ModelFile.Loaded(model, spec, metadata, null, []);
+        }
+        catch (InvalidDataException e) { throw new InvalidDataException($"'{path}': {e.Message}"); }
+    }
+
+    /// <summary>A Loom export: the spec's model, its state read from the initializers (the inverse of the exporter's naming).</summary>
+    private static (Sequential, ModelSpec) FromSpec(OnnxGraph graph, ModelSpec spec)
+    {
+        var model = spec.Build();
+        var init = graph.Initializers.ToDictionary(t => t.Name);
+        float[] Take(string name, int size)
+        {
+            if (!init.TryGetValue(name, out var t)) throw new InvalidDataException($"the graph has no initializer '{name}', which its Loom spec needs.");
+            var v = t.ToFloats();
+            return v.Length == size ? v : throw new InvalidDataException($"initializer '{name}' holds {v.Length} values, the model expects {size}.");
+        }
+        foreach (var (path, m) in model.NamedModules())
+        {
+            string Name(string n) => path.Length == 0 ? n : $"{path}.{n}";
+            switch (m)
+            {
+                case RecurrentLayer r:
+                    for (int l = 0; l < r.NumLayers; l++)
+                    {
+                        var weights = Enumerable.Range(0, r.NumDirections).Select(d => r.WeightsOf(l, d == 1)).ToArray();
+                        int gates = weights[0].WeightIh.Shape[0], input = weights[0].WeightIh.Shape[1];
+                        var w = Take(Name($"W_l{l}"), r.NumDirections * gates * input);
+                        var rw = Take(Name($"R_l{l}"), r.NumDirections * gates * r.HiddenSize);
+                        var b = r.HasBias ? Take(Name($"B_l{l}"), r.NumDirections * 2 * gates) : null;
+                        for (int d = 0; d < weights.Length; d++) SetRecurrent(r.Cell, weights[d], r.HiddenSize, w, rw, b, d);
+                    }
+                    break;
+                case Linear lin when !init.ContainsKey(Name("weight")):
+                    var wt = Take(Name("weight_t"), lin.Weight.Size);
+                    for (int o = 0; o < lin.OutFeatures; o++)
+                        for (int i = 0; i < lin.InFeatures; i++) lin.Weight.Data[o * lin.InFeatures + i] = wt[i * lin.OutFeatures + o];
+                    if (lin.Bias is not null) Take(Name("bias"), lin.Bias.Size).CopyTo(lin.Bias.Data, 0);
+                    break;
+                case RecurrentLayer or Sequential or Residual or Concat:
+                    break;
+                default:
+                    foreach (var (n, t) in m.StateDict())
+                        if (!n.Contains('.', StringComparison.Ordinal) && !n.EndsWith("num_batches_tracked", StringComparison.Ordinal))
+                            Take(Name(n), t.Size).CopyTo(t.Data, 0);
+                    break;
+            }
+        }
+        return (model, spec);
+    }
+
+    /// <summary>ONNX gate blocks (LSTM i,o,f,c; GRU z,r,h) of direction <paramref name="d"/> into Loom's (i,f,g,o; r,z,n).</summary>
+    private static void SetRecurrent(RecurrentCellKind cell, RecurrentWeights target, int hidden, float[] w, float[] r, float[]? b, int d)
+    {
+        // Loom gate g sits at ONNX block position[g].
+        int[] position = cell switch { RecurrentCellKind.Lstm => [0, 2, 3, 1], RecurrentCellKind.Gru => [1, 0, 2], _ => [0] };
+        int gates = position.Length, input = target.WeightIh.Shape[1];
+        for (int g = 0; g < gates; g++)
+        {
+            int src = position[g];
+            Array.Copy(w, (d * gates + src) * hidden * input, target.WeightIh.Data, g * hidden * input, hidden * input);
+            Array.Copy(r, (d * gates + src) * hidden * hidden, target.WeightHh.Data, g * hidden * hidden, hidden * hidden);
+            if (b is null) continue;
+            int dirBase = d * 2 * gates * hidden;
+            Array.Copy(b, dirBase + src * hidden, target.BiasIh!.Data, g * hidden, hidden);
+            Array.Copy(b, dirBase + (gates + src) * hidden, target.BiasHh!.Data, g * hidden, hidden);
+        }
+    }
+
+    /// <summary>What an ONNX value is, as far as building a chain of layers goes.</summary>
+    private abstract record Val;
+    private sealed record Const(OnnxTensor T) : Val;
+    /// <summary>The main activation, batch-first, of this rank.</summary>
+    private sealed record Main(int Rank) : Val;
+    /// <summary>The main (N, T, F) activation transposed to (T, N, F), before a recurrent node reads it.</summary>
+    private sealed record TimeMajor : Val;
+    /// <summary>Numbers derived from the activation's shape (the batch size), for building zero states.</summary>
+    private sealed record ShapeDerived : Val;
+    private sealed record Zeros : Val;
+    /// <summary>A graph input that is a recurrent layer's initial state (a stateful layer).</summary>
+    private sealed record StateInput : Val;
+    /// <summary>Y of recurrent group g: (T, D, N, H); Joined: (T, N, D, H); Seq: (T, N, D·H).</summary>
+    private sealed record RecY(Group G, int Stage) : Val;
+    /// <summary>Y_h / Y_c of recurrent group g (D, N, H); Transposed: (N, D, H).</summary>
+    private sealed record RecH(Group G, bool Transposed) : Val;
+    /// <summary>An output nothing in the model reads (a final cell state, a state output).</summary>
+    private sealed record Unused : Val;
+
+    /// <summary>Stacked recurrent nodes that become one Loom layer.</summary>
+    private sealed class Group(RecurrentCellKind cell, int input, int hidden, bool bidirectional, bool bias, bool stateful)
+    {
+        public RecurrentCellKind Cell { get; } = cell;
+        public int Input { get; } = input;
+        public int Hidden { get; } = hidden;
+        public bool Bidirectional { get; } = bidirectional;
+        public bool Bias { get; } = bias;
+        public bool Stateful { get; set; } = stateful;
+        public List<(float[] W, float[] R, float[]? B)> Layers { get; } = [];
+        public bool Emitted { get; set; }
+    }
+
+    private sealed class GraphReader(OnnxGraph graph, string name)
+    {
+        private readonly Dictionary<string, Val> _values = [];
+        private readonly List<Module> _layers = [];
+        private float[]? _mean, _std;
+        private string _output = "";
+        private OnnxNode _node = new();
+
+        public (Sequential, ModelSpec) Read()
+        {
+            foreach (var t in graph.Initializers) _values[t.Name] = new Const(t);
+            var inputs = graph.Inputs.Where(i => !_values.ContainsKey(i.Name)).ToList();
+            if (inputs.Count == 0) throw new InvalidDataException("the graph has no input.");
+            var main = inputs[0];
+            int rank = main.Shape?.Length ?? throw new InvalidDataException($"graph input '{main.Name}' has no shape.");
+            _values[main.Name] = new Main(rank);
+            foreach (var extra in inputs.Skip(1)) _values[extra.Name] = new StateInput();
+            if (graph.Outputs.Count == 0) throw new InvalidDataException("the graph has no output.");
+            _output = graph.Outputs[0].Name;
+            foreach (var node in graph.Nodes)
+            {
+                _node = node;
+                Step(node);
+            }
+            if (!_values.TryGetValue(_output, out var y) || y is not Main) throw new InvalidDataException($"the graph's output '{_output}' is not computed from its input by the layers Loom reads.");
+            var model = new Sequential(_layers.ToArray());
+            var outShape = graph.Outputs[0].Shape ?? [];
+            int classes = outShape.Length > 0 && outShape[^1].Value is long c ? (int)c : throw new InvalidDataException($"output '{_output}' has no fixed class count.");
+            bool perStep = outShape.Length == 3;
+            bool stateful = model.Layers.OfType<RecurrentLayer>().Any(r => r.Stateful);
+            var sample = main.Shape!.Skip(1).Select(d => d.Value is long v ? (int)v : 16).ToArray();
+            var spec = new ModelSpec
+            {
+                Name = string.IsNullOrEmpty(graph.Name) || graph.Name.StartsWith("torch", StringComparison.Ordinal) || graph.Name == "main_graph" ? name : graph.Name,
+                Task = perStep ? (stateful ? TaskKind.LanguageModel : TaskKind.Tag) : TaskKind.Classify,
+                InputShape = sample,
+                Classes = classes,
+                NormalizeMean = _mean,
+                NormalizeStd = _std,
+            };
+            spec = spec with { Layers = LayerRegistry.DescribeLayers(model) };
+            try { spec.Check(model); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"the layers read from the graph do not fit together: {e.Message}"); }
+            return (model, spec);
+        }
+
+        private InvalidDataException Unsupported(string what) => new(
+            $"node '{_node.Name}' ({_node.OpType}): {what}. Loom reads {string.Join(", ", SupportedOperators)} (see docs/interop.md).");
+
+        private Val In(int i)
+        {
+            if (i >= _node.Inputs.Count || _node.Inputs[i].Length == 0) return new Unused();
+            return _values.TryGetValue(_node.Inputs[i], out var v) ? v : throw Unsupported($"input '{_node.Inputs[i]}' is not computed before it is used");
+        }
+
+        private bool Has(int i) => i < _node.Inputs.Count && _node.Inputs[i].Length > 0;
+
+        private OnnxTensor ConstIn(int i, string what) => In(i) is Const c ? c.T : throw Unsupported($"{what} must be a constant (an initializer)");
+
+        private long Int(string attr, long fallback) => _node.Attribute(attr) is { } a ? a.I : fallback;
+
+        private float Float(string attr, float fallback) => _node.Attribute(attr) is { } a ? a.F : fallback;
+
+        private long[] Ints(string attr, long[] fallback) => _node.Attribute(attr) is { } a ? [.. a.Ints] : fallback;
+
+        private void Set(Val v, int output = 0) { if (output < _node.Outputs.Count && _node.Outputs[output].Length > 0) _values[_node.Outputs[output]] = v; }
+
+        private void Emit(Module m, int rank)
+        {
+            _layers.Add(m);
+            Set(new Main(rank));
+        }
+
+        private void Allow(params string[] attributes)
+        {
+            foreach (var a in _node.Attributes)
+                if (!attributes.Contains(a.Name)) throw Unsupported($"attribute '{a.Name}' is not supported (supported here: {(attributes.Length == 0 ? "none" : string.Join(", ", attributes))})");
+        }
+
+        private void Step(OnnxNode node)
+        {
+            var inputs = Enumerable.Range(0, node.Inputs.Count).Select(In).ToArray();
+            bool anyMain = inputs.Any(v => v is Main or TimeMajor or RecY or RecH);
+            switch (node.OpType)
+            {
+                case "Constant":
+                    Set(node.Attribute("value")?.T is { } t ? new Const(t) : throw Unsupported("only a tensor 'value' is supported"));
+                    return;
+                case "Identity":
+                case "Dropout":
+                    Set(inputs[0]);
+                    return;
+            }
+            // Shape arithmetic and zero states: PyTorch builds h0 = zeros(L·D, N, H) from the input's batch size.
+            if (inputs.Any(v => v is ShapeDerived) || node.OpType == "Shape")
+            {
+                Set(node.OpType is "ConstantOfShape" or "Expand" ? new Zeros() : new ShapeDerived());
+                return;
+            }
+            if (inputs.Length > 0 && inputs[0] is Zeros or StateInput && node.OpType is "Slice" or "Gather" or "Squeeze" or "Unsqueeze")
+            {
+                Set(inputs[0]);
+                return;
+            }
+            if (!anyMain)
+            {
+                if (inputs.All(v => v is Const) && node.OpType is "Unsqueeze" or "Concat" or "Cast" or "Squeeze" or "Reshape" or "Gather")
+                {
+                    Set(new ShapeDerived());
+                    return;
+                }
+                if (node.Outputs.All(o => graph.Outputs.Any(g => g.Name == o) && o != _output) || inputs.All(v => v is Unused)) { Set(new Unused()); return; }
+                throw Unsupported("it computes something Loom does not read outside the layers");
+            }
+            switch (node.OpType)
+            {
+                case "Sub" or "Div" when _layers.Count == 0 && inputs[0] is Main { Rank: 4 } && inputs[1] is Const c:
+                    // Normalisation at the start of the graph (as Loom exports it): it goes back into the spec.
+                    if (node.OpType == "Sub") _mean = c.T.ToFloats(); else _std = c.T.ToFloats();
+                    Set(inputs[0]);
+                    return;
+                case "Conv": Conv(inputs); return;
+                case "Relu": Allow(); Emit(new Relu(), Rank(inputs[0])); return;
+                case "LeakyRelu": Allow("alpha"); Emit(new LeakyRelu(Float("alpha", 0.01f)), Rank(inputs[0])); return;
+                case "Tanh": Allow(); Emit(new Tanh(), Rank(inputs[0])); return;
+                case "Sigmoid": Allow(); Emit(new Sigmoid(), Rank(inputs[0])); return;
+                case "Softmax": Allow("axis"); Emit(new Softmax((int)Int("axis", -1)), Rank(inputs[0])); return;
+                case "LogSoftmax": Allow("axis"); Emit(new LogSoftmax((int)Int("axis", -1)), Rank(inputs[0])); return;
+                case "MaxPool" or "AveragePool": Pool(inputs[0]); return;
+                case "GlobalAveragePool": Allow(); Emit(Rank(inputs[0]) == 4 ? new AdaptiveAvgPool2d(1) : new AdaptiveAvgPool1d(1), Rank(inputs[0])); return;
+                case "GlobalMaxPool" when Rank(inputs[0]) == 3: Allow(); Emit(new AdaptiveMaxPool1d(1), 3); return;
+                case "BatchNormalization": BatchNorm(inputs[0]); return;
+                case "Flatten":
+                    Allow("axis");
+                    if (Int("axis", 1) != 1) throw Unsupported("only axis=1 is supported");
+                    Emit(new Flatten(), 2);
+                    return;
+                case "Gemm": Gemm(inputs); return;
+                case "MatMul": MatMul(inputs); return;
+                case "Add": AddBias(inputs); return;
+                case "Gather" when inputs[0] is Const w && inputs[1] is Main { Rank: 2 }:
+                    Allow("axis");
+                    if (w.T.Dims.Length != 2 || Int("axis", 0) != 0) throw Unsupported("an embedding is a Gather along axis 0 of a 2-D table");
+                    var e = new Embedding((int)w.T.Dims[0], (int)w.T.Dims[1]);
+                    w.T.ToFloats().CopyTo(e.Weight.Data, 0);
+                    Emit(e, 3);
+                    return;
+                case "Gather" when inputs[0] is RecH h && !h.Transposed:
+                    // h_n[-1]: the last layer's final state (one direction).
+                    long index = ConstIn(1, "the state index").ToInt64s()[0];
+                    if (h.G.Bidirectional || (index != -1 && index != h.G.Layers.Count - 1)) throw Unsupported("only h_n[-1] of a one-direction layer is read");
+                    Finish(h.G, returnSequences: false);
+                    return;
+                case "Transpose": Transpose(inputs[0]); return;
+                case "Squeeze" when inputs[0] is RecY { Stage: 0 } y && !y.G.Bidirectional:
+                    Set(new RecY(y.G, 2));
+                    return;
+                case "Reshape": Reshape(inputs); return;
+                case "LSTM" or "GRU" or "RNN": Recurrent(inputs); return;
+            }
+            throw Unsupported("this operator (or this use of it) is not supported");
+        }
+
+        private int Rank(Val v) => v is Main m ? m.Rank : throw Unsupported("it reads a recurrent layer's raw output");
+
+        private void Conv(Val[] inputs)
+        {
+            Allow("kernel_shape", "strides", "pads", "dilations", "group", "auto_pad");
+            if (_node.Attribute("auto_pad") is { } ap && ap.S != "NOTSET") throw Unsupported($"auto_pad={ap.S} is not supported (only explicit pads)");
+            var w = ConstIn(1, "the weight");
+            int rank = Rank(inputs[0]), spatial = w.Dims.Length - 2;
+            long[] strides = Ints("strides", [.. Enumerable.Repeat(1L, spatial)]), dil = Ints("dilations", [.. Enumerable.Repeat(1L, spatial)]);
+            long[] pads = Ints("pads", new long[2 * spatial]);
+            int groups = (int)Int("group", 1), outC = (int)w.Dims[0], inC = (int)w.Dims[1] * groups;
+            bool bias = Has(2);
+            Module m;
+            Tensor weight; Tensor? b;
+            if (spatial == 2)
+            {
+                if (pads[0] != pads[2] || pads[1] != pads[3]) throw Unsupported("asymmetric 2-D pads are not supported");
+                var conv = new Conv2d(inC, outC, ((int)w.Dims[2], (int)w.Dims[3]), ((int)strides[0], (int)strides[1]), ((int)pads[0], (int)pads[1]), ((int)dil[0], (int)dil[1]), groups, bias);
+                (m, weight, b) = (conv, conv.Weight, conv.Bias);
+            }
+            else if (spatial == 1 && pads[0] == pads[1])
+            {
+                var conv = new Conv1d(inC, outC, (int)w.Dims[2], (int)strides[0], (int)pads[0], (int)dil[0], groups, bias);
+                (m, weight, b) = (conv, conv.Weight, conv.Bias);
+            }
+            else if (spatial == 1 && pads[1] == 0 && pads[0] == dil[0] * (w.Dims[2] - 1))
+            {
+                var conv = new CausalConv1d(inC, outC, (int)w.Dims[2], (int)strides[0], (int)dil[0], groups, bias);
+                (m, weight, b) = (conv, conv.Weight, conv.Bias);
+            }
+            else throw Unsupported($"a {spatial}-D convolution with pads [{string.Join(", ", pads)}] is not supported (1-D or 2-D, symmetric or causal pads)");
+            w.ToFloats().CopyTo(weight.Data, 0);
+            if (b is not null) ConstIn(2, "the bias").ToFloats().CopyTo(b.Data, 0);
+            Emit(m, rank);
+        }
+
+        private void Pool(Val x)
+        {
+            bool max = _node.OpType == "MaxPool";
+            Allow(max ? ["kernel_shape", "strides", "pads", "dilations", "ceil_mode", "auto_pad", "storage_order"] : ["kernel_shape", "strides", "pads", "ceil_mode", "auto_pad", "count_include_pad"]);
+            if (Int("ceil_mode", 0) != 0) throw Unsupported("ceil_mode=1 is not supported");
+            var k = Ints("kernel_shape", []);
+            var s = Ints("strides", k.Select(_ => 1L).ToArray());
+            var p = Ints("pads", new long[2 * k.Length]);
+            var d = Ints("dilations", k.Select(_ => 1L).ToArray());
+            if (k.Distinct().Count() != 1 || s.Distinct().Count() != 1 || p.Distinct().Count() != 1 || d.Distinct().Count() != 1)
+                throw Unsupported("only square kernels, strides, pads and dilations are supported");
+            int kk = (int)k[0], ss = (int)s[0], pp = (int)p[0], dd = (int)d[0];
+            bool include = Int("count_include_pad", 0) != 0;
+            Module m = (k.Length, max) switch
+            {
+                (2, true) => new MaxPool2d(kk, ss, pp, dd),
+                (2, false) => new AvgPool2d(kk, ss, pp, include),
+                (1, true) => new MaxPool1d(kk, ss, pp, dd),
+                (1, false) => new AvgPool1d(kk, ss, pp, include),
+                _ => throw Unsupported("only 1-D and 2-D pooling is supported"),
+            };
+            Emit(m, Rank(x));
+        }
+
+        private void BatchNorm(Val x)
+        {
+            Allow("epsilon", "momentum", "training_mode");
+            if (Int("training_mode", 0) != 0) throw Unsupported("training_mode=1 is not supported");
+            var scale = ConstIn(1, "the scale").ToFloats();
+            int rank = Rank(x);
+            BatchNorm bn = rank == 4 ? new BatchNorm2d(scale.Length, Float("epsilon", 1e-5f)) : new BatchNorm1d(scale.Length, Float("epsilon", 1e-5f));
+            scale.CopyTo(bn.Weight!.Data, 0);
+            ConstIn(2, "the bias").ToFloats().CopyTo(bn.Bias!.Data, 0);
+            ConstIn(3, "the mean").ToFloats().CopyTo(bn.RunningMean.Data, 0);
+            ConstIn(4, "the variance").ToFloats().CopyTo(bn.RunningVar.Data, 0);
+            Emit(bn, rank);
+        }
+
+        private void Gemm(Val[] inputs)
+        {
+            Allow("alpha", "beta", "transA", "transB");
+            if (Float("alpha", 1) != 1 || Float("beta", 1) != 1 || Int("transA", 0) != 0) throw Unsupported("only alpha=1, beta=1, transA=0 is supported");
+            var w = ConstIn(1, "the weight");
+            bool transB = Int("transB", 0) != 0;
+            int outF = (int)(transB ? w.Dims[0] : w.Dims[1]), inF = (int)(transB ? w.Dims[1] : w.Dims[0]);
+            var lin = new Linear(inF, outF, Has(2));
+            SetWeight(lin, w.ToFloats(), transposed: !transB);
+            if (lin.Bias is not null) ConstIn(2, "the bias").ToFloats().CopyTo(lin.Bias.Data, 0);
+            Emit(lin, 2);
+        }
+
+        private void SetWeight(Linear lin, float[] w, bool transposed)
+        {
+            if (!transposed) { w.CopyTo(lin.Weight.Data, 0); return; }
+            for (int o = 0; o < lin.OutFeatures; o++)
+                for (int i = 0; i < lin.InFeatures; i++) lin.Weight.Data[o * lin.InFeatures + i] = w[i * lin.OutFeatures + o];
+        }
+
+        private Linear? _matmul;
+
+        /// <summary>x · W (W: (in, out)) is a Linear without bias until an Add of a constant gives it one.</summary>
+        private void MatMul(Val[] inputs)
+        {
+            Allow();
+            var w = ConstIn(1, "the weight");
+            if (w.Dims.Length != 2) throw Unsupported("only a 2-D constant right-hand side is supported");
+            var lin = new Linear((int)w.Dims[0], (int)w.Dims[1], bias: true);
+            SetWeight(lin, w.ToFloats(), transposed: true);
+            Array.Clear(lin.Bias!.Data);
+            _matmul = lin;
+            Emit(lin, Rank(inputs[0]));
+        }
+
+        private void AddBias(Val[] inputs)
+        {
+            Allow();
+            int c = inputs[0] is Const ? 0 : 1;
+            if (inputs[c] is not Const bias || inputs[1 - c] is not Main m || _matmul is null || _layers[^1] != _matmul)
+                throw Unsupported("only a constant bias after a MatMul is supported (residual additions are not read yet)");
+            var values = bias.T.ToFloats();
+            if (values.Length != _matmul.OutFeatures) throw Unsupported($"the bias has {values.Length} values for {_matmul.OutFeatures} outputs");
+            values.CopyTo(_matmul.Bias!.Data, 0);
+            _matmul = null;
+            Set(new Main(m.Rank));
+        }
+
+        private void Transpose(Val x)
+        {
+            Allow("perm");
+            var perm = Ints("perm", []);
+            switch (x)
+            {
+                case Main { Rank: 3 } when perm.SequenceEqual([1L, 0, 2]): Set(new TimeMajor()); return;
+                case RecY { Stage: 0 } y when perm.SequenceEqual([0L, 2, 1, 3]): Set(new RecY(y.G, 1)); return;
+                case RecY { Stage: 2 } y when perm.SequenceEqual([1L, 0, 2]): Finish(y.G, returnSequences: true); return;
+                case RecH { Transposed: false } h when perm.SequenceEqual([1L, 0, 2]): Set(new RecH(h.G, true)); return;
+                case TimeMajor when perm.SequenceEqual([1L, 0, 2]): Set(new Main(3)); return;
+                case Main m when perm.Length == m.Rank:
+                    var swapped = Enumerable.Range(0, m.Rank).Where(i => perm[i] != i).ToArray();
+                    Emit(swapped.Length == 2 ? new Nn.Transpose(swapped[0], swapped[1]) : new Permute([.. perm.Select(p => (int)p)]), m.Rank);
+                    return;
+            }
+            throw Unsupported($"a transpose with perm [{string.Join(", ", perm)}] of this value is not supported");
+        }
+
+        private void Reshape(Val[] inputs)
+        {
+            Allow("allowzero");
+            var shape = inputs[1] is Const c ? c.T.ToInt64s() : null;
+            switch (inputs[0])
+            {
+                case RecY { Stage: 1 } y when shape is { Length: 3 }:
+                    Set(new RecY(y.G, 2));
+                    return;
+                case RecH { Transposed: true } h when shape is { Length: 2 }:
+                    Finish(h.G, returnSequences: false);
+                    return;
+                case Main m when shape is { Length: 2 } && (shape[1] == -1 || shape[0] is 0 or -1):
+                    Emit(new Flatten(), 2);
+                    return;
+            }
+            throw Unsupported("only the reshapes of a flatten and of a recurrent layer's output are supported");
+        }
+
+        private void Recurrent(Val[] inputs)
+        {
+            Allow("hidden_size", "direction", "linear_before_reset", "activations", "layout");
+            if (Int("layout", 0) != 0) throw Unsupported("layout=1 is not supported");
+            string direction = _node.Attribute("direction")?.S ?? "forward";
+            if (direction == "reverse") throw Unsupported("direction=reverse is not supported (forward or bidirectional)");
+            var cell = _node.OpType switch
+            {
+                "LSTM" => RecurrentCellKind.Lstm,
+                "GRU" => RecurrentCellKind.Gru,
+                _ => _node.Attribute("activations") is { } act && act.Strings.All(s => s.Equals("Relu", StringComparison.OrdinalIgnoreCase)) ? RecurrentCellKind.RnnRelu : RecurrentCellKind.RnnTanh,
+            };
+            if (cell == RecurrentCellKind.Gru && Int("linear_before_reset", 0) != 1) throw Unsupported("a GRU needs linear_before_reset=1 (PyTorch's and Loom's cell)");
+            if (_node.Attribute("activations") is not null && (cell == RecurrentCellKind.Lstm || cell == RecurrentCellKind.Gru)) throw Unsupported("custom activations are not supported");
+            if (Has(4) && inputs[4] is not Unused) throw Unsupported("sequence_lens from the graph is not read (Loom derives lengths from a padding index)");
+            var w = ConstIn(1, "W");
+            var r = ConstIn(2, "R");
+            int dirs = (int)w.Dims[0], hidden = (int)Int("hidden_size", r.Dims[2]), input = (int)w.Dims[2];
+            bool stateful = inputs.Skip(5).Any(v => v is StateInput);
+            if (inputs.Skip(5).Any(v => v is not (StateInput or Zeros or Unused))) throw Unsupported("an initial state must be zeros or a graph input");
+            var layer = (w.ToFloats(), r.ToFloats(), Has(3) ? ConstIn(3, "B").ToFloats() : null);
+            Group g;
+            if (inputs[0] is RecY { Stage: 2 } prev && prev.G.Cell == cell && prev.G.Hidden == hidden && prev.G.Bidirectional == (dirs == 2) && !prev.G.Emitted)
+                g = prev.G;
+            else if (inputs[0] is TimeMajor)
+                g = new Group(cell, input, hidden, dirs == 2, layer.Item3 is not null, stateful);
+            else throw Unsupported("a recurrent node must read the (time-major) output of the layers before it");
+            g.Stateful |= stateful;
+            g.Layers.Add(layer);
+            Set(new RecY(g, 0), 0);
+            Set(new RecH(g, false), 1);
+            Set(new Unused(), 2);
+        }
+
+        /// <summary>Turns a recurrent group into one Loom layer (its weights restacked), now that its use is known.</summary>
+        private void Finish(Group g, bool returnSequences)
+        {
+            if (g.Emitted) throw Unsupported("a recurrent layer's output is read twice");
+            g.Emitted = true;
+            RecurrentLayer layer = g.Cell switch
+            {
+                RecurrentCellKind.Lstm => new Lstm(g.Input, g.Hidden, g.Layers.Count, g.Bias, batchFirst: true, bidirectional: g.Bidirectional),
+                RecurrentCellKind.Gru => new Gru(g.Input, g.Hidden, g.Layers.Count, g.Bias, batchFirst: true, bidirectional: g.Bidirectional),
+                RecurrentCellKind.RnnRelu => new Rnn(g.Input, g.Hidden, g.Layers.Count, RnnNonlinearity.Relu, g.Bias, batchFirst: true, bidirectional: g.Bidirectional),
+                _ => new Rnn(g.Input, g.Hidden, g.Layers.Count, RnnNonlinearity.Tanh, g.Bias, batchFirst: true, bidirectional: g.Bidirectional),
+            };
+            layer.ReturnSequences = returnSequences;
+            layer.Stateful = g.Stateful;
+            for (int l = 0; l < g.Layers.Count; l++)
+            {
+                var (w, r, b) = g.Layers[l];
+                for (int d = 0; d < layer.NumDirections; d++) SetRecurrent(g.Cell, layer.WeightsOf(l, d == 1), g.Hidden, w, r, b, d);
+            }
+            Emit(layer, returnSequences ? 3 : 2);
+        }
+    }
+}

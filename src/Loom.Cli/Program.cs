@@ -13,4 +13,5 @@ root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(DoctorCommand.Create());
 return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -81,7 +81,7 @@ internal static class BenchCommand
         Console.WriteLine("Throughputs are medians over timed windows after warm-up; latencies are medians of single calls.");
     }
 
-    private static string CpuName()
+    internal static string CpuName()
     {
         try
         {

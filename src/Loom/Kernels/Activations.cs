@@ -13,14 +13,35 @@ public static class Activations
     public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool accumulate = true)
     {
         int i = 0;
+        // The widest vectors the CPU runs natively: Vector512 and Vector256 are emulated in software on ARM64.
+        ref float rx = ref MemoryMarshal.GetReference(x), rdy = ref MemoryMarshal.GetReference(dy), rdx = ref MemoryMarshal.GetReference(dx);
         if (Vector512.IsHardwareAccelerated)
         {
-            ref float rx = ref MemoryMarshal.GetReference(x), rdy = ref MemoryMarshal.GetReference(dy), rdx = ref MemoryMarshal.GetReference(dx);
             for (; i <= x.Length - 16; i += 16)
             {
                 var mask = Vector512.GreaterThan(Vector512.LoadUnsafe(ref rx, (nuint)i), Vector512<float>.Zero);
                 var d = Vector512.LoadUnsafe(ref rdy, (nuint)i) & mask;
                 if (accumulate) d += Vector512.LoadUnsafe(ref rdx, (nuint)i);
+                d.StoreUnsafe(ref rdx, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var mask = Vector256.GreaterThan(Vector256.LoadUnsafe(ref rx, (nuint)i), Vector256<float>.Zero);
+                var d = Vector256.LoadUnsafe(ref rdy, (nuint)i) & mask;
+                if (accumulate) d += Vector256.LoadUnsafe(ref rdx, (nuint)i);
+                d.StoreUnsafe(ref rdx, (nuint)i);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= x.Length - 4; i += 4)
+            {
+                var mask = Vector128.GreaterThan(Vector128.LoadUnsafe(ref rx, (nuint)i), Vector128<float>.Zero);
+                var d = Vector128.LoadUnsafe(ref rdy, (nuint)i) & mask;
+                if (accumulate) d += Vector128.LoadUnsafe(ref rdx, (nuint)i);
                 d.StoreUnsafe(ref rdx, (nuint)i);
             }
         }

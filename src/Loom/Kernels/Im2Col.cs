@@ -149,9 +149,27 @@ public static unsafe class Im2Col
     private static void AddRow(float* d, float* s, int n)
     {
         int i = 0;
-        for (; i + 16 <= n; i += 16) (Vector512.Load(d + i) + Vector512.Load(s + i)).Store(d + i);
-        if (i + 8 <= n) { (Vector256.Load(d + i) + Vector256.Load(s + i)).Store(d + i); i += 8; }
-        if (i + 4 <= n) { (Vector128.Load(d + i) + Vector128.Load(s + i)).Store(d + i); i += 4; }
+        // Only the widths the CPU runs natively (JIT-time constants): on ARM64 Vector512 and Vector256 are emulated in
+        // software, several times slower than Vector128 there.
+        if (Vector512.IsHardwareAccelerated) for (; i + 16 <= n; i += 16) (Vector512.Load(d + i) + Vector512.Load(s + i)).Store(d + i);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            if (!Vector512.IsHardwareAccelerated) for (; i + 16 <= n; i += 16)
+            {
+                (Vector256.Load(d + i) + Vector256.Load(s + i)).Store(d + i);
+                (Vector256.Load(d + i + 8) + Vector256.Load(s + i + 8)).Store(d + i + 8);
+            }
+            if (i + 8 <= n) { (Vector256.Load(d + i) + Vector256.Load(s + i)).Store(d + i); i += 8; }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            if (!Vector256.IsHardwareAccelerated) for (; i + 8 <= n; i += 8)
+            {
+                (Vector128.Load(d + i) + Vector128.Load(s + i)).Store(d + i);
+                (Vector128.Load(d + i + 4) + Vector128.Load(s + i + 4)).Store(d + i + 4);
+            }
+            if (i + 4 <= n) { (Vector128.Load(d + i) + Vector128.Load(s + i)).Store(d + i); i += 4; }
+        }
         for (; i < n; i++) d[i] += s[i];
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace Loom.Kernels;
@@ -74,7 +75,7 @@ public static class Pooling
                 float* yr = py + yy * ow;
                 int* ar = pa + yy * ow;
                 int base0 = 2 * yy * w;
-                if (Sse2.IsSupported && ow >= 4)
+                if ((Sse2.IsSupported || AdvSimd.Arm64.IsSupported) && ow >= 4)
                 {
                     var even = Vector128.Create(0, 2, 4, 6);
                     for (int xx = 0; ; xx += 4)
@@ -82,10 +83,8 @@ public static class Pooling
                         if (xx > ow - 4) xx = ow - 4;
                         float* s0 = r0 + 2 * xx, s1 = r1 + 2 * xx;
                         // Split each row's pairs into left (even) and right (odd) cells.
-                        var lo0 = Sse.LoadVector128(s0); var hi0 = Sse.LoadVector128(s0 + 4);
-                        var lo1 = Sse.LoadVector128(s1); var hi1 = Sse.LoadVector128(s1 + 4);
-                        var a = Sse.Shuffle(lo0, hi0, 0x88); var b = Sse.Shuffle(lo0, hi0, 0xDD);
-                        var c = Sse.Shuffle(lo1, hi1, 0x88); var d = Sse.Shuffle(lo1, hi1, 0xDD);
+                        var (a, b) = EvenOdd(Vector128.Load(s0), Vector128.Load(s0 + 4));
+                        var (c, d) = EvenOdd(Vector128.Load(s1), Vector128.Load(s1 + 4));
                         var ia = Vector128.Create(base0 + 2 * xx) + even;
                         var ic = ia + Vector128.Create(w);
                         var v = a;
@@ -113,6 +112,15 @@ public static class Pooling
                 }
             }
         }
+    }
+
+    /// <summary>The even and the odd lanes of lo:hi (eight values), in order: one SSE shuffle, or ARM64's uzp1/uzp2.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<float> Even, Vector128<float> Odd) EvenOdd(Vector128<float> lo, Vector128<float> hi)
+    {
+        if (Sse.IsSupported) return (Sse.Shuffle(lo, hi, 0x88), Sse.Shuffle(lo, hi, 0xDD));
+        if (AdvSimd.Arm64.IsSupported) return (AdvSimd.Arm64.UnzipEven(lo, hi), AdvSimd.Arm64.UnzipOdd(lo, hi));
+        throw new PlatformNotSupportedException(); // unreachable: callers check for SSE2 or ARM64 first
     }
 
     /// <summary><see cref="Takes"/> lane by lane: all-ones where the candidate replaces the running maximum.</summary>
@@ -181,8 +189,9 @@ public static class Pooling
     /// <summary>y = mean over each window; with countIncludePad the divisor counts padded cells (PyTorch's default).</summary>
     public static void AvgForward(float[] x, float[] y, ConvGeometry g, bool countIncludePad)
     {
-        // The forward's vector path reorders pairs with an AVX2 permute; the backward needs AVX alone.
-        if (IsPlain2x2(g) && Avx2.IsSupported)
+        // The forward's vector path reorders pairs with an AVX2 permute (ARM64: pairwise adds); the backward needs AVX
+        // alone (ARM64: zips).
+        if (IsPlain2x2(g) && (Avx2.IsSupported || AdvSimd.Arm64.IsSupported))
         {
             CheckLengths(g, x.Length, y.Length, y.Length, "AvgForward");
             ForEachPlane(g, p => Avg2x2(x, y, g, p));
@@ -193,7 +202,7 @@ public static class Pooling
     /// <summary>dx += each output's gradient spread evenly over its window (the adjoint of <see cref="AvgForward"/>).</summary>
     public static void AvgBackward(float[] dy, float[] dx, ConvGeometry g, bool countIncludePad)
     {
-        if (IsPlain2x2(g) && Avx.IsSupported)
+        if (IsPlain2x2(g) && (Avx.IsSupported || AdvSimd.Arm64.IsSupported))
         {
             CheckLengths(g, dx.Length, dy.Length, dy.Length, "AvgBackward");
             ForEachPlane(g, p => AvgBackward2x2(dy, dx, g, p));
@@ -253,13 +262,21 @@ public static class Pooling
             {
                 float* r0 = px + 2 * yy * w, r1 = r0 + w, yr = py + yy * ow;
                 int xx = 0;
-                for (; xx + 8 <= ow; xx += 8)
-                {
-                    var s0 = Avx.Add(Avx.LoadVector256(r0 + 2 * xx), Avx.LoadVector256(r1 + 2 * xx));
-                    var s1 = Avx.Add(Avx.LoadVector256(r0 + 2 * xx + 8), Avx.LoadVector256(r1 + 2 * xx + 8));
-                    var pairs = Avx2.Permute4x64(Avx.HorizontalAdd(s0, s1).AsDouble(), 0xD8).AsSingle();
-                    Avx.Store(yr + xx, Avx.Multiply(pairs, quarter));
-                }
+                if (Avx2.IsSupported)
+                    for (; xx + 8 <= ow; xx += 8)
+                    {
+                        var s0 = Avx.Add(Avx.LoadVector256(r0 + 2 * xx), Avx.LoadVector256(r1 + 2 * xx));
+                        var s1 = Avx.Add(Avx.LoadVector256(r0 + 2 * xx + 8), Avx.LoadVector256(r1 + 2 * xx + 8));
+                        var pairs = Avx2.Permute4x64(Avx.HorizontalAdd(s0, s1).AsDouble(), 0xD8).AsSingle();
+                        Avx.Store(yr + xx, Avx.Multiply(pairs, quarter));
+                    }
+                else if (AdvSimd.Arm64.IsSupported)
+                    for (; xx + 4 <= ow; xx += 4) // faddp adds adjacent pairs of s0:s1 in order, as the scalar loop does
+                    {
+                        var s0 = Vector128.Load(r0 + 2 * xx) + Vector128.Load(r1 + 2 * xx);
+                        var s1 = Vector128.Load(r0 + 2 * xx + 4) + Vector128.Load(r1 + 2 * xx + 4);
+                        (AdvSimd.Arm64.AddPairwise(s0, s1) * Vector128.Create(0.25f)).Store(yr + xx);
+                    }
                 for (; xx < ow; xx++)
                     yr[xx] = ((r0[2 * xx] + r1[2 * xx]) + (r0[2 * xx + 1] + r1[2 * xx + 1])) * 0.25f;
             }
@@ -275,20 +292,31 @@ public static class Pooling
             {
                 float* r0 = pdx + 2 * yy * w, r1 = r0 + w, dr = pdy + yy * ow;
                 int xx = 0;
-                for (; xx + 8 <= ow; xx += 8)
-                {
-                    var d = Avx.Multiply(Avx.LoadVector256(dr + xx), quarter);
-                    // Each value twice, in order: [d0 d0 d1 d1 d2 d2 d3 d3] and [d4 d4 … d7 d7].
-                    var lo = Avx.UnpackLow(d, d);
-                    var hi = Avx.UnpackHigh(d, d);
-                    var first = Avx.Permute2x128(lo, hi, 0x20);
-                    var second = Avx.Permute2x128(lo, hi, 0x31);
-                    float* a = r0 + 2 * xx, b = r1 + 2 * xx;
-                    Avx.Store(a, Avx.Add(Avx.LoadVector256(a), first));
-                    Avx.Store(a + 8, Avx.Add(Avx.LoadVector256(a + 8), second));
-                    Avx.Store(b, Avx.Add(Avx.LoadVector256(b), first));
-                    Avx.Store(b + 8, Avx.Add(Avx.LoadVector256(b + 8), second));
-                }
+                if (!Avx.IsSupported && AdvSimd.Arm64.IsSupported)
+                    for (; xx + 4 <= ow; xx += 4)
+                    {
+                        var d4 = Vector128.Load(dr + xx) * Vector128.Create(0.25f);
+                        var lo = AdvSimd.Arm64.ZipLow(d4, d4); // [d0 d0 d1 d1]
+                        var hi = AdvSimd.Arm64.ZipHigh(d4, d4); // [d2 d2 d3 d3]
+                        float* a = r0 + 2 * xx, b = r1 + 2 * xx;
+                        (Vector128.Load(a) + lo).Store(a); (Vector128.Load(a + 4) + hi).Store(a + 4);
+                        (Vector128.Load(b) + lo).Store(b); (Vector128.Load(b + 4) + hi).Store(b + 4);
+                    }
+                if (Avx.IsSupported)
+                    for (; xx + 8 <= ow; xx += 8)
+                    {
+                        var d = Avx.Multiply(Avx.LoadVector256(dr + xx), quarter);
+                        // Each value twice, in order: [d0 d0 d1 d1 d2 d2 d3 d3] and [d4 d4 … d7 d7].
+                        var lo = Avx.UnpackLow(d, d);
+                        var hi = Avx.UnpackHigh(d, d);
+                        var first = Avx.Permute2x128(lo, hi, 0x20);
+                        var second = Avx.Permute2x128(lo, hi, 0x31);
+                        float* a = r0 + 2 * xx, b = r1 + 2 * xx;
+                        Avx.Store(a, Avx.Add(Avx.LoadVector256(a), first));
+                        Avx.Store(a + 8, Avx.Add(Avx.LoadVector256(a + 8), second));
+                        Avx.Store(b, Avx.Add(Avx.LoadVector256(b), first));
+                        Avx.Store(b + 8, Avx.Add(Avx.LoadVector256(b + 8), second));
+                    }
                 for (; xx < ow; xx++)
                 {
                     float d = dr[xx] * 0.25f;

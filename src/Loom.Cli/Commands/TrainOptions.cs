@@ -35,6 +35,7 @@ internal sealed class TrainOptions
     public readonly Option<double> ValidationSplit = new("--validation-split") { Description = "Hold out this fraction of the training set (seeded) to validate each epoch, and keep the weights of the epoch with the lowest validation loss; the test set is then used once, at the end.", DefaultValueFactory = _ => 0 };
     public readonly Option<bool> Json = CliOptions.Json();
     public readonly Option<string?> Report = new("--report") { Description = "Write learning curves, the schedule, the confusion matrix and the most confidently wrong held-out examples into this folder, linked from report.html." };
+    public readonly Option<bool> Distributed = new("--distributed") { Description = "Data-parallel training over MPI: start as `mpirun -np N loom train ... --distributed`; every rank trains on its part of each batch (--batch-size is the global batch), rank 0 prints and writes files. --threads is per rank (default: the cores divided among the ranks on each machine)." };
 
     public TrainOptions()
     {
@@ -45,7 +46,7 @@ internal sealed class TrainOptions
     public void AddTo(Command command)
     {
         foreach (Option option in (Option[])[Model, Data, DataDir, Epochs, BatchSize, Lr, Optimizer, Momentum, WeightDecay, Schedule, Clip, LabelSmoothing, Seed,
-            Threads, Output, Checkpoint, Resume, SeqLen, MaxLength, MinCount, MaxVocab, ValidationSplit, Json, Report])
+            Threads, Output, Checkpoint, Resume, SeqLen, MaxLength, MinCount, MaxVocab, ValidationSplit, Json, Report, Distributed])
             command.Options.Add(option);
     }
 

@@ -141,9 +141,14 @@ public class RecurrentKernelTests
         // over T·N rows: 60 and 63 steps give the same number of blocks, so only the step loops differ.
         // Both sizes run once first: the JIT, and the GEMM's per-thread packing buffers, which grow to the
         // larger sum's block depth (in a full test run an earlier test has usually grown them already).
+        // A GEMM that finds the worker team busy with another test's loop runs on this thread and grows this
+        // thread's packing buffers once, which can land inside a measured call: three tries, and the steps must
+        // allocate nothing in at least one (an allocation per step would show in all three).
         Allocated(60);
         Allocated(63);
-        Assert.Equal(Allocated(60), Allocated(63));
+        long extra = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && extra != 0; attempt++) extra = Math.Min(extra, Math.Abs(Allocated(63) - Allocated(60)));
+        Assert.Equal(0, extra);
     }
 
     [Fact]

@@ -11,11 +11,15 @@
 # them (the whole-run peak working set is then the largest over a side's processes).
 #
 # Arguments other than --out go to both benchmarks. Both run pinned to CPUs $BENCH_CPUS (default 0,1) with
-# OPENBLAS_CORETYPE=COOPERLAKE (OpenBLAS 0.3.21 does not recognise this CPU and would fall back to a slow
-# kernel) and OMP_WAIT_POLICY=passive (otherwise OpenMP and OpenBLAS threads fight over the cores); PyTorch
-# is Debian's python3-torch, whose BLAS is libopenblas0-pthread through update-alternatives (the JSON's
-# settings.blas says which library it loaded). The raw JSON and the table are kept in --out (default: a new
-# temporary folder). LOOM_ARTIFACTS=DIR builds into DIR (dotnet --artifacts-path) instead of src/*/bin.
+# OMP_WAIT_POLICY=passive (otherwise OpenMP and OpenBLAS threads fight over the cores); PyTorch is Debian's
+# python3-torch, whose BLAS is libopenblas0-pthread through update-alternatives (the JSON's settings.blas says
+# which library it loaded, settings.openblas_core which OpenBLAS kernels). OPENBLAS_CORETYPE is forced only
+# where OpenBLAS 0.3.21 would pick a slower kernel than the CPU runs: on an AVX-512 CPU it does not know (an
+# AMD Zen 5 gets "Haswell", an unknown Intel one may get an SSE kernel), COOPERLAKE (with AVX512-BF16) or
+# SKYLAKEX; elsewhere OpenBLAS's own choice stands (a Zen 3 gets "Zen"), and an explicit OPENBLAS_CORETYPE wins.
+# With DOTNET_EnableAVX512=0 in the environment (Loom restricted to AVX2), PyTorch is restricted likewise:
+# OPENBLAS_CORETYPE=HASWELL and ONEDNN_MAX_CPU_ISA=AVX2. The raw JSON and the table are kept in --out
+# (default: a new temporary folder). LOOM_ARTIFACTS=DIR builds into DIR (dotnet --artifacts-path) instead of src/*/bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,8 +52,39 @@ else
   loom_dll="src/Loom.Cli/bin/Release/net10.0/Loom.Cli.dll"
 fi
 
-export OPENBLAS_CORETYPE=COOPERLAKE OMP_WAIT_POLICY=passive
+export OMP_WAIT_POLICY=passive
 cpus="${BENCH_CPUS:-0,1}"
+
+# The OpenBLAS core that the library picks with the current environment (openblas_get_corename, in a process of its own).
+openblas_core() {
+  "$python" - <<'PY'
+import ctypes, glob
+for path in sorted(glob.glob("/usr/lib/*/openblas-pthread/libopenblas.so.0")) + ["libopenblas.so.0"]:
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError:
+        continue
+    lib.openblas_get_corename.restype = ctypes.c_char_p
+    print(lib.openblas_get_corename().decode())
+    break
+else:
+    print("none (no OpenBLAS found)")
+PY
+}
+flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+has() { [[ " $flags " == *" $1 "* ]]; }
+if [[ "${DOTNET_EnableAVX512:-1}" == 0 || "${DOTNET_EnableAVX512F:-1}" == 0 ]]; then
+  export OPENBLAS_CORETYPE=HASWELL ONEDNN_MAX_CPU_ISA=AVX2
+  echo "Loom runs with AVX-512 off: PyTorch restricted to AVX2 too (OPENBLAS_CORETYPE=HASWELL, ONEDNN_MAX_CPU_ISA=AVX2)" >&2
+elif [[ -z "${OPENBLAS_CORETYPE:-}" ]] && has avx512f; then
+  detected=$(openblas_core)
+  case "${detected,,}" in
+    skylakex|cooperlake|sapphirerapids) echo "OpenBLAS knows this AVX-512 CPU ($detected): left to its own choice" >&2 ;;
+    *) if has avx512_bf16; then export OPENBLAS_CORETYPE=COOPERLAKE; else export OPENBLAS_CORETYPE=SKYLAKEX; fi
+       echo "OpenBLAS 0.3.21 would run its $detected kernels on this AVX-512 CPU: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE" >&2 ;;
+  esac
+fi
+echo "OpenBLAS core in use: $(openblas_core)${OPENBLAS_CORETYPE:+ (OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE)}" >&2
 
 workloads="${only:-$("$python" bench/torch/bench.py --list | paste -sd, -)}"
 IFS=, read -ra names <<<"$workloads"
@@ -97,8 +132,8 @@ for k in keys:
         ratio = a / b if higher_is_better(k) else b / a
     rows.append((k, fmt(a), fmt(b), "—" if ratio is None else f"{ratio:.2f}"))
 
-print(f"Loom:    {ls.get('runtime')}, {ls.get('threads')} threads, {ls.get('cpu')}{', quick' if ls.get('quick') else ''}")
-print(f"PyTorch: {ts.get('runtime')}, {ts.get('threads')} threads, BLAS {ts.get('blas')}")
+print(f"Loom:    {ls.get('runtime')}, {ls.get('threads')} threads, {ls.get('cpu')}, GEMM {ls.get('gemm_path')}, peak of {ls.get('fma_peak_isa')}{', quick' if ls.get('quick') else ''}")
+print(f"PyTorch: {ts.get('runtime')}, {ts.get('threads')} threads, BLAS {ts.get('blas')}, OpenBLAS core {ts.get('openblas_core')}")
 print(f"data: {ls.get('data')}; env {ts.get('env')}; CPUs {ts.get('affinity')}")
 print("ratio > 1: Loom better (Loom/PyTorch for throughputs, PyTorch/Loom for latency and memory)")
 head = ("figure", "Loom", "PyTorch", "ratio")

@@ -16,10 +16,12 @@ has done nothing but LeNet training):
 - lstm-generate: the char-LSTM at batch 1, one (1,1) token per call, state carried, no grad;
 - sgemm: torch.mm on square float32 matrices of 1024 and 2048 (2n^3 flops per multiply).
 
-Settings for a fair comparison on this machine (see ../shared/DATA.md; bench/compare.sh sets them):
-  OPENBLAS_CORETYPE=COOPERLAKE OMP_WAIT_POLICY=passive taskset -c 0,1 /usr/bin/python3 bench/torch/bench.py [--quick]
+Settings for a fair comparison (see ../shared/DATA.md; bench/compare.sh sets them, OPENBLAS_CORETYPE only on an
+AVX-512 CPU that OpenBLAS 0.3.21 does not recognise):
+  [OPENBLAS_CORETYPE=COOPERLAKE] OMP_WAIT_POLICY=passive taskset -c 0,1 /usr/bin/python3 bench/torch/bench.py [--quick]
 Debian's python3-torch calls the system BLAS (libblas.so.3), which update-alternatives points at
-libopenblas0-pthread when that is installed; "settings.blas" says which library was loaded.
+libopenblas0-pthread when that is installed; "settings.blas" says which library was loaded and
+"settings.openblas_core" which kernel family OpenBLAS chose (openblas_get_corename).
 """
 import argparse, json, os, platform, resource, statistics, sys, time
 
@@ -197,6 +199,21 @@ def loaded_blas():
     return ", ".join(sorted(found)) or "unknown"
 
 
+def openblas_core(blas_paths):
+    """The kernel family ("core") OpenBLAS chose in this process, through openblas_get_corename; None if not OpenBLAS."""
+    import ctypes
+    for path in blas_paths.split(", "):
+        if "openblas" not in os.path.basename(path).lower():
+            continue
+        try:
+            lib = ctypes.CDLL(path)  # already mapped by torch: the same handle, the same core
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            pass
+    return None
+
+
 def cpu_name():
     try:
         with open("/proc/cpuinfo") as f:
@@ -232,8 +249,7 @@ def main():
     blas = loaded_blas()
     if "openblas" not in blas:
         log(f"warning: PyTorch is using {blas}, not OpenBLAS: install libopenblas0-pthread for a fair comparison")
-    if os.environ.get("OPENBLAS_CORETYPE") is None:
-        log("warning: OPENBLAS_CORETYPE is not set; OpenBLAS 0.3.21 may fall back to a slow kernel on this CPU (see bench/compare.sh)")
+    core = openblas_core(blas)
     settings = {
         "threads": torch.get_num_threads(),
         "quick": args.quick,
@@ -241,12 +257,13 @@ def main():
         "workloads": [n for n in names if n in only],
         "runtime": f"PyTorch {torch.__version__}, Python {platform.python_version()}",
         "blas": blas,
+        "openblas_core": core,
         "cpu": cpu_name(),
         "processors": os.cpu_count(),
         "affinity": sorted(os.sched_getaffinity(0)),
-        "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+        "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "ONEDNN_MAX_CPU_ISA", "OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
     }
-    log(f"torch bench: {settings['threads']} threads, {settings['data']}{', quick' if args.quick else ''}, BLAS {blas}")
+    log(f"torch bench: {settings['threads']} threads, {settings['data']}{', quick' if args.quick else ''}, BLAS {blas}, OpenBLAS core {core}")
     for name, run in WORKLOADS:
         if name not in only:
             continue

@@ -15,6 +15,12 @@ internal static class CharRnnBench
 
     private const int Vocab = 80, Embed = 64, Hidden = 256, SeqLen = 100, Batch = 32;
 
+    /// <summary>
+    /// Floating-point operations of the LSTM model's GEMMs per training character: forward 2·(4H·E + 4H·H + H·V),
+    /// backward twice that (input and weight gradients; the embedding needs the input's). Gate updates are left out.
+    /// </summary>
+    public const double LstmTrainFlopsPerChar = 3 * 2.0 * (4 * Hidden * Embed + 4 * Hidden * Hidden + Hidden * Vocab);
+
     /// <summary>Characters per second of full training steps: zero grad, forward, per-step cross-entropy, backward, Adam step.</summary>
     public static void Train(BenchRun run, Cell cell)
     {

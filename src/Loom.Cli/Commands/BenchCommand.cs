@@ -42,6 +42,7 @@ internal static class BenchCommand
                 w.Run(run);
                 run.Progress(string.Create(CultureInfo.InvariantCulture, $"  ({watch.Elapsed.TotalSeconds:F1} s)"));
             }
+            AddShareOfPeak(run, isQuick);
             var peak = Measure.PeakWorkingSetMiB();
             run.Add("peak_working_set_mib", "peak working set of the whole run", peak, "MiB");
 
@@ -58,6 +59,32 @@ internal static class BenchCommand
         return command;
     }
 
+    /// <summary>
+    /// The physical limit beside the figures: the FMA peak of this ISA and thread count (<see cref="FmaPeak"/>), measured
+    /// after the workloads in the same process, and GEMM's GFLOPS, and the LeNet and char-LSTM training steps' effective
+    /// GFLOPS (their multiply–adds per step, counted from the shapes), as percentages of it.
+    /// </summary>
+    private static void AddShareOfPeak(BenchRun run, bool quick)
+    {
+        var plan = quick ? new BenchPlan(0, Windows: 3, WindowSeconds: 0.1, 0, 0, 0) : new BenchPlan(0, Windows: 5, WindowSeconds: 0.2, 0, 0, 0);
+        double peak = FmaPeak.Gflops(Kernels.Threading.Threads, plan);
+        run.Add("fma_peak_gflops", $"FMA peak: {FmaPeak.Isa}, {Kernels.Threading.Threads} threads, register-only loop", peak, "GFLOPS");
+        foreach (var f in run.Figures.ToArray())
+        {
+            (string Key, string Label, double Gflops)? share = f.Key switch
+            {
+                var k when k.StartsWith("sgemm_", StringComparison.Ordinal) && k.EndsWith("_gflops", StringComparison.Ordinal) =>
+                    (k[..^"_gflops".Length], f.Label, f.Value),
+                "lenet_train_images_per_s" => ("lenet_train", "lenet training (GEMM FLOPs of a step)", f.Value * LeNetBench.TrainFlopsPerImage / 1e9),
+                "char_lstm_train_chars_per_s" => ("char_lstm_train", "char-LSTM training (GEMM FLOPs of a step)", f.Value * CharRnnBench.LstmTrainFlopsPerChar / 1e9),
+                _ => null,
+            };
+            if (share is not { } s) continue;
+            if (!f.Key.EndsWith("_gflops", StringComparison.Ordinal)) run.Add($"{s.Key}_effective_gflops", $"{s.Label}: effective", s.Gflops, "GFLOPS");
+            run.Add($"{s.Key}_pct_of_fma_peak", $"{s.Label}: share of the FMA peak", 100 * s.Gflops / peak, "%");
+        }
+    }
+
     /// <summary>What a figure depends on besides the code: threads, data, run length, runtime and CPU.</summary>
     private static JsonObject Settings(bool quick, IReadOnlyList<Workload> selected) => new()
     {
@@ -67,6 +94,8 @@ internal static class BenchCommand
         ["workloads"] = new JsonArray([.. selected.Select(w => (JsonNode)JsonValue.Create(w.Name))]),
         ["runtime"] = RuntimeInformation.FrameworkDescription,
         ["vector512"] = Vector512.IsHardwareAccelerated,
+        ["gemm_path"] = Kernels.Gemm.PathName,
+        ["fma_peak_isa"] = FmaPeak.Isa,
         ["cpu"] = CpuName(),
         ["processors"] = Environment.ProcessorCount,
     };

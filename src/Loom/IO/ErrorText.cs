@@ -21,7 +21,7 @@ public static class ErrorText
 
     /// <summary>
     /// <paramref name="text"/> with each control character written as \uXXXX (so the message still says which
-    /// byte was there) and cut to <paramref name="maxLength"/> characters with "…".
+    /// byte was there) and cut to at most <paramref name="maxLength"/> characters, the last an ellipsis ("…").
     /// </summary>
     public static string Clean(string? text, int maxLength = MaxValueLength)
     {
@@ -32,7 +32,7 @@ public static class ErrorText
         var sb = new StringBuilder(Math.Min(text.Length, maxLength) + 16);
         foreach (char c in text)
         {
-            if (sb.Length >= maxLength) { sb.Append('…'); break; }
+            if (sb.Length + (IsUnsafe(c) ? 6 : 1) > maxLength - 1) { sb.Append('…'); break; }
             if (IsUnsafe(c)) sb.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
             else sb.Append(c);
         }

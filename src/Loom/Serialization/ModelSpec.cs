@@ -213,8 +213,17 @@ public sealed record ModelSpec
     {
         SpecBudget.Check(this, limits ?? ReaderLimits.Default);
         var model = new Sequential();
-        for (int i = 0; i < Layers.Count; i++) model.Add(LayerRegistry.Create(Layers[i], i, Name));
-        Check(model);
+        try
+        {
+            for (int i = 0; i < Layers.Count; i++) model.Add(LayerRegistry.Create(Layers[i], i, Name));
+            Check(model);
+        }
+        // The layers' messages quote the spec's own values (names, unknown keys), which a hostile spec makes
+        // kilobytes long or fills with control characters; the message keeps one bounded, printable line.
+        catch (InvalidDataException e) when (ErrorText.Clean(e.Message, ErrorText.MaxMessageLength) is var clean && clean != e.Message)
+        {
+            throw new InvalidDataException(clean, e);
+        }
         return model;
     }
 

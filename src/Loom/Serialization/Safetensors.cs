@@ -115,6 +115,10 @@ public static class Safetensors
             throw new InvalidDataException($"the header length at offset 0 is {headerLen} bytes, above the limit of {Math.Min(MaxHeaderBytes, limits.MaxJsonBytes)} (ReaderLimits.MaxJsonBytes).");
         var header = bytes.Slice(8, (int)headerLen);
         var data = bytes[(8 + (int)headerLen)..];
+        // Names and strings are decoded only when read, and invalid UTF-8 then surfaces as InvalidOperationException
+        // from deep inside the parser; checked once here instead, with the offset.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw new InvalidDataException($"the header is not valid UTF-8 (at or after file offset {8 + FirstInvalidUtf8(header)}).");
         JsonDocument doc;
         // Parsed from the bytes, not a decoded string: the parser rejects invalid UTF-8, which decoding would
         // silently replace. Repeated keys are rejected below, naming the key.
@@ -183,6 +187,19 @@ public static class Safetensors
         foreach (var e in entriesFound)
             tensors.Add((e.Name, new Tensor(Decode(data.Slice((int)e.Begin, (int)(e.End - e.Begin)), e.Dtype, e.Count), e.Shape)));
         return new Contents(tensors, metadata);
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        int lo = 0, hi = bytes.Length;
+        // The longest valid prefix, by bisection (a prefix cut inside a character is invalid too, so this may point up
+        // to three bytes early; the message says "at or after").
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) / 2;
+            if (System.Text.Unicode.Utf8.IsValid(bytes[..mid])) lo = mid; else hi = mid - 1;
+        }
+        return lo;
     }
 
     private static InvalidDataException Malformed(string tensor, string problem) =>

@@ -197,6 +197,7 @@ public sealed class Vocabulary
         ArgumentNullException.ThrowIfNull(source);
         limits ??= ReaderLimits.Default;
         ReaderLimits.Check(json.Length, limits.MaxJsonBytes, "the JSON size in bytes", nameof(ReaderLimits.MaxJsonBytes), source);
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw new InvalidDataException($"{source}: not valid UTF-8 text.");
         JsonNode? node;
         try { node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = limits.MaxJsonDepth }); }
         catch (JsonException e) { throw new InvalidDataException($"{source}: not valid JSON ({ErrorText.Clean(e.Message)})."); }

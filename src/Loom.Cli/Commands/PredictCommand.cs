@@ -125,6 +125,13 @@ internal static class PredictCommand
     /// <exception cref="InvalidDataException">The bytes are not a readable image of that size; the message names <paramref name="path"/>.</exception>
     internal static byte[] ReadGrayscale(string path, byte[] bytes, int width, int height, string wanted, ReaderLimits limits)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ReadGrayscaleCore(path, bytes, width, height, wanted, limits); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static byte[] ReadGrayscaleCore(string path, byte[] bytes, int width, int height, string wanted, ReaderLimits limits)
+    {
         CheckPngChunks(path, bytes);
         ImageInfo? info;
         ImageResult? img;

@@ -53,6 +53,22 @@ public static class ErrorText
         return total > maxListed ? $"{text} … and {total - maxListed} more" : text;
     }
 
+    /// <summary>Whether <paramref name="message"/> is one printable line of at most <see cref="MaxMessageLength"/> characters.</summary>
+    public static bool IsClean(string message)
+    {
+        if (message.Length > MaxMessageLength) return false;
+        foreach (char c in message) if (IsUnsafe(c)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// The error a public reader lets out: <paramref name="e"/> itself when its message is clean, else the same error
+    /// with the message cleaned and cut (the original kept as the inner exception). Applied once at each reader's
+    /// entry point, so no message built deeper down from file content can reach a caller raw.
+    /// </summary>
+    public static InvalidDataException Bounded(InvalidDataException e) =>
+        IsClean(e.Message) ? e : new InvalidDataException(Clean(e.Message, MaxMessageLength), e);
+
     // Control characters, and the line and paragraph separators a terminal also breaks on.
     private static bool IsUnsafe(char c) => char.IsControl(c) || c is '\u2028' or '\u2029';
 }

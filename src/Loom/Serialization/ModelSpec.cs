@@ -49,6 +49,13 @@ public sealed record ModelSpec
     /// </exception>
     public static ModelSpec Parse(string json, string source, ReaderLimits? limits = null)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ParseCore(json, source, limits); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static ModelSpec ParseCore(string json, string source, ReaderLimits? limits)
+    {
         ArgumentNullException.ThrowIfNull(json);
         limits ??= ReaderLimits.Default;
         if (json.Length > limits.MaxJsonBytes)

@@ -90,6 +90,13 @@ public static class Safetensors
     /// <exception cref="InvalidDataException">The content is not a safetensors file within <paramref name="limits"/>.</exception>
     public static Contents Load(string path, ReaderLimits? limits = null)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return LoadCore(path, limits); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static Contents LoadCore(string path, ReaderLimits? limits)
+    {
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
         byte[] bytes = File.ReadAllBytes(path);
         try { return Read(bytes, limits); }
@@ -105,6 +112,13 @@ public static class Safetensors
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes are not such a file; the message says what and where.</exception>
     public static Contents Read(ReadOnlySpan<byte> bytes, ReaderLimits? limits = null)
+    {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ReadCore(bytes, limits); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static Contents ReadCore(ReadOnlySpan<byte> bytes, ReaderLimits? limits)
     {
         limits ??= ReaderLimits.Default;
         if (bytes.Length < 8) throw new InvalidDataException($"it has {bytes.Length} bytes, fewer than the 8-byte header length.");

@@ -16,6 +16,13 @@ internal static class TarGz
     /// <exception cref="InvalidDataException">The stream is not a valid .tar.gz; the message names <paramref name="source"/>.</exception>
     public static List<(string RelativePath, byte[] Bytes)> ReadFiles(Stream stream, string source)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ReadFilesCore(stream, source); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static List<(string RelativePath, byte[] Bytes)> ReadFilesCore(Stream stream, string source)
+    {
         var files = new List<(string, byte[])>();
         try
         {

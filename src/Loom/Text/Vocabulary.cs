@@ -164,6 +164,13 @@ public sealed class Vocabulary
     /// <exception cref="InvalidDataException">The JSON is not such an array; the message names <paramref name="source"/> and the problem.</exception>
     public static Vocabulary FromJson(JsonNode? node, string source)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return FromJsonCore(node, source); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static Vocabulary FromJsonCore(JsonNode? node, string source)
+    {
         ArgumentNullException.ThrowIfNull(source);
         if (node is not JsonArray array)
             throw new InvalidDataException($"{source}: a vocabulary must be a JSON array of token strings, found {Describe(node)}.");
@@ -193,6 +200,13 @@ public sealed class Vocabulary
     /// <summary>Parses vocabulary JSON bytes (UTF-8); <paramref name="source"/> names them in error messages.</summary>
     /// <exception cref="InvalidDataException">The bytes are not a JSON array of distinct token strings, specials first, within <paramref name="limits"/>.</exception>
     public static Vocabulary Parse(ReadOnlySpan<byte> json, string source, ReaderLimits? limits = null)
+    {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ParseCore(json, source, limits); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static Vocabulary ParseCore(ReadOnlySpan<byte> json, string source, ReaderLimits? limits)
     {
         ArgumentNullException.ThrowIfNull(source);
         limits ??= ReaderLimits.Default;

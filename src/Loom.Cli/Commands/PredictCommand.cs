@@ -91,14 +91,48 @@ internal static class PredictCommand
         return features;
     }
 
+    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
     /// <summary>
-    /// Decodes image bytes (PNG, or another format the decoder knows) to one byte per pixel, after checking the size
+    /// Checks the PNG signature and that every chunk's stated length fits in the bytes after it, before the decoder
+    /// sees the file: the decoder grows its buffers by the lengths chunks claim, so 1.8 KB of chunks each claiming
+    /// 64 KB made it allocate 33 MB. Only PNG is accepted (the option says PNG), which keeps the decoder's other
+    /// formats, and their parsers, out of reach of a hostile file.
+    /// </summary>
+    private static void CheckPngChunks(string path, byte[] bytes)
+    {
+        if (bytes.Length < 8 || !bytes.AsSpan(0, 8).SequenceEqual(PngSignature))
+            throw new InvalidDataException($"'{path}' is not a PNG file: it does not start with the 8-byte PNG signature.");
+        long offset = 8;
+        while (offset < bytes.Length)
+        {
+            if (bytes.Length - offset < 12)
+                throw new InvalidDataException($"'{path}' is not a readable image: truncated chunk at byte {offset} ({bytes.Length - offset} bytes left, a chunk needs at least 12).");
+            uint length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan((int)offset));
+            if (length > bytes.Length - offset - 12)
+                throw new InvalidDataException($"'{path}' is not a readable image: the chunk at byte {offset} claims {length} bytes, the file has {bytes.Length - offset - 12} after its header.");
+            bool end = bytes.AsSpan((int)offset + 4, 4).SequenceEqual("IEND"u8);
+            offset += 12 + length;
+            if (end) break;
+        }
+    }
+
+    /// <summary>
+    /// Decodes PNG bytes to one byte per pixel, after checking the size
     /// the header states against <paramref name="width"/>×<paramref name="height"/> and the pixel limit, so a
     /// hostile header never makes the decoder allocate for a huge image.
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes are not a readable image of that size; the message names <paramref name="path"/>.</exception>
     internal static byte[] ReadGrayscale(string path, byte[] bytes, int width, int height, string wanted, ReaderLimits limits)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ReadGrayscaleCore(path, bytes, width, height, wanted, limits); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static byte[] ReadGrayscaleCore(string path, byte[] bytes, int width, int height, string wanted, ReaderLimits limits)
+    {
+        CheckPngChunks(path, bytes);
         ImageInfo? info;
         ImageResult? img;
         try

@@ -50,6 +50,13 @@ public static class Idx
     /// </summary>
     public static IdxArray Read(Stream stream, string displayName, int? expectedMagic = null, ReaderLimits? limits = null)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ReadCore(stream, displayName, expectedMagic, limits); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static IdxArray ReadCore(Stream stream, string displayName, int? expectedMagic, ReaderLimits? limits)
+    {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(displayName);
         limits ??= ReaderLimits.Default;

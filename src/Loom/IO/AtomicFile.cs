@@ -29,6 +29,7 @@ public static class AtomicFile
     public static void WriteVia(string path, Action<string> writeFile)
     {
         string temp = TempPathFor(path);
+        RemoveStaleTemporaries(path);
         try
         {
             writeFile(temp);
@@ -39,6 +40,44 @@ public static class AtomicFile
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    /// <summary>
+    /// Deletes the temporary files of earlier writes of <paramref name="path"/> whose process is gone: a process killed
+    /// inside a write (kill -9, power loss) never reaches its clean-up, and its <c>.NAME.PID.GUID.tmp</c> stayed forever.
+    /// A file whose process id is alive is kept — it may be a write in progress, or the id may have been reused, and
+    /// either way keeping a stray file is the safe mistake. Failures to delete are ignored: this is tidying, and must
+    /// never fail the save itself.
+    /// </summary>
+    public static void RemoveStaleTemporaries(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(full)!;
+        string prefix = $".{Path.GetFileName(full)}.";
+        try
+        {
+            foreach (string candidate in Directory.EnumerateFiles(dir, prefix + "*.tmp"))
+            {
+                string middle = Path.GetFileName(candidate)[prefix.Length..^".tmp".Length];
+                int dot = middle.IndexOf('.');
+                if (dot <= 0 || !int.TryParse(middle.AsSpan(0, dot), out int pid) || pid == Environment.ProcessId || IsAlive(pid)) continue;
+                try { File.Delete(candidate); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }     // no such process
+        catch (InvalidOperationException) { return false; }
+        catch (System.ComponentModel.Win32Exception) { return true; }     // exists, but not ours to inspect
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ public static class ErrorText
 
     /// <summary>
     /// <paramref name="text"/> with each control character written as \uXXXX (so the message still says which
-    /// byte was there) and cut to <paramref name="maxLength"/> characters with "…".
+    /// byte was there) and cut to at most <paramref name="maxLength"/> characters, the last an ellipsis ("…").
     /// </summary>
     public static string Clean(string? text, int maxLength = MaxValueLength)
     {
@@ -32,7 +32,7 @@ public static class ErrorText
         var sb = new StringBuilder(Math.Min(text.Length, maxLength) + 16);
         foreach (char c in text)
         {
-            if (sb.Length >= maxLength) { sb.Append('…'); break; }
+            if (sb.Length + (IsUnsafe(c) ? 6 : 1) > maxLength - 1) { sb.Append('…'); break; }
             if (IsUnsafe(c)) sb.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
             else sb.Append(c);
         }
@@ -52,6 +52,22 @@ public static class ErrorText
         string text = string.Join(", ", shown);
         return total > maxListed ? $"{text} … and {total - maxListed} more" : text;
     }
+
+    /// <summary>Whether <paramref name="message"/> is one printable line of at most <see cref="MaxMessageLength"/> characters.</summary>
+    public static bool IsClean(string message)
+    {
+        if (message.Length > MaxMessageLength) return false;
+        foreach (char c in message) if (IsUnsafe(c)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// The error a public reader lets out: <paramref name="e"/> itself when its message is clean, else the same error
+    /// with the message cleaned and cut (the original kept as the inner exception). Applied once at each reader's
+    /// entry point, so no message built deeper down from file content can reach a caller raw.
+    /// </summary>
+    public static InvalidDataException Bounded(InvalidDataException e) =>
+        IsClean(e.Message) ? e : new InvalidDataException(Clean(e.Message, MaxMessageLength), e);
 
     // Control characters, and the line and paragraph separators a terminal also breaks on.
     private static bool IsUnsafe(char c) => char.IsControl(c) || c is '\u2028' or '\u2029';

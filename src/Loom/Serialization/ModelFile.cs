@@ -73,6 +73,13 @@ public static class ModelFile
     /// </exception>
     public static Loaded Load(string path, ReaderLimits? limits = null)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return LoadCore(path, limits); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static Loaded LoadCore(string path, ReaderLimits? limits)
+    {
         if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return Onnx.OnnxImport.Load(path);
         limits ??= ReaderLimits.Default;
         var contents = Safetensors.Load(path, limits);

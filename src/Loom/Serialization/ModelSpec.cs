@@ -49,6 +49,13 @@ public sealed record ModelSpec
     /// </exception>
     public static ModelSpec Parse(string json, string source, ReaderLimits? limits = null)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ParseCore(json, source, limits); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static ModelSpec ParseCore(string json, string source, ReaderLimits? limits)
+    {
         ArgumentNullException.ThrowIfNull(json);
         limits ??= ReaderLimits.Default;
         if (json.Length > limits.MaxJsonBytes)
@@ -213,8 +220,17 @@ public sealed record ModelSpec
     {
         SpecBudget.Check(this, limits ?? ReaderLimits.Default);
         var model = new Sequential();
-        for (int i = 0; i < Layers.Count; i++) model.Add(LayerRegistry.Create(Layers[i], i, Name));
-        Check(model);
+        try
+        {
+            for (int i = 0; i < Layers.Count; i++) model.Add(LayerRegistry.Create(Layers[i], i, Name));
+            Check(model);
+        }
+        // The layers' messages quote the spec's own values (names, unknown keys), which a hostile spec makes
+        // kilobytes long or fills with control characters; the message keeps one bounded, printable line.
+        catch (InvalidDataException e) when (ErrorText.Clean(e.Message, ErrorText.MaxMessageLength) is var clean && clean != e.Message)
+        {
+            throw new InvalidDataException(clean, e);
+        }
         return model;
     }
 

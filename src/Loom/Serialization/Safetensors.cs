@@ -90,6 +90,13 @@ public static class Safetensors
     /// <exception cref="InvalidDataException">The content is not a safetensors file within <paramref name="limits"/>.</exception>
     public static Contents Load(string path, ReaderLimits? limits = null)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return LoadCore(path, limits); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static Contents LoadCore(string path, ReaderLimits? limits)
+    {
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
         byte[] bytes = File.ReadAllBytes(path);
         try { return Read(bytes, limits); }
@@ -106,6 +113,13 @@ public static class Safetensors
     /// <exception cref="InvalidDataException">The bytes are not such a file; the message says what and where.</exception>
     public static Contents Read(ReadOnlySpan<byte> bytes, ReaderLimits? limits = null)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ReadCore(bytes, limits); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static Contents ReadCore(ReadOnlySpan<byte> bytes, ReaderLimits? limits)
+    {
         limits ??= ReaderLimits.Default;
         if (bytes.Length < 8) throw new InvalidDataException($"it has {bytes.Length} bytes, fewer than the 8-byte header length.");
         ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
@@ -115,6 +129,10 @@ public static class Safetensors
             throw new InvalidDataException($"the header length at offset 0 is {headerLen} bytes, above the limit of {Math.Min(MaxHeaderBytes, limits.MaxJsonBytes)} (ReaderLimits.MaxJsonBytes).");
         var header = bytes.Slice(8, (int)headerLen);
         var data = bytes[(8 + (int)headerLen)..];
+        // Names and strings are decoded only when read, and invalid UTF-8 then surfaces as InvalidOperationException
+        // from deep inside the parser; checked once here instead, with the offset.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw new InvalidDataException($"the header is not valid UTF-8 (at or after file offset {8 + FirstInvalidUtf8(header)}).");
         JsonDocument doc;
         // Parsed from the bytes, not a decoded string: the parser rejects invalid UTF-8, which decoding would
         // silently replace. Repeated keys are rejected below, naming the key.
@@ -183,6 +201,19 @@ public static class Safetensors
         foreach (var e in entriesFound)
             tensors.Add((e.Name, new Tensor(Decode(data.Slice((int)e.Begin, (int)(e.End - e.Begin)), e.Dtype, e.Count), e.Shape)));
         return new Contents(tensors, metadata);
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        int lo = 0, hi = bytes.Length;
+        // The longest valid prefix, by bisection (a prefix cut inside a character is invalid too, so this may point up
+        // to three bytes early; the message says "at or after").
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) / 2;
+            if (System.Text.Unicode.Utf8.IsValid(bytes[..mid])) lo = mid; else hi = mid - 1;
+        }
+        return lo;
     }
 
     private static InvalidDataException Malformed(string tensor, string problem) =>

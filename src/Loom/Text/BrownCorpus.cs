@@ -111,6 +111,13 @@ public static partial class BrownCorpus
     /// <exception cref="InvalidDataException">There is no corpus file or no sentence, or a token is malformed (the message gives file:line).</exception>
     public static List<TaggedSentence> Read(string directory, bool baseTags)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ReadDirectoryCore(directory, baseTags); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static List<TaggedSentence> ReadDirectoryCore(string directory, bool baseTags)
+    {
         ArgumentNullException.ThrowIfNull(directory);
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Brown corpus folder {directory} does not exist.");
         var files = Directory.EnumerateFiles(directory)
@@ -128,6 +135,13 @@ public static partial class BrownCorpus
     /// <param name="baseTags">Reduce each tag with <see cref="BaseTag"/>.</param>
     /// <param name="source">Names the collection in error messages.</param>
     public static List<TaggedSentence> Read(IEnumerable<(string RelativePath, byte[] Bytes)> files, bool baseTags, string source = "Brown corpus files")
+    {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ReadFilesCore(files, baseTags, source); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static List<TaggedSentence> ReadFilesCore(IEnumerable<(string RelativePath, byte[] Bytes)> files, bool baseTags, string source)
     {
         ArgumentNullException.ThrowIfNull(files);
         var corpusFiles = files

@@ -68,6 +68,13 @@ public static class MailFolder
     /// <exception cref="InvalidDataException">No mail is among the files.</exception>
     public static List<LabeledText> Read(IEnumerable<(string RelativePath, byte[] Bytes)> files, string source = "mail files")
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ReadFilesCore(files, source); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static List<LabeledText> ReadFilesCore(IEnumerable<(string RelativePath, byte[] Bytes)> files, string source)
+    {
         ArgumentNullException.ThrowIfNull(files);
         var mails = new List<(string RelativePath, byte[] Bytes)>();
         foreach (var file in files)

@@ -164,6 +164,13 @@ public sealed class Vocabulary
     /// <exception cref="InvalidDataException">The JSON is not such an array; the message names <paramref name="source"/> and the problem.</exception>
     public static Vocabulary FromJson(JsonNode? node, string source)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return FromJsonCore(node, source); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static Vocabulary FromJsonCore(JsonNode? node, string source)
+    {
         ArgumentNullException.ThrowIfNull(source);
         if (node is not JsonArray array)
             throw new InvalidDataException($"{source}: a vocabulary must be a JSON array of token strings, found {Describe(node)}.");
@@ -194,9 +201,17 @@ public sealed class Vocabulary
     /// <exception cref="InvalidDataException">The bytes are not a JSON array of distinct token strings, specials first, within <paramref name="limits"/>.</exception>
     public static Vocabulary Parse(ReadOnlySpan<byte> json, string source, ReaderLimits? limits = null)
     {
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
+        try { return ParseCore(json, source, limits); }
+        catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+    }
+
+    private static Vocabulary ParseCore(ReadOnlySpan<byte> json, string source, ReaderLimits? limits)
+    {
         ArgumentNullException.ThrowIfNull(source);
         limits ??= ReaderLimits.Default;
         ReaderLimits.Check(json.Length, limits.MaxJsonBytes, "the JSON size in bytes", nameof(ReaderLimits.MaxJsonBytes), source);
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw new InvalidDataException($"{source}: not valid UTF-8 text.");
         JsonNode? node;
         try { node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = limits.MaxJsonDepth }); }
         catch (JsonException e) { throw new InvalidDataException($"{source}: not valid JSON ({ErrorText.Clean(e.Message)})."); }

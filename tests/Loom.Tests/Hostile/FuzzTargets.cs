@@ -1,0 +1,132 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text;
+using Loom.Cli.Commands;
+using Loom.Data;
+using Loom.IO;
+using Loom.Nn;
+using Loom.Serialization;
+using Loom.Text;
+
+namespace Loom.Tests.Hostile;
+
+/// <summary>A public reader under fuzz: its valid seed files and how one input is read (bytes in, anything out).</summary>
+internal sealed record FuzzTarget(string Name, IReadOnlyList<byte[]> Seeds, Action<byte[], string> Read, string FixturePrefix);
+
+/// <summary>
+/// Every reader of hostile files, with seeds that are valid files of each kind (small, so thousands of mutants run in
+/// seconds, and covering each format's features: dtypes, metadata, checkpoints, BatchNorm, recurrent and text specs,
+/// raw and gzip IDX, Brown tags, MIME mails, tar archives). The second argument of Read is a scratch file path for
+/// readers that take one.
+/// </summary>
+internal static class FuzzTargets
+{
+    private const string TinySpec = """{"name": "tiny", "input_shape": [4], "classes": 2, "layers": [{"type": "Linear", "in_features": 4, "out_features": 2}]}""";
+    private const string ConvSpec = """
+        {"name": "small", "input_shape": [2, 6, 6], "classes": 3, "class_names": ["a", "b", "c"],
+         "normalize": {"mean": [0.1, 0.2], "std": [0.5, 0.6]}, "augment": {"random_crop_padding": 1, "horizontal_flip": true},
+         "layers": [{"type": "Conv2d", "in_channels": 2, "out_channels": 4, "kernel_size": 3, "padding": 1},
+           {"type": "BatchNorm2d", "num_features": 4}, {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2},
+           {"type": "Flatten"}, {"type": "Linear", "in_features": 36, "out_features": 3}]}
+        """;
+    private const string TextSpec = """
+        {"name": "tagger", "task": "tag", "tokenizer": "word", "vocabulary": ["<pad>", "<unk>", "the", "cat"], "input_shape": [5], "classes": 3,
+         "layers": [{"type": "Embedding", "num_embeddings": 4, "embedding_dim": 3, "padding_idx": 0},
+           {"type": "LSTM", "input_size": 3, "hidden_size": 2, "bidirectional": true},
+           {"type": "Residual", "layers": [{"type": "Linear", "in_features": 4, "out_features": 4}]},
+           {"type": "Linear", "in_features": 4, "out_features": 3}]}
+        """;
+
+    public static readonly Lazy<IReadOnlyList<FuzzTarget>> All = new(Create);
+
+    /// <summary>
+    /// Limits scaled to the seeds for readers that build models: within the default limits a 100-byte spec may
+    /// rightly ask for 2 GB of weights, so its allocation is bounded by the limits, not by its size. Fuzzed under
+    /// these, every input's allocation must stay within the runner's multiple of its size, which shows the limits
+    /// are checked before anything is allocated.
+    /// </summary>
+    public static readonly ReaderLimits Fuzz = ReaderLimits.Default with { MaxTotalParameters = 1 << 20, MaxActivationElements = 1 << 20, MaxInputElements = 1 << 16 };
+
+    private static IReadOnlyList<FuzzTarget> Create()
+    {
+        Rng.ManualSeed(1);
+        var modelFiles = new[] { TinySpec, ConvSpec, TextSpec }.Select(s => ModelBytes(s, checkpoint: false))
+            .Concat([ModelBytes(TinySpec, checkpoint: true), ModelBytes(ConvSpec, checkpoint: true)]).ToList();
+        var specs = new[] { TinySpec, ConvSpec, TextSpec }.Select(Encoding.UTF8.GetBytes).ToList();
+        byte[] images = Idx(0x803, [2, 3, 3], Enumerable.Range(0, 18).Select(i => (byte)(i * 14)).ToArray());
+        byte[] labels = Idx(0x801, [5], [0, 1, 2, 3, 4]);
+        byte[] brown = Encoding.UTF8.GetBytes("\n\n\tThe/at Fulton/np-tl County/nn-tl Grand/jj-tl Jury/nn-tl said/vbd ./.\n\n\t``/`` Only/rb a/at relative/jj handful/nn ''/'' ./.\n\tHe/pps was/bedz n't/*-hl there/rb ,/, fw-in+at-t/fw-in+at-t\n");
+        byte[] mail = Encoding.UTF8.GetBytes("From: a@b.c\nSubject: hi\nContent-Type: multipart/alternative; boundary=\"XX\"\n\n--XX\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\nHello =3D world=\n again\n--XX\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\nPGI+aGk8L2I+\n--XX--\n");
+        byte[] plainMail = Encoding.UTF8.GetBytes("Subject: x\n\nJust a body, line one.\nLine two.\n");
+        byte[] vocabulary = Encoding.UTF8.GetBytes("[\"<pad>\", \"<unk>\", \"the\", \"cat\", \"é\", \"\\u00e9t\\u00e9\"]");
+        var pngs = new[] { Png(4, 3, (x, y) => (byte)(x * 60 + y)), Png(4, 3, (x, y) => (byte)(255 - x * y)) };
+
+        return
+        [
+            new("safetensors", modelFiles, (b, _) => Safetensors.Read(b), "st-"),
+            new("model-file", modelFiles, (b, path) => { File.WriteAllBytes(path, b); ModelFile.Load(path, Fuzz); }, "model-"),
+            new("spec-json", specs, (b, _) => { var spec = ModelSpec.Parse(Encoding.UTF8.GetString(b), "fuzz.json", Fuzz); spec.Build(Fuzz); spec.ToJson(); }, "spec-"),
+            new("idx-raw", [images, labels], (b, _) => Loom.Data.Idx.Read(new MemoryStream(b), "fuzz.idx"), "idx-raw-"),
+            new("idx-gzip", [Gzip(images), Gzip(labels)], (b, _) => Loom.Data.Idx.Read(new MemoryStream(b), "fuzz.idx.gz"), "idx-gzip-"),
+            new("brown", [brown], (b, _) => BrownCorpus.Read([("brown/ca01", b)], baseTags: true), "brown-"),
+            new("mail", [mail, plainMail], (b, _) => MailFolder.Read([("spam-1/0001.abc", b)]), "mail-"),
+            new("vocabulary", [vocabulary], (b, _) => Vocabulary.Parse(b, "fuzz-vocab.json"), "vocab-"),
+            new("png", pngs, (b, _) => PredictCommand.ReadGrayscale("fuzz.png", b, 4, 3, "model 'm'", ReaderLimits.Default), "png-"),
+            new("tar-gz", [TarGzOf(("brown/ca01", brown), ("spam-1/0001", plainMail))], (b, _) => TarGz.ReadFiles(new MemoryStream(b), "fuzz.tar.gz"), "targz-"),
+        ];
+    }
+
+    private static byte[] ModelBytes(string specJson, bool checkpoint)
+    {
+        var spec = ModelSpec.Parse(specJson, "seed");
+        var model = spec.Build();
+        var tensors = model.StateDict().ToList();
+        var meta = new Dictionary<string, string> { ["format"] = "pt", ["loom.spec"] = spec.ToJson(), ["loom.kind"] = checkpoint ? "checkpoint" : "model" };
+        if (checkpoint)
+        {
+            foreach (var (name, value) in model.StateDict().Take(2)) tensors.Add(("optimizer.state.exp_avg." + name, Tensor.Ones(value.Shape)));
+            meta["loom.optimizer"] = "adam"; meta["loom.optimizer.step"] = "12"; meta["loom.optimizer.lr"] = "0.001";
+            meta["loom.epoch"] = "3"; meta["loom.scheduler.step"] = "3"; meta["loom.rng"] = "11,22,33,44";
+            meta["loom.options"] = """{"optimizer": "adam", "momentum": "0.9"}"""; meta["loom.history"] = """[{"epoch": 1, "loss": 0.5}]""";
+        }
+        var integers = tensors.Where(t => t.Name.EndsWith("num_batches_tracked", StringComparison.Ordinal)).Select(t => t.Name).ToHashSet();
+        using var stream = new MemoryStream();
+        Safetensors.Write(stream, tensors, meta, integers);
+        return stream.ToArray();
+    }
+
+    private static byte[] Idx(int magic, int[] dims, byte[] data)
+    {
+        var b = new List<byte> { 0, 0, (byte)(magic >> 8), (byte)magic };
+        foreach (int d in dims) b.AddRange([(byte)(d >> 24), (byte)(d >> 16), (byte)(d >> 8), (byte)d]);
+        b.AddRange(data);
+        return [.. b];
+    }
+
+    private static byte[] Gzip(byte[] data)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true)) gzip.Write(data);
+        return output.ToArray();
+    }
+
+    private static byte[] TarGzOf(params (string Name, byte[] Bytes)[] files)
+    {
+        using var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Ustar, leaveOpen: true))
+            foreach (var (name, bytes) in files)
+                writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes) });
+        return Gzip(tar.ToArray());
+    }
+
+    private static byte[] Png(int width, int height, Func<int, int, byte> pixel)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"loom-fuzz-seed-{Guid.NewGuid():N}.png");
+        try
+        {
+            Cli.PngWriter.WriteGray(path, width, height, pixel);
+            return File.ReadAllBytes(path);
+        }
+        finally { File.Delete(path); }
+    }
+}

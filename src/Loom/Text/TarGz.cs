@@ -44,7 +44,8 @@ internal static class TarGz
                 files.Add((path, copy.ToArray()));
             }
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException or ArgumentException)
+        // NotSupportedException: an entry type the reader does not handle (a sparse file), which a corpus never holds.
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException or ArgumentException or NotSupportedException)
         {
             throw new InvalidDataException($"{source} is not a valid .tar.gz archive: {Loom.IO.ErrorText.Clean(ex.Message)}", ex);
         }

@@ -64,7 +64,10 @@ for name in names:
     for key, value in runs["new"][0].items():
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             continue
-        a = statistics.median(run[key] for run in runs["old"] if key in run)
+        olds = [run[key] for run in runs["old"] if key in run]
+        if not olds:  # a figure the old build does not report (e.g. fma_peak_gflops before it existed)
+            continue
+        a = statistics.median(olds)
         b = statistics.median(run[key] for run in runs["new"])
         ratio = (b / a if higher_is_better(key) else a / b) if a > 0 and b > 0 else None
         rows.append((key, f"{a:,.1f}", f"{b:,.1f}", "—" if ratio is None else f"{ratio:.2f}"))

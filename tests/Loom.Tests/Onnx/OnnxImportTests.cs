@@ -110,6 +110,35 @@ public class OnnxImportTests(ITestOutputHelper output)
         Assert.DoesNotContain("   at ", r.Stderr);
     }
 
+    /// <summary>
+    /// A recurrent node that runs backwards only, or reads its lengths from the graph, is refused naming the node: Loom's
+    /// layers run forward (or both ways) and take each row's length from the embedding's padding index.
+    /// </summary>
+    [Theory]
+    [InlineData("reverse", "direction=reverse is not supported")]
+    [InlineData("lengths", "sequence_lens from the graph is not read")]
+    public void AReverseOnlyOrGraphLengthRecurrentNodeIsRefusedNamingIt(string change, string expected)
+    {
+        var proto = OnnxModelProto.Parse(File.ReadAllBytes(FixturePath("gru-classifier.onnx")));
+        var node = proto.Graph.Nodes.First(n => n.OpType == "GRU");
+        if (change == "reverse")
+        {
+            node.Attributes.RemoveAll(a => a.Name == "direction");
+            node.Attributes.Add(new OnnxAttribute { Name = "direction", Type = OnnxAttributeType.String, S = "reverse" });
+        }
+        else
+        {
+            while (node.Inputs.Count < 5) node.Inputs.Add("");
+            node.Inputs[4] = proto.Graph.Inputs[0].Name;
+        }
+        using var dir = new TempFolder();
+        string path = dir.File(change + ".onnx");
+        File.WriteAllBytes(path, proto.ToBytes());
+        var e = Assert.Throws<InvalidDataException>(() => ModelFile.Load(path));
+        Assert.Contains($"node '{node.Name}' (GRU)", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
     [Fact]
     public void SummaryReadsAPyTorchOnnxModel()
     {

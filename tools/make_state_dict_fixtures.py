@@ -13,6 +13,12 @@ lays it out) and NAME.io.safetensors (the fixed input `x` and the twin's output 
   bilstm-tagger  attributes embedding, lstm (bidirectional: weight_ih_l0_reverse, …), head; BF16; vocabulary 40, 6 tags
   row-gru        attributes gru, fc, saved through nn.DataParallel (every name starts "module."), F64
 
+    /usr/bin/python3 tools/make_state_dict_fixtures.py --trained /tmp/lenet-state.safetensors
+
+trains the named-attribute lenet in PyTorch on the embedded fashion-mnist-mini (300 Adam steps of 64, seed 0, on pixels
+normalised as Loom's lenet spec normalises them: (x - 0.2860) / 0.3530), prints its test accuracy and saves its state
+dict, for the check in docs/interop.md that `loom import` then `loom eval` gives the same accuracy.
+
 Debian has no python3-safetensors, so the file is written here from the format (8-byte little-endian header length,
 JSON header, raw little-endian data): keys sorted as save_file sorts them, "__metadata__" {"format": "pt"}. The output
 is computed after the weights are rounded to the stored dtype, so Loom, reading the same numbers, must give the same
@@ -157,5 +163,34 @@ def main():
     store("row-gru", gru, nn.DataParallel(gru).state_dict(), torch.float64, images)
 
 
+def trained_lenet(out):
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from train_lenet_onnx import idx
+    torch.manual_seed(0)
+    # Loom's lenet spec normalises by the Fashion-MNIST training statistics before the first layer; so does this.
+    norm = lambda images: (torch.tensor(images, dtype=torch.float32).unsqueeze(1) / 255 - 0.2860) / 0.3530
+    x, y = norm(idx("train-images-idx3-ubyte.gz")), torch.tensor(idx("train-labels-idx1-ubyte.gz"), dtype=torch.long)
+    tx, ty = norm(idx("t10k-images-idx3-ubyte.gz")), torch.tensor(idx("t10k-labels-idx1-ubyte.gz"), dtype=torch.long)
+    model = LeNet()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(300):
+        i = torch.randint(0, len(x), (64,))
+        opt.zero_grad()
+        F.cross_entropy(model(x[i]), y[i]).backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        logits = model(tx)
+    print(f"PyTorch lenet after 300 steps: test accuracy {(logits.argmax(1) == ty).float().mean().item():.4f}, "
+          f"loss {F.cross_entropy(logits, ty).item():.4f} on {len(tx)} images")
+    save_file(model.state_dict(), out)
+    print(f"wrote {out}")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--trained":
+        trained_lenet(sys.argv[2])
+    else:
+        main()

@@ -139,6 +139,40 @@ public class OnnxImportTests(ITestOutputHelper output)
         Assert.Contains(expected, e.Message);
     }
 
+    /// <summary>
+    /// torch.onnx.export writes a residual block as Add(x, body(x)) and side-by-side branches as a Concat of values that
+    /// all start from one input: they come back as Loom's Residual and Concat and give PyTorch's outputs.
+    /// </summary>
+    [Theory]
+    [InlineData("residual-cnn", typeof(Residual))]
+    [InlineData("branch-cnn", typeof(Concat))]
+    public void PyTorchBranchingGraphsImportAsResidualAndConcat(string name, Type container)
+    {
+        var loaded = ModelFile.Load(FixturePath(name + ".onnx"));
+        var r = Safetensors.Load(FixturePath(name + ".safetensors")).ToDictionary();
+        loaded.Model.Eval();
+        Assert.Single(loaded.Model.Layers, l => l.GetType() == container);
+        var y = loaded.Model.Call(r["input"]);
+        double error = OnnxRuntimeRunner.RelativeError(y.Data, r["logits"].Data);
+        output.WriteLine($"{name}: {string.Join(" → ", loaded.Model.Layers.Select(l => l.GetType().Name))}; max relative difference from PyTorch {error:E2}");
+        Assert.Equal(r["logits"].Shape, y.Shape);
+        Assert.True(error <= OnnxExportTests.Tolerance, $"{name}: {error:E2}");
+    }
+
+    [Fact]
+    public void AnAddOfTwoBranchesWithLayersIsRefusedNamingTheNode()
+    {
+        var proto = OnnxModelProto.Parse(File.ReadAllBytes(FixturePath("branch-cnn.onnx")));
+        var node = proto.Graph.Nodes.First(n => n.OpType == "Concat");
+        node.OpType = "Add";
+        node.Attributes.Clear();
+        using var dir = new TempFolder();
+        string path = dir.File("sum.onnx");
+        File.WriteAllBytes(path, proto.ToBytes());
+        var e = Assert.Throws<InvalidDataException>(() => ModelFile.Load(path));
+        Assert.Contains($"node '{node.Name}' (Add): it adds two branches that each have layers", e.Message);
+    }
+
     [Fact]
     public void SummaryReadsAPyTorchOnnxModel()
     {

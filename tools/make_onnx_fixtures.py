@@ -9,6 +9,10 @@ as whole-number floats, as Loom stores them) for:
   bilstm-tagger Embedding(50, 16) → 2-layer bidirectional LSTM(16, 24) → Linear(48, 5) at every step
   gru-classifier Embedding(50, 16) → GRU(16, 32), final state h_n[-1] → Linear(32, 3)
   char-lstm     Embedding(30, 16) → LSTM(16, 32) with its state as inputs h0, c0 and outputs hn, cn → Linear(32, 30)
+  residual-cnn  Conv2d(1, 8, 3, p=1) → ReLU → x + ReLU(Conv2d(8, 8, 3, p=1)(x)) → MaxPool2d(2) → Flatten → Linear(1568, 10)
+                (an Add of the block's input and its body: a residual DAG)
+  branch-cnn    Conv2d(1, 4, 3, p=1) → ReLU and Conv2d(1, 4, 5, p=2) → ReLU side by side on the input, Concat on
+                channels → MaxPool2d(2) → Flatten → Linear(1568, 10) (a Concat of two branches)
 Batch and time are dynamic axes. Weights are seeded (torch.manual_seed(0)); the files are small and committed.
 """
 import json
@@ -79,6 +83,31 @@ class CharLstm(nn.Module):
         return self.head(y), h, c
 
 
+class ResidualCnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 8, 3, padding=1)
+        self.body = nn.Conv2d(8, 8, 3, padding=1)
+        self.head = nn.Linear(8 * 14 * 14, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.stem(x))
+        x = x + torch.relu(self.body(x))
+        return self.head(torch.max_pool2d(x, 2).flatten(1))
+
+
+class BranchCnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.narrow = nn.Conv2d(1, 4, 3, padding=1)
+        self.wide = nn.Conv2d(1, 4, 5, padding=2)
+        self.head = nn.Linear(8 * 14 * 14, 10)
+
+    def forward(self, x):
+        x = torch.cat([torch.relu(self.narrow(x)), torch.relu(self.wide(x))], 1)
+        return self.head(torch.max_pool2d(x, 2).flatten(1))
+
+
 def export(name, model, args, input_names, output_names, dynamic):
     model.eval()
     path = os.path.join(OUT, name + ".onnx")
@@ -103,6 +132,10 @@ def main():
     state = {0: "L", 1: "N"}
     export("char-lstm", CharLstm(), (torch.randint(0, 30, (2, 7)), torch.randn(1, 2, 32) * 0.5, torch.randn(1, 2, 32) * 0.5),
            ["tokens", "h0", "c0"], ["logits", "hn", "cn"], {**seq, "h0": {1: "N"}, "c0": {1: "N"}, "hn": {1: "N"}, "cn": {1: "N"}})
+    # Last, so that the generator's draws for the files above stay as they were.
+    image = {"input": {0: "N"}, "logits": {0: "N"}}
+    export("residual-cnn", ResidualCnn(), (torch.rand(3, 1, 28, 28),), ["input"], ["logits"], image)
+    export("branch-cnn", BranchCnn(), (torch.rand(3, 1, 28, 28),), ["input"], ["logits"], image)
 
 
 if __name__ == "__main__":

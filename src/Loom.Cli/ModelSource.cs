@@ -14,7 +14,7 @@ internal static class ModelSource
         {
             if (ModelZoo.Contains(value))
                 throw new UserException($"'{value}' is a built-in architecture without trained weights; train it first (loom train --model {value} --out model.safetensors) and pass the saved file.");
-            throw new UserException($"--model must be a saved model file (.safetensors), got '{value}'.");
+            throw new UserException($"--model must be a saved model file (.safetensors, or .onnx from loom export or torch.onnx.export), got '{value}'.");
         }
         return ModelFile.Load(value);
     }

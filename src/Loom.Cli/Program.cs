@@ -15,5 +15,6 @@ root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -18,6 +18,12 @@ public static class Safetensors
     /// <summary>The tensors of a file, in file order, and its metadata.</summary>
     public sealed record Contents(IReadOnlyList<(string Name, Tensor Value)> Tensors, IReadOnlyDictionary<string, string> Metadata)
     {
+        /// <summary>
+        /// Each tensor's dtype as the file stores it (F32, F16, BF16, I64, …): the values are float32 either way, but an
+        /// importer must know whether a weight arrived as an integer (<see cref="StateDictImport"/>).
+        /// </summary>
+        public IReadOnlyDictionary<string, string> Dtypes { get; init; } = new Dictionary<string, string>();
+
         public Dictionary<string, Tensor> ToDictionary() => Tensors.ToDictionary(t => t.Name, t => t.Value);
     }
 
@@ -200,7 +206,7 @@ public static class Safetensors
         var tensors = new List<(string, Tensor)>(entriesFound.Count);
         foreach (var e in entriesFound)
             tensors.Add((e.Name, new Tensor(Decode(data.Slice((int)e.Begin, (int)(e.End - e.Begin)), e.Dtype, e.Count), e.Shape)));
-        return new Contents(tensors, metadata);
+        return new Contents(tensors, metadata) { Dtypes = entriesFound.ToDictionary(e => e.Name, e => e.Dtype, StringComparer.Ordinal) };
     }
 
     private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)

@@ -110,6 +110,69 @@ public class OnnxImportTests(ITestOutputHelper output)
         Assert.DoesNotContain("   at ", r.Stderr);
     }
 
+    /// <summary>
+    /// A recurrent node that runs backwards only, or reads its lengths from the graph, is refused naming the node: Loom's
+    /// layers run forward (or both ways) and take each row's length from the embedding's padding index.
+    /// </summary>
+    [Theory]
+    [InlineData("reverse", "direction=reverse is not supported")]
+    [InlineData("lengths", "sequence_lens from the graph is not read")]
+    public void AReverseOnlyOrGraphLengthRecurrentNodeIsRefusedNamingIt(string change, string expected)
+    {
+        var proto = OnnxModelProto.Parse(File.ReadAllBytes(FixturePath("gru-classifier.onnx")));
+        var node = proto.Graph.Nodes.First(n => n.OpType == "GRU");
+        if (change == "reverse")
+        {
+            node.Attributes.RemoveAll(a => a.Name == "direction");
+            node.Attributes.Add(new OnnxAttribute { Name = "direction", Type = OnnxAttributeType.String, S = "reverse" });
+        }
+        else
+        {
+            while (node.Inputs.Count < 5) node.Inputs.Add("");
+            node.Inputs[4] = proto.Graph.Inputs[0].Name;
+        }
+        using var dir = new TempFolder();
+        string path = dir.File(change + ".onnx");
+        File.WriteAllBytes(path, proto.ToBytes());
+        var e = Assert.Throws<InvalidDataException>(() => ModelFile.Load(path));
+        Assert.Contains($"node '{node.Name}' (GRU)", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    /// <summary>
+    /// torch.onnx.export writes a residual block as Add(x, body(x)) and side-by-side branches as a Concat of values that
+    /// all start from one input: they come back as Loom's Residual and Concat and give PyTorch's outputs.
+    /// </summary>
+    [Theory]
+    [InlineData("residual-cnn", typeof(Residual))]
+    [InlineData("branch-cnn", typeof(Concat))]
+    public void PyTorchBranchingGraphsImportAsResidualAndConcat(string name, Type container)
+    {
+        var loaded = ModelFile.Load(FixturePath(name + ".onnx"));
+        var r = Safetensors.Load(FixturePath(name + ".safetensors")).ToDictionary();
+        loaded.Model.Eval();
+        Assert.Single(loaded.Model.Layers, l => l.GetType() == container);
+        var y = loaded.Model.Call(r["input"]);
+        double error = OnnxRuntimeRunner.RelativeError(y.Data, r["logits"].Data);
+        output.WriteLine($"{name}: {string.Join(" → ", loaded.Model.Layers.Select(l => l.GetType().Name))}; max relative difference from PyTorch {error:E2}");
+        Assert.Equal(r["logits"].Shape, y.Shape);
+        Assert.True(error <= OnnxExportTests.Tolerance, $"{name}: {error:E2}");
+    }
+
+    [Fact]
+    public void AnAddOfTwoBranchesWithLayersIsRefusedNamingTheNode()
+    {
+        var proto = OnnxModelProto.Parse(File.ReadAllBytes(FixturePath("branch-cnn.onnx")));
+        var node = proto.Graph.Nodes.First(n => n.OpType == "Concat");
+        node.OpType = "Add";
+        node.Attributes.Clear();
+        using var dir = new TempFolder();
+        string path = dir.File("sum.onnx");
+        File.WriteAllBytes(path, proto.ToBytes());
+        var e = Assert.Throws<InvalidDataException>(() => ModelFile.Load(path));
+        Assert.Contains($"node '{node.Name}' (Add): it adds two branches that each have layers", e.Message);
+    }
+
     [Fact]
     public void SummaryReadsAPyTorchOnnxModel()
     {

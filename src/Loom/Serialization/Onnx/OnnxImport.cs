@@ -115,7 +115,16 @@ public static class OnnxImport
     private abstract record Val;
     private sealed record Const(OnnxTensor T) : Val;
     /// <summary>The main activation, batch-first, of this rank.</summary>
-    private sealed record Main(int Rank) : Val;
+    private sealed record Main(int Rank, int Pos) : Val;
+
+    /// <summary>
+    /// The output of a finished branch: the layers a node after it cut off when it read the value the branch started
+    /// from (<c>Fork</c>, a count of layers). Only a Concat of the branches of that fork may read it.
+    /// </summary>
+    private sealed record BranchOut(int Fork, int Index, int Rank) : Val;
+
+    /// <summary>A value inside a finished branch, other than its output: a DAG Loom's containers cannot hold.</summary>
+    private sealed record Stale : Val;
     /// <summary>The main (N, T, F) activation transposed to (T, N, F), before a recurrent node reads it.</summary>
     private sealed record TimeMajor : Val;
     /// <summary>Numbers derived from the activation's shape (the batch size), for building zero states.</summary>
@@ -147,6 +156,9 @@ public static class OnnxImport
     {
         private readonly Dictionary<string, Val> _values = [];
         private readonly List<Module> _layers = [];
+
+        /// <summary>Finished branches by the layer count they started at (their fork), in the order they were read.</summary>
+        private readonly Dictionary<int, List<List<Module>>> _branches = [];
         private float[]? _mean, _std;
         private string _output = "";
         private OnnxNode _node = new();
@@ -158,7 +170,7 @@ public static class OnnxImport
             if (inputs.Count == 0) throw new InvalidDataException("the graph has no input.");
             var main = inputs[0];
             int rank = main.Shape?.Length ?? throw new InvalidDataException($"graph input '{main.Name}' has no shape.");
-            _values[main.Name] = new Main(rank);
+            _values[main.Name] = new Main(rank, 0);
             foreach (var extra in inputs.Skip(1)) _values[extra.Name] = new StateInput();
             if (graph.Outputs.Count == 0) throw new InvalidDataException("the graph has no output.");
             _output = graph.Outputs[0].Name;
@@ -167,6 +179,8 @@ public static class OnnxImport
                 _node = node;
                 Step(node);
             }
+            if (_branches.Count > 0)
+                throw new InvalidDataException($"the graph branches after layer {_branches.Keys.Min()} and the branches are never joined by a Concat.");
             if (!_values.TryGetValue(_output, out var y) || y is not Main) throw new InvalidDataException($"the graph's output '{_output}' is not computed from its input by the layers Loom reads.");
             var model = new Sequential(_layers.ToArray());
             var outShape = graph.Outputs[0].Shape ?? [];
@@ -210,10 +224,13 @@ public static class OnnxImport
 
         private void Set(Val v, int output = 0) { if (output < _node.Outputs.Count && _node.Outputs[output].Length > 0) _values[_node.Outputs[output]] = v; }
 
+        /// <summary>A value computed by all the layers read so far.</summary>
+        private Main Here(int rank) => new(rank, _layers.Count);
+
         private void Emit(Module m, int rank)
         {
             _layers.Add(m);
-            Set(new Main(rank));
+            Set(Here(rank));
         }
 
         private void Allow(params string[] attributes)
@@ -257,6 +274,10 @@ public static class OnnxImport
                 if (node.Outputs.All(o => graph.Outputs.Any(g => g.Name == o) && o != _output) || inputs.All(v => v is Unused)) { Set(new Unused()); return; }
                 throw Unsupported("it computes something Loom does not read outside the layers");
             }
+            if (inputs.Any(v => v is Stale)) throw Unsupported("it reads a value inside a branch that another branch has left behind; Loom reads Residual (x + body(x)) and Concat of branches that start at one value");
+            if (node.OpType == "Add" && inputs.Length == 2 && inputs.All(v => v is Main or BranchOut)) { AddResidual(inputs); return; }
+            if (node.OpType == "Concat" && inputs.Any(v => v is BranchOut)) { ConcatBranches(inputs); return; }
+            if (inputs.OfType<Main>().FirstOrDefault(m => m.Pos < _layers.Count) is { } fork) inputs = Fork(fork, inputs);
             switch (node.OpType)
             {
                 case "Sub" or "Div" when _layers.Count == 0 && inputs[0] is Main { Rank: 4 } && inputs[1] is Const c:
@@ -307,6 +328,64 @@ public static class OnnxImport
         }
 
         private int Rank(Val v) => v is Main m ? m.Rank : throw Unsupported("it reads a recurrent layer's raw output");
+
+        /// <summary>
+        /// A node reads a value from before the last layers: those layers were a branch from that value. They are cut off
+        /// and kept as a finished branch; its output becomes a <see cref="BranchOut"/> and the values inside it stale.
+        /// </summary>
+        private Val[] Fork(Main from, Val[] inputs)
+        {
+            int start = from.Pos, end = _layers.Count;
+            if (!_branches.TryGetValue(start, out var list)) _branches[start] = list = [];
+            if (_branches.Keys.Any(k => k > start))
+                throw Unsupported("it starts a branch from before a branch that is not joined yet; Loom reads Residual and Concat blocks one inside another, not crossing");
+            list.Add(_layers.GetRange(start, end - start));
+            _layers.RemoveRange(start, end - start);
+            foreach (var key in _values.Keys.ToList())
+                if (_values[key] is Main m && m.Pos > start)
+                    _values[key] = m.Pos == end ? new BranchOut(start, list.Count - 1, m.Rank) : new Stale();
+            return [.. inputs.Select(v => v is Main m && m.Pos > start ? (m.Pos == end ? new BranchOut(start, list.Count - 1, m.Rank) : new Stale()) : v)];
+        }
+
+        /// <summary>
+        /// <c>Add(x, body(x))</c> (either order): the layers read since <c>x</c> become a <see cref="Residual"/>. Anything
+        /// else that adds two computed values (a shortcut with layers of its own) has no Loom container and is refused.
+        /// </summary>
+        private void AddResidual(Val[] inputs)
+        {
+            Allow();
+            if (inputs[0] is not Main a || inputs[1] is not Main b || a.Pos == b.Pos)
+                throw Unsupported("it adds two branches that each have layers (a shortcut with a projection, say); Loom's Residual adds a block's input to its body, x + body(x)");
+            var (x, body) = a.Pos < b.Pos ? (a, b) : (b, a);
+            if (body.Pos != _layers.Count || _branches.Keys.Any(k => k >= x.Pos))
+                throw Unsupported("it adds values that are not a block's input and the block's last output; Loom's Residual is x + body(x)");
+            var layers = _layers.GetRange(x.Pos, body.Pos - x.Pos);
+            _layers.RemoveRange(x.Pos, layers.Count);
+            Emit(new Residual([.. layers]), body.Rank);
+        }
+
+        /// <summary>
+        /// <c>Concat</c> of branches that all start at one value: the finished branches of that fork and the one being
+        /// read become a <see cref="Loom.Nn.Concat"/> of one Sequential each, in the node's input order.
+        /// </summary>
+        private void ConcatBranches(Val[] inputs)
+        {
+            Allow("axis");
+            int fork = inputs.OfType<BranchOut>().First().Fork;
+            var finished = _branches[fork];
+            var current = inputs.OfType<Main>().ToList();
+            bool fits = inputs.All(v => v is BranchOut o ? o.Fork == fork : v is Main m && m.Pos == _layers.Count && m.Pos > fork)
+                && current.Count <= 1 && inputs.OfType<BranchOut>().Select(o => o.Index).Distinct().Count() + current.Count == inputs.Length
+                && inputs.Length == finished.Count + current.Count;
+            if (!fits || _branches.Keys.Any(k => k > fork))
+                throw Unsupported("it concatenates values that are not the branches of one value, each once; Loom's Concat runs branches side by side on one input");
+            var tail = _layers.GetRange(fork, _layers.Count - fork);
+            _layers.RemoveRange(fork, tail.Count);
+            _branches.Remove(fork);
+            var branches = inputs.Select(v => (Module)new Sequential(v is BranchOut o ? [.. finished[o.Index]] : [.. tail])).ToArray();
+            int rank = inputs[0] is BranchOut first ? first.Rank : ((Main)inputs[0]).Rank;
+            Emit(new Concat((int)Int("axis", 1), branches), rank);
+        }
 
         private void Conv(Val[] inputs)
         {
@@ -420,12 +499,12 @@ public static class OnnxImport
             Allow();
             int c = inputs[0] is Const ? 0 : 1;
             if (inputs[c] is not Const bias || inputs[1 - c] is not Main m || _matmul is null || _layers[^1] != _matmul)
-                throw Unsupported("only a constant bias after a MatMul is supported (residual additions are not read yet)");
+                throw Unsupported("only a constant bias after a MatMul is supported");
             var values = bias.T.ToFloats();
             if (values.Length != _matmul.OutFeatures) throw Unsupported($"the bias has {values.Length} values for {_matmul.OutFeatures} outputs");
             values.CopyTo(_matmul.Bias!.Data, 0);
             _matmul = null;
-            Set(new Main(m.Rank));
+            Set(Here(m.Rank));
         }
 
         private void Transpose(Val x)
@@ -438,7 +517,7 @@ public static class OnnxImport
                 case RecY { Stage: 0 } y when perm.SequenceEqual([0L, 2, 1, 3]): Set(new RecY(y.G, 1)); return;
                 case RecY { Stage: 2 } y when perm.SequenceEqual([1L, 0, 2]): Finish(y.G, returnSequences: true); return;
                 case RecH { Transposed: false } h when perm.SequenceEqual([1L, 0, 2]): Set(new RecH(h.G, true)); return;
-                case TimeMajor when perm.SequenceEqual([1L, 0, 2]): Set(new Main(3)); return;
+                case TimeMajor when perm.SequenceEqual([1L, 0, 2]): Set(Here(3)); return;
                 case Main m when perm.Length == m.Rank:
                     var swapped = Enumerable.Range(0, m.Rank).Where(i => perm[i] != i).ToArray();
                     Emit(swapped.Length == 2 ? new Nn.Transpose(swapped[0], swapped[1]) : new Permute([.. perm.Select(p => (int)p)]), m.Rank);

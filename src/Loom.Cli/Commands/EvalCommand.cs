@@ -12,7 +12,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Model("Saved model (.safetensors) written by loom train.");
+        var model = CliOptions.Model("Saved model: .safetensors written by loom train, or an .onnx file.");
         var data = CliOptions.Data("fashion-mnist-mini");
         var dataDir = CliOptions.DataDir();
         var batchSize = CliOptions.BatchSize(256);

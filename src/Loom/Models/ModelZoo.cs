@@ -52,7 +52,7 @@ public static class ModelZoo
 
     /// <summary>The entry of a built-in model; an unknown name lists the known ones.</summary>
     public static ZooModel Find(string name) => Models.FirstOrDefault(m => m.Name == name)
-        ?? throw new ArgumentException($"Unknown model '{name}'. Built-in models: {string.Join(", ", Names)}; or give a spec .json file or a saved .safetensors model.");
+        ?? throw new ArgumentException($"Unknown model '{name}'. Built-in models: {string.Join(", ", Names)}; or give a spec .json file or a saved model (.safetensors or .onnx).");
 
     /// <summary>Whether <paramref name="name"/> is a built-in model.</summary>
     public static bool Contains(string name) => Models.Any(m => m.Name == name);

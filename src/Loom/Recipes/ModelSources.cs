@@ -3,7 +3,7 @@ using Loom.Serialization;
 
 namespace Loom.Recipes;
 
-/// <summary>A model named the way a run names it: a built-in name, a spec .json file or a saved .safetensors model.</summary>
+/// <summary>A model named the way a run names it: a built-in name, a spec .json file or a saved model (.safetensors, or .onnx).</summary>
 public static class ModelSources
 {
     public static bool IsSavedModel(string value) =>
@@ -20,7 +20,7 @@ public static class ModelSources
     {
         if (IsSpecFile(value)) { var spec = ModelSpec.Load(value); return new BuiltModel(spec, spec.Build()); }
         if (IsSavedModel(value)) { var saved = ModelFile.Load(value); return new BuiltModel(saved.Spec, saved.Model); }
-        if (File.Exists(value)) throw new ArgumentException($"'{value}' is neither a model spec (.json) nor a saved model (.safetensors).");
+        if (File.Exists(value)) throw new ArgumentException($"'{value}' is neither a model spec (.json) nor a saved model (.safetensors or .onnx).");
         return ModelZoo.Build(value, text);
     }
 }

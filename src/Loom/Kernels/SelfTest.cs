@@ -20,7 +20,7 @@ public sealed record SelfTestResult(string Family, string Path, int Cases, strin
 public static class SelfTest
 {
     /// <summary>The families checked, in the order <see cref="Run"/> reports them.</summary>
-    public static IReadOnlyList<string> Families { get; } = ["gemm", "conv2d", "pooling", "activations", "softmax", "recurrent"];
+    public static IReadOnlyList<string> Families { get; } = ["gemm", "conv2d", "pooling", "activations", "softmax", "recurrent", "fft"];
 
     /// <summary>The widest vector width this process runs natively (JIT-time constants).</summary>
     public static string VectorWidth =>
@@ -55,6 +55,7 @@ public static class SelfTest
         "activations" => $"TensorPrimitives; ReLU backward {VectorWidth}",
         "softmax" => $"TensorPrimitives ({VectorWidth})",
         "recurrent" => $"packed-W_hh GEMM ({Gemm.PathName}) + TensorPrimitives cell updates ({VectorWidth})",
+        "fft" => $"Stockham radix 4/2/3/≤13 ({(Vector256.IsHardwareAccelerated ? "Vector256" : "scalar")} radix-4/2 loops), Bluestein above; real input via half-length complex",
         _ => throw new ArgumentException($"Unknown kernel family '{family}'.", nameof(family)),
     };
 
@@ -78,6 +79,7 @@ public static class SelfTest
                     case "activations": CheckActivations(rng, ref cases); break;
                     case "softmax": CheckSoftmax(rng, ref cases); break;
                     case "recurrent": CheckRecurrent(rng, ref cases); break;
+                    case "fft": CheckFft(rng, ref cases); break;
                 }
             }
             catch (Mismatch e) { failure = e.Message; }
@@ -388,6 +390,36 @@ public static class SelfTest
                 if (lstm) Close(rc0, dc0, $"{what} c0 gradient");
                 cases++;
             }
+    }
+
+    private static void CheckFft(Random32 rng, ref int cases)
+    {
+        // The speech sizes (400 = 4·2·5·5 halved, 512), odd and prime ones (generic radix, Bluestein for 1009).
+        foreach (int n in new[] { 1, 2, 3, 5, 7, 64, 100, 400, 512, 1000, 1009 })
+        {
+            var x = rng.Floats(n);
+            var im = rng.Floats(n);
+            // Budget: a few ulps of the input's 2-norm per pass (see FftTests).
+            double norm = 0;
+            for (int i = 0; i < n; i++) norm += (double)x[i] * x[i] + (double)im[i] * im[i];
+            var bound = new float[n];
+            Array.Fill(bound, (float)(0.1 * (Math.Log2(n) + 2) * Math.Sqrt(norm)));
+
+            var real = Fft.RealPlan(n);
+            float[] re = new float[real.Bins], reIm = new float[real.Bins], eRe = new float[real.Bins], eIm = new float[real.Bins];
+            real.Forward(x, re, reIm, new float[real.ScratchLength]);
+            FftReference.RealForward(x, eRe, eIm);
+            Close(eRe, re, bound.AsSpan(0, real.Bins), $"real FFT n={n} ({real.Description}), real part");
+            Close(eIm, reIm, bound.AsSpan(0, real.Bins), $"real FFT n={n} ({real.Description}), imaginary part");
+
+            var plan = Fft.Plan(n);
+            float[] oRe = new float[n], oIm = new float[n], cRe = new float[n], cIm = new float[n];
+            plan.Forward(x, im, oRe, oIm, new float[plan.ScratchLength]);
+            FftReference.Forward(x, im, cRe, cIm);
+            Close(cRe, oRe, bound, $"complex FFT n={n} ({plan.Description}), real part");
+            Close(cIm, oIm, bound, $"complex FFT n={n} ({plan.Description}), imaginary part");
+            cases++;
+        }
     }
 
     private static float[] Abs(float[] x) => x.Select(Math.Abs).ToArray();

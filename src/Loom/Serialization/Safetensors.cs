@@ -122,6 +122,12 @@ public static class Safetensors
         // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones (ErrorText.Bounded).
         try { return ReadCore(bytes, limits); }
         catch (InvalidDataException e) when (!Loom.IO.ErrorText.IsClean(e.Message)) { throw Loom.IO.ErrorText.Bounded(e); }
+        // The parser checks escapes only when a string is decoded, so a name like "\uDD00" (a lone UTF-16 surrogate)
+        // surfaces from deep inside as InvalidOperationException (found by the 30-minute fuzz run).
+        catch (InvalidOperationException e) when (e.Source?.StartsWith("System.Text.Json", StringComparison.Ordinal) == true)
+        {
+            throw new InvalidDataException($"the header holds a string that is not valid text ({ErrorText.Clean(e.Message, 120)}).", e);
+        }
     }
 
     private static Contents ReadCore(ReadOnlySpan<byte> bytes, ReaderLimits? limits)

@@ -61,26 +61,31 @@ internal static unsafe class GemmKernels
         }
     }
 
-    /// <summary>The left half of the AVX-512 8×32 tile (one vector per row) into a 32-wide scratch tile, for edge tiles at most 16 columns wide.</summary>
+    /// <summary>
+    /// The left half of <see cref="EightRowsTwoVectors{TOps, TV}"/>'s tile (one vector per row: the AVX-512 kernel's edge
+    /// tiles at most 16 columns wide) into a scratch tile of rows <paramref name="stride"/> floats apart, B's panel being
+    /// <paramref name="stride"/> wide too.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void EightRowsOneVector512(int kc, float* ap, float* bp, float* c)
+    public static void EightRowsOneVector<TOps, TV>(int kc, float* ap, float* bp, float* c, int stride)
+        where TOps : struct, IVectorOps<TV> where TV : struct
     {
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         for (int p = 0; p < kc; p++)
         {
-            var b0 = Vector512.Load(bp);
-            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[0]), b0, c0);
-            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[1]), b0, c1);
-            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[2]), b0, c2);
-            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[3]), b0, c3);
-            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[4]), b0, c4);
-            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[5]), b0, c5);
-            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[6]), b0, c6);
-            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[7]), b0, c7);
-            ap += 8; bp += 32;
+            var b0 = TOps.Load(bp);
+            c0 = TOps.MultiplyAdd(TOps.Broadcast(ap[0]), b0, c0);
+            c1 = TOps.MultiplyAdd(TOps.Broadcast(ap[1]), b0, c1);
+            c2 = TOps.MultiplyAdd(TOps.Broadcast(ap[2]), b0, c2);
+            c3 = TOps.MultiplyAdd(TOps.Broadcast(ap[3]), b0, c3);
+            c4 = TOps.MultiplyAdd(TOps.Broadcast(ap[4]), b0, c4);
+            c5 = TOps.MultiplyAdd(TOps.Broadcast(ap[5]), b0, c5);
+            c6 = TOps.MultiplyAdd(TOps.Broadcast(ap[6]), b0, c6);
+            c7 = TOps.MultiplyAdd(TOps.Broadcast(ap[7]), b0, c7);
+            ap += 8; bp += stride;
         }
-        c0.Store(c); c1.Store(c + 32); c2.Store(c + 2 * 32); c3.Store(c + 3 * 32);
-        c4.Store(c + 4 * 32); c5.Store(c + 5 * 32); c6.Store(c + 6 * 32); c7.Store(c + 7 * 32);
+        TOps.Store(c0, c); TOps.Store(c1, c + stride); TOps.Store(c2, c + 2 * stride); TOps.Store(c3, c + 3 * stride);
+        TOps.Store(c4, c + 4 * stride); TOps.Store(c5, c + 5 * stride); TOps.Store(c6, c + 6 * stride); TOps.Store(c7, c + 7 * stride);
     }
 
     /// <summary>

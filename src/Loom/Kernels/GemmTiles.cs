@@ -57,7 +57,7 @@ internal unsafe struct Avx512Tile : IGemmTile
     public static void Edge(int kc, float* ap, float* bp, float* tmp, int nr)
     {
         // At most 16 columns: the left half of the tile (one vector per row) does, at half the cost.
-        if (nr <= NR / 2) GemmKernels.EightRowsOneVector512(kc, ap, bp, tmp);
+        if (nr <= NR / 2) GemmKernels.EightRowsOneVector<Vector512Ops, Vector512<float>>(kc, ap, bp, tmp, NR);
         else Full(kc, ap, bp, tmp, NR, overwrite: true, bias: null);
     }
 }

@@ -481,33 +481,49 @@ public static unsafe class Gemm
     private static void PackA<T>(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, float* dst)
         where T : struct, IGemmTile
     {
+        if (transA)
+        {
+            PackTransposedA<T>(a, lda, ic, pc, mc, kc, dst);
+            return;
+        }
         for (int i0 = 0; i0 < mc; i0 += T.MR)
         {
             int mr = Math.Min(T.MR, mc - i0);
             float* panel = dst + (long)i0 * kc;
-            if (!transA)
+            float* src0 = a + (long)(ic + i0) * lda + pc;
+            int done = mr == T.MR && T.MR is 6 or 8 ? TransposeBlocks(src0, lda, T.MR, kc, panel, T.MR, 0) : 0;
+            for (int r = 0; r < T.MR; r++)
             {
-                float* src0 = a + (long)(ic + i0) * lda + pc;
-                int done = mr == T.MR && T.MR is 6 or 8 ? TransposeBlocks(src0, lda, T.MR, kc, panel, T.MR, 0) : 0;
-                for (int r = 0; r < T.MR; r++)
+                if (r < mr)
                 {
-                    if (r < mr)
-                    {
-                        float* src = src0 + (long)r * lda;
-                        for (int p = done; p < kc; p++) panel[p * T.MR + r] = src[p];
-                    }
-                    else for (int p = 0; p < kc; p++) panel[p * T.MR + r] = 0f;
+                    float* src = src0 + (long)r * lda;
+                    for (int p = done; p < kc; p++) panel[p * T.MR + r] = src[p];
                 }
+                else for (int p = 0; p < kc; p++) panel[p * T.MR + r] = 0f;
             }
-            else
+        }
+    }
+
+    /// <summary>
+    /// PackA for a transposed A (stored k×m: a weight gradient's dYᵀ·X): row p of the block holds the mc values that
+    /// go to every panel at depth p, so each row is read once, front to back, and scattered to the panels. (Panel by
+    /// panel, each panel walked kc rows of A, more cache lines than L1 holds, and the next panel fetched them all again
+    /// from L2.)
+    /// </summary>
+    private static void PackTransposedA<T>(float* a, int lda, int ic, int pc, int mc, int kc, float* dst)
+        where T : struct, IGemmTile
+    {
+        int full = mc - mc % T.MR, mr = mc - full; // whole panels, then the rows of a last partial one
+        for (int p = 0; p < kc; p++)
+        {
+            float* src = a + (long)(pc + p) * lda + ic;
+            float* d = dst + (long)p * T.MR;
+            for (int i0 = 0; i0 < full; i0 += T.MR, d += (long)T.MR * kc)
+                Unsafe.CopyBlockUnaligned(d, src + i0, (uint)(T.MR * sizeof(float)));
+            if (mr > 0)
             {
-                for (int p = 0; p < kc; p++)
-                {
-                    float* src = a + (long)(pc + p) * lda + ic + i0;
-                    float* d = panel + p * T.MR;
-                    if (mr == T.MR) Unsafe.CopyBlockUnaligned(d, src, (uint)(T.MR * sizeof(float)));
-                    else { for (int r = 0; r < mr; r++) d[r] = src[r]; for (int r = mr; r < T.MR; r++) d[r] = 0f; }
-                }
+                for (int r = 0; r < mr; r++) d[r] = src[full + r];
+                for (int r = mr; r < T.MR; r++) d[r] = 0f;
             }
         }
     }

@@ -15,9 +15,10 @@ namespace Loom.Kernels;
 /// </summary>
 public static unsafe class Gemm
 {
-    /// <summary>The micro-kernel family, by instruction set. Every member below is a JIT-time constant, so each
-    /// process compiles exactly one path, chosen once at start-up (forced lower by DOTNET_EnableAVX512=0,
-    /// DOTNET_EnableAVX2=0 or DOTNET_EnableHWIntrinsic=0: the tests run under each).</summary>
+    /// <summary>The micro-kernel family, by instruction set. <see cref="Path"/> is a JIT-time constant, so each
+    /// process runs exactly one family, chosen once at start-up (forced lower by DOTNET_EnableAVX512=0,
+    /// DOTNET_EnableAVX2=0 or DOTNET_EnableHWIntrinsic=0: the tests run under each). Each family is a struct
+    /// implementing <see cref="IGemmTile"/> (tile shape, block sizes, kernel), over which the blocked product is generic.</summary>
     internal enum Isa { Avx512, Avx2Fma, Vector128, Scalar }
 
     internal static Isa Path
@@ -29,33 +30,62 @@ public static unsafe class Gemm
             : Isa.Scalar;
     }
 
-    /// <summary>What <see cref="Path"/> means, for reports (<c>loom doctor</c>).</summary>
-    public static string PathName => Path switch
+    // Tests only: the family this thread's products use instead of Path (null: Path). Every family runs on every CPU,
+    // the wider vectors in software where the hardware lacks them (slow, but the same arithmetic), so the tests prove the
+    // AVX-512 kernel on an AVX2 machine. Read once per call, on the calling thread; a threaded product's workers run the
+    // family their caller chose. A packed B must be multiplied under the family that packed it.
+    [ThreadStatic] private static Isa? _forcedPath;
+
+    /// <summary>The family this thread's products use: <see cref="Path"/> unless a test forced another.</summary>
+    internal static Isa ThreadPath
     {
-        Isa.Avx512 => $"AVX-512 {MR}×{NR} micro-kernel",
-        Isa.Avx2Fma => $"AVX2+FMA {MR}×{NR} micro-kernel",
-        Isa.Vector128 => $"{(AdvSimd.IsSupported ? "ARM64 AdvSimd" : "SSE")} Vector128 {MR}×{NR} micro-kernel",
-        _ => $"scalar {MR}×{NR} micro-kernel",
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _forcedPath ?? Path;
+    }
+
+    /// <summary>For tests: runs this thread's products on <paramref name="path"/> until the returned scope is disposed.</summary>
+    internal static PathScope ForcePath(Isa path)
+    {
+        var scope = new PathScope(_forcedPath);
+        _forcedPath = path;
+        return scope;
+    }
+
+    internal readonly struct PathScope(Isa? previous) : IDisposable
+    {
+        public void Dispose() => _forcedPath = previous;
+    }
+
+    /// <summary>The tile shape and block sizes of this thread's family (for tests and reports).</summary>
+    internal static (int MR, int NR, int KC, int MC) Blocking => ThreadPath switch
+    {
+        Isa.Avx512 => BlockingOf<Avx512Tile>(),
+        Isa.Avx2Fma => BlockingOf<Avx2Tile>(),
+        Isa.Vector128 => BlockingOf<Vector128Tile>(),
+        _ => BlockingOf<ScalarTile>(),
     };
 
-    // Rows × columns of C per micro-tile: the accumulators fill the register file, with room for the B vectors and
-    // one broadcast of A. AVX-512: 8×32 = 16 zmm accumulators of 32. AVX2: 6×16 = 12 ymm accumulators + 2 B + 1 A
-    // of 16 (the BLIS Haswell/Zen shape). Vector128: 8×8 = 16 accumulators + 2 B + 1 A, for ARM64's 32 registers;
-    // on x86 SSE (16 xmm) it spills three, a price paid on CPUs older than 2013 so that the ARM64 kernel itself runs
-    // in x86 CI (DOTNET_EnableAVX2=0). Scalar: 4×4 = 16 accumulators.
-    private static int MR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Path == Isa.Avx512 ? 8 : Path == Isa.Avx2Fma ? 6 : Path == Isa.Vector128 ? 8 : 4; }
-    private static int NR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Path == Isa.Avx512 ? 32 : Path == Isa.Avx2Fma ? 16 : Path == Isa.Vector128 ? 8 : 4; }
+    private static (int MR, int NR, int KC, int MC) BlockingOf<T>() where T : struct, IGemmTile => (T.MR, T.NR, T.KC, T.MC);
+
+    /// <summary>What <see cref="Path"/> means, for reports (<c>loom doctor</c>).</summary>
+    public static string PathName
+    {
+        get
+        {
+            var (mr, nr, _, _) = Blocking;
+            return ThreadPath switch
+            {
+                Isa.Avx512 => $"AVX-512 {mr}×{nr} micro-kernel",
+                Isa.Avx2Fma => $"AVX2+FMA {mr}×{nr} micro-kernel",
+                Isa.Vector128 => $"{(AdvSimd.IsSupported ? "ARM64 AdvSimd" : "SSE")} Vector128 {mr}×{nr} micro-kernel",
+                _ => $"scalar {mr}×{nr} micro-kernel",
+            };
+        }
+    }
+
     private const int MaxTile = 8 * 32; // floats in the largest micro-tile (an edge tile's scratch block)
 
-    // KC: depth of a packed block; MC: rows of A per packed block (a multiple of every MR); NC: columns of B per block.
-    // AVX-512: KC = 1024 so that C is loaded and stored rarely (1024³: one pass over C; measured best with MC = 48,
-    // 192 KB of A L2-resident next to a 128 KB panel of B). AVX2: the same, measured on an AMD EPYC (Zen 5, 48 KB L1d,
-    // 1 MB L2) with AVX-512 off, one thread: KC 256/512/1024 × MC 48/96/144 at 1024³ and 2048³ all gave 102–113 GFLOPS,
-    // KC 1024 / MC 48 the best (112 / 112); the BLIS rule (a 16 KB B micro-panel in L1, KC = 256) was 3–5 % slower.
-    // Vector128 and scalar: not measured on their hardware (emulated speed means nothing); the BLIS rule for a 64 KB
-    // L1 and 1 MB+ L2 (Graviton, Apple): a 16 KB B micro-panel (KC 512 × NR 8) and a 192 KB A block (MC 96 × KC 512).
-    private static int KC { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Path == Isa.Avx512 ? 1024 : Path == Isa.Avx2Fma ? 1024 : Path == Isa.Vector128 ? 512 : 256; }
-    private static int MC { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Path == Isa.Avx512 ? 48 : Path == Isa.Avx2Fma ? 48 : Path == Isa.Vector128 ? 96 : 64; }
+    // NC: columns of B per block (KC, MC and the tile shape belong to each family, in GemmTiles.cs).
     private const int NC = 2048; // L3-resident
     private const long SmallWork = 32 * 32 * 32; // below this many multiply–adds the naive loop wins
     private const long ParallelWork = 1L << 20;  // below this many multiply–adds, waking a second thread costs more than it saves
@@ -87,9 +117,15 @@ public static unsafe class Gemm
         if (!blocked || beta != 0f) ScaleC(c, m, n, ldc, beta);
         if (blocked)
         {
+            bool threaded = parallel && Threading.Threads > 1 && (long)m * n * k >= ParallelWork;
             fixed (float* pa = a, pb = b, pc = c, pBias = columnBias)
-                Blocked(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, beta == 0f, pBias,
-                    parallel && Threading.Threads > 1 && (long)m * n * k >= ParallelWork);
+                switch (ThreadPath)
+                {
+                    case Isa.Avx512: Blocked<Avx512Tile>(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, beta == 0f, pBias, threaded); break;
+                    case Isa.Avx2Fma: Blocked<Avx2Tile>(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, beta == 0f, pBias, threaded); break;
+                    case Isa.Vector128: Blocked<Vector128Tile>(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, beta == 0f, pBias, threaded); break;
+                    default: Blocked<ScalarTile>(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, beta == 0f, pBias, threaded); break;
+                }
             return;
         }
 
@@ -114,17 +150,30 @@ public static unsafe class Gemm
     {
         CheckExtent(b, transB ? n : k, transB ? k : n, ldb, "B");
         CheckPacked(packed, k, n);
-        int panels = (n + NR - 1) / NR;
         fixed (float* pb = b, pp = packed)
-        {
-            int depth = BlockDepth(k);
-            for (int pc = 0; pc < k; pc += depth)
-                PackB(transB, pb, ldb, pc, 0, Math.Min(depth, k - pc), n, pp + (long)pc * panels * NR);
-        }
+            switch (ThreadPath)
+            {
+                case Isa.Avx512: PackWhole<Avx512Tile>(transB, k, n, pb, ldb, pp); break;
+                case Isa.Avx2Fma: PackWhole<Avx2Tile>(transB, k, n, pb, ldb, pp); break;
+                case Isa.Vector128: PackWhole<Vector128Tile>(transB, k, n, pb, ldb, pp); break;
+                default: PackWhole<ScalarTile>(transB, k, n, pb, ldb, pp); break;
+            }
+    }
+
+    private static void PackWhole<T>(bool transB, int k, int n, float* b, int ldb, float* packed) where T : struct, IGemmTile
+    {
+        int panels = (n + T.NR - 1) / T.NR;
+        int depth = BlockDepth<T>(k);
+        for (int pc = 0; pc < k; pc += depth)
+            PackB<T>(transB, b, ldb, pc, 0, Math.Min(depth, k - pc), n, packed + (long)pc * panels * T.NR);
     }
 
     /// <summary>Floats that <see cref="Pack"/> writes for a k×n matrix.</summary>
-    public static int PackedSize(int k, int n) => checked(k * ((n + NR - 1) / NR) * NR);
+    public static int PackedSize(int k, int n)
+    {
+        int nr = Blocking.NR;
+        return checked(k * ((n + nr - 1) / nr) * nr);
+    }
 
     /// <summary>
     /// C (m×n) = A·B + beta·C on the calling thread, with B packed by <see cref="Pack"/> (k×n): no per-call packing
@@ -139,13 +188,23 @@ public static unsafe class Gemm
         CheckPacked(packed, k, n);
         bool overwrite = beta == 0f && k > 0; // the first block's tiles write C
         if (!overwrite) ScaleC(c, m, n, ldc, beta);
-        int panels = (n + NR - 1) / NR;
-        fixed (float* pa = a, pp = packed, pc0 = c)
-        {
-            int depth = BlockDepth(k);
-            for (int pc = 0; pc < k; pc += depth)
-                RunTiles(false, m, n, Math.Min(depth, k - pc), pa, lda, pc, pp + (long)pc * panels * NR, pc0, ldc, overwrite && pc == 0, null);
-        }
+        fixed (float* pa = a, pp = packed, pc = c)
+            switch (ThreadPath)
+            {
+                case Isa.Avx512: MultiplyPackedBlocks<Avx512Tile>(m, n, k, pa, lda, pp, pc, ldc, overwrite); break;
+                case Isa.Avx2Fma: MultiplyPackedBlocks<Avx2Tile>(m, n, k, pa, lda, pp, pc, ldc, overwrite); break;
+                case Isa.Vector128: MultiplyPackedBlocks<Vector128Tile>(m, n, k, pa, lda, pp, pc, ldc, overwrite); break;
+                default: MultiplyPackedBlocks<ScalarTile>(m, n, k, pa, lda, pp, pc, ldc, overwrite); break;
+            }
+    }
+
+    private static void MultiplyPackedBlocks<T>(int m, int n, int k, float* a, int lda, float* packed, float* c, int ldc, bool overwrite)
+        where T : struct, IGemmTile
+    {
+        int panels = (n + T.NR - 1) / T.NR;
+        int depth = BlockDepth<T>(k);
+        for (int pc = 0; pc < k; pc += depth)
+            RunTiles<T>(false, m, n, Math.Min(depth, k - pc), a, lda, pc, packed + (long)pc * panels * T.NR, c, ldc, overwrite && pc == 0, null);
     }
 
     /// <summary>
@@ -316,19 +375,21 @@ public static unsafe class Gemm
     /// else rows — so that threads never wait for each other: each packs its own panels, and only the
     /// smaller operand's packing is repeated. Blocks are whole micro-tiles, shared out evenly.
     /// </summary>
-    private static void Blocked(bool transA, bool transB, int m, int n, int k,
+    private static void Blocked<T>(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, float* bias, bool parallel)
+        where T : struct, IGemmTile
     {
         int threads = parallel ? Threading.Threads : 1;
         bool splitColumns = n >= m;
-        int units = splitColumns ? (n + NR - 1) / NR : (m + MR - 1) / MR;
+        int units = splitColumns ? (n + T.NR - 1) / T.NR : (m + T.MR - 1) / T.MR;
         int parts = Math.Min(threads, units);
-        if (parts <= 1) Serial(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite, bias);
-        else BlockedParallel(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite, bias, splitColumns, units, parts);
+        if (parts <= 1) Serial<T>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite, bias);
+        else BlockedParallel<T>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite, bias, splitColumns, units, parts);
     }
 
-    private static void BlockedParallel(bool transA, bool transB, int m, int n, int k,
+    private static void BlockedParallel<T>(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, float* bias, bool splitColumns, int units, int parts)
+        where T : struct, IGemmTile
     {
         nint an = (nint)a, bn = (nint)b, cn = (nint)c, biasn = (nint)bias;
         Threading.For(parts, t =>
@@ -336,64 +397,66 @@ public static unsafe class Gemm
             float* pa = (float*)an, pb = (float*)bn, pc = (float*)cn;
             if (splitColumns)
             {
-                int j0 = Math.Min(n, units * t / parts * NR), j1 = Math.Min(n, units * (t + 1) / parts * NR);
+                int j0 = Math.Min(n, units * t / parts * T.NR), j1 = Math.Min(n, units * (t + 1) / parts * T.NR);
                 float* bPart = transB ? pb + (long)j0 * ldb : pb + j0;
-                Serial(transA, transB, m, j1 - j0, k, pa, lda, bPart, ldb, pc + j0, ldc, overwrite, biasn == 0 ? null : (float*)biasn + j0);
+                Serial<T>(transA, transB, m, j1 - j0, k, pa, lda, bPart, ldb, pc + j0, ldc, overwrite, biasn == 0 ? null : (float*)biasn + j0);
             }
             else
             {
-                int i0 = Math.Min(m, units * t / parts * MR), i1 = Math.Min(m, units * (t + 1) / parts * MR);
+                int i0 = Math.Min(m, units * t / parts * T.MR), i1 = Math.Min(m, units * (t + 1) / parts * T.MR);
                 float* aPart = transA ? pa + i0 : pa + (long)i0 * lda;
-                Serial(transA, transB, i1 - i0, n, k, aPart, lda, pb, ldb, pc + (long)i0 * ldc, ldc, overwrite, (float*)biasn);
+                Serial<T>(transA, transB, i1 - i0, n, k, aPart, lda, pb, ldb, pc + (long)i0 * ldc, ldc, overwrite, (float*)biasn);
             }
         });
     }
 
     /// <summary>The blocked product on the calling thread: NC column blocks, KC-deep packed panels of B, MC row blocks of A.</summary>
-    private static void Serial(bool transA, bool transB, int m, int n, int k,
+    private static void Serial<T>(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, float* bias)
+        where T : struct, IGemmTile
     {
         if (m <= 0 || n <= 0) return;
         for (int jc = 0; jc < n; jc += NC)
         {
             int nc = Math.Min(NC, n - jc);
-            int panels = (nc + NR - 1) / NR;
-            int depth = BlockDepth(k);
+            int panels = (nc + T.NR - 1) / T.NR;
+            int depth = BlockDepth<T>(k);
             for (int pc = 0; pc < k; pc += depth)
             {
                 int kc = Math.Min(depth, k - pc);
-                int packSize = panels * NR * kc;
+                int packSize = panels * T.NR * kc;
                 var packB = _packB;
                 if (packB is null || packB.Length < packSize + Align) _packB = packB = GC.AllocateUninitializedArray<float>(packSize + Align, pinned: true);
                 fixed (float* raw = packB)
                 {
                     float* bp = Aligned(raw);
-                    PackB(transB, b, ldb, pc, jc, kc, nc, bp);
-                    RunTiles(transA, m, nc, kc, a, lda, pc, bp, c + jc, ldc, overwrite && pc == 0, pc == 0 && bias != null ? bias + jc : null);
+                    PackB<T>(transB, b, ldb, pc, jc, kc, nc, bp);
+                    RunTiles<T>(transA, m, nc, kc, a, lda, pc, bp, c + jc, ldc, overwrite && pc == 0, pc == 0 && bias != null ? bias + jc : null);
                 }
             }
         }
     }
 
     /// <summary>For each MC block of rows: packs A, then runs the micro-kernel over every tile against the packed B; adds bias (nc values, or null) to every row.</summary>
-    private static void RunTiles(bool transA, int m, int nc, int kc, float* a, int lda, int pc, float* bp, float* c, int ldc, bool overwrite, float* bias)
+    private static void RunTiles<T>(bool transA, int m, int nc, int kc, float* a, int lda, int pc, float* bp, float* c, int ldc, bool overwrite, float* bias)
+        where T : struct, IGemmTile
     {
-        int panels = (nc + NR - 1) / NR;
+        int panels = (nc + T.NR - 1) / T.NR;
         var packA = _packA;
-        if (packA is null || packA.Length < MC * KC + Align + 8) _packA = packA = GC.AllocateUninitializedArray<float>(MC * KC + Align + 8, pinned: true); // + 8: TransposeBlocks's slack
+        if (packA is null || packA.Length < T.MC * T.KC + Align + 8) _packA = packA = GC.AllocateUninitializedArray<float>(T.MC * T.KC + Align + 8, pinned: true); // + 8: TransposeBlocks's slack
         fixed (float* raw = packA)
         {
             float* ap = Aligned(raw);
-            for (int ic = 0; ic < m; ic += MC)
+            for (int ic = 0; ic < m; ic += T.MC)
             {
-                int mc = Math.Min(MC, m - ic);
-                PackA(transA, a, lda, ic, pc, mc, kc, ap);
+                int mc = Math.Min(T.MC, m - ic);
+                PackA<T>(transA, a, lda, ic, pc, mc, kc, ap);
                 for (int p = 0; p < panels; p++)
                 {
-                    int j = p * NR, nr = Math.Min(NR, nc - j);
-                    float* bpanel = bp + (long)p * NR * kc;
-                    for (int i = 0; i < mc; i += MR)
-                        MicroKernel(kc, ap + (long)i * kc, bpanel, c + (long)(ic + i) * ldc + j, ldc, Math.Min(MR, mc - i), nr, overwrite, bias == null ? null : bias + j);
+                    int j = p * T.NR, nr = Math.Min(T.NR, nc - j);
+                    float* bpanel = bp + (long)p * T.NR * kc;
+                    for (int i = 0; i < mc; i += T.MR)
+                        MicroKernel<T>(kc, ap + (long)i * kc, bpanel, c + (long)(ic + i) * ldc + j, ldc, Math.Min(T.MR, mc - i), nr, overwrite, bias == null ? null : bias + j);
                 }
             }
         }
@@ -404,10 +467,10 @@ public static unsafe class Gemm
     /// multiples of 8 allow, so that k a little over KC does not leave a thin last block that costs a full
     /// pass over C (k = 1029: 520 + 509, not 1024 + 5).
     /// </summary>
-    private static int BlockDepth(int k)
+    private static int BlockDepth<T>(int k) where T : struct, IGemmTile
     {
-        int blocks = (k + KC - 1) / KC;
-        return blocks <= 1 ? k : Math.Min(KC, ((k + blocks - 1) / blocks + 7) & ~7);
+        int blocks = (k + T.KC - 1) / T.KC;
+        return blocks <= 1 ? k : Math.Min(T.KC, ((k + blocks - 1) / blocks + 7) & ~7);
     }
 
     private const int Align = 16; // floats: packed panels start on a 64-byte line so vector loads never split lines
@@ -415,71 +478,89 @@ public static unsafe class Gemm
     private static float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] as MR-row panels, each stored k-major (MR floats per k), zero-padded.</summary>
-    private static void PackA(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, float* dst)
+    private static void PackA<T>(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, float* dst)
+        where T : struct, IGemmTile
     {
-        for (int i0 = 0; i0 < mc; i0 += MR)
+        if (transA)
         {
-            int mr = Math.Min(MR, mc - i0);
+            PackTransposedA<T>(a, lda, ic, pc, mc, kc, dst);
+            return;
+        }
+        for (int i0 = 0; i0 < mc; i0 += T.MR)
+        {
+            int mr = Math.Min(T.MR, mc - i0);
             float* panel = dst + (long)i0 * kc;
-            if (!transA)
+            float* src0 = a + (long)(ic + i0) * lda + pc;
+            int done = mr == T.MR && T.MR is 6 or 8 ? TransposeBlocks(src0, lda, T.MR, kc, panel, T.MR, 0) : 0;
+            for (int r = 0; r < T.MR; r++)
             {
-                float* src0 = a + (long)(ic + i0) * lda + pc;
-                int done = mr == MR && MR is 6 or 8 ? TransposeBlocks(src0, lda, MR, kc, panel, MR, 0) : 0;
-                for (int r = 0; r < MR; r++)
+                if (r < mr)
                 {
-                    if (r < mr)
-                    {
-                        float* src = src0 + (long)r * lda;
-                        for (int p = done; p < kc; p++) panel[p * MR + r] = src[p];
-                    }
-                    else for (int p = 0; p < kc; p++) panel[p * MR + r] = 0f;
+                    float* src = src0 + (long)r * lda;
+                    for (int p = done; p < kc; p++) panel[p * T.MR + r] = src[p];
                 }
+                else for (int p = 0; p < kc; p++) panel[p * T.MR + r] = 0f;
             }
-            else
+        }
+    }
+
+    /// <summary>
+    /// PackA for a transposed A (stored k×m: a weight gradient's dYᵀ·X): row p of the block holds the mc values that
+    /// go to every panel at depth p, so each row is read once, front to back, and scattered to the panels. (Panel by
+    /// panel, each panel walked kc rows of A, more cache lines than L1 holds, and the next panel fetched them all again
+    /// from L2.)
+    /// </summary>
+    private static void PackTransposedA<T>(float* a, int lda, int ic, int pc, int mc, int kc, float* dst)
+        where T : struct, IGemmTile
+    {
+        int full = mc - mc % T.MR, mr = mc - full; // whole panels, then the rows of a last partial one
+        for (int p = 0; p < kc; p++)
+        {
+            float* src = a + (long)(pc + p) * lda + ic;
+            float* d = dst + (long)p * T.MR;
+            for (int i0 = 0; i0 < full; i0 += T.MR, d += (long)T.MR * kc)
+                Unsafe.CopyBlockUnaligned(d, src + i0, (uint)(T.MR * sizeof(float)));
+            if (mr > 0)
             {
-                for (int p = 0; p < kc; p++)
-                {
-                    float* src = a + (long)(pc + p) * lda + ic + i0;
-                    float* d = panel + p * MR;
-                    if (mr == MR) Unsafe.CopyBlockUnaligned(d, src, (uint)(MR * sizeof(float)));
-                    else { for (int r = 0; r < mr; r++) d[r] = src[r]; for (int r = mr; r < MR; r++) d[r] = 0f; }
-                }
+                for (int r = 0; r < mr; r++) d[r] = src[full + r];
+                for (int r = mr; r < T.MR; r++) d[r] = 0f;
             }
         }
     }
 
     /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] as NR-column panels, each stored k-major (NR floats per k), zero-padded.</summary>
-    private static void PackB(bool transB, float* b, int ldb, int pc, int jc, int kc, int nc, float* dst)
+    private static void PackB<T>(bool transB, float* b, int ldb, int pc, int jc, int kc, int nc, float* dst)
+        where T : struct, IGemmTile
     {
-        int panels = (nc + NR - 1) / NR;
+        int panels = (nc + T.NR - 1) / T.NR;
         for (int pnl = 0; pnl < panels; pnl++)
         {
-            int j0 = pnl * NR, nr = Math.Min(NR, nc - j0);
-            float* panel = dst + (long)pnl * NR * kc;
+            int j0 = pnl * T.NR, nr = Math.Min(T.NR, nc - j0);
+            float* panel = dst + (long)pnl * T.NR * kc;
             if (!transB)
             {
                 for (int p = 0; p < kc; p++)
                 {
                     float* src = b + (long)(pc + p) * ldb + jc + j0;
-                    float* d = panel + p * NR;
-                    if (nr == NR) Unsafe.CopyBlockUnaligned(d, src, (uint)(NR * sizeof(float)));
-                    else { for (int j = 0; j < nr; j++) d[j] = src[j]; for (int j = nr; j < NR; j++) d[j] = 0f; }
+                    float* d = panel + p * T.NR;
+                    if (nr == T.NR) Unsafe.CopyBlockUnaligned(d, src, (uint)(T.NR * sizeof(float)));
+                    else { for (int j = 0; j < nr; j++) d[j] = src[j]; for (int j = nr; j < T.NR; j++) d[j] = 0f; }
                 }
             }
             else
             {
                 float* src0 = b + (long)(jc + j0) * ldb + pc;
                 int done = 0;
-                if (nr == NR && NR % 8 == 0)
-                    for (int j = 0; j < NR; j += 8) done = TransposeBlocks(src0 + (long)j * ldb, ldb, 8, kc, panel, NR, j);
-                for (int j = 0; j < NR; j++)
+                if (nr == T.NR && T.NR % 8 == 0)
+                    for (int j = 0; j < T.NR; j += 8) done = TransposeBlocks(src0 + (long)j * ldb, ldb, 8, kc, panel, T.NR, j);
+                for (int j = 0; j < T.NR; j++)
                 {
                     if (j < nr)
                     {
                         float* src = src0 + (long)j * ldb;
-                        for (int p = done; p < kc; p++) panel[p * NR + j] = src[p];
+                        for (int p = done; p < kc; p++) panel[p * T.NR + j] = src[p];
                     }
-                    else for (int p = 0; p < kc; p++) panel[p * NR + j] = 0f;
+                    else for (int p = 0; p < kc; p++) panel[p * T.NR + j] = 0f;
                 }
             }
         }
@@ -533,237 +614,23 @@ public static unsafe class Gemm
     /// full tiles go straight to C.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit] // the scratch tile is written in full before it is read
-    private static void MicroKernel(int kc, float* ap, float* bp, float* c, int ldc, int mr, int nr, bool overwrite, float* bias)
+    private static void MicroKernel<T>(int kc, float* ap, float* bp, float* c, int ldc, int mr, int nr, bool overwrite, float* bias)
+        where T : struct, IGemmTile
     {
-        if (mr == MR && nr == NR)
+        if (mr == T.MR && nr == T.NR)
         {
-            FullTile(kc, ap, bp, c, ldc, overwrite, bias);
+            T.Full(kc, ap, bp, c, ldc, overwrite, bias);
             return;
         }
-        // Edge tile: compute the full tile into a scratch block (every kernel below writes it), then add the valid part.
+        // Edge tile: compute the full tile into a scratch block (every family's Edge writes it), then add the valid part.
         float* tmp = stackalloc float[MaxTile];
-        if (Path == Isa.Avx512 && nr <= NR / 2) Kernel512Half(kc, ap, bp, tmp);
-        else FullTile(kc, ap, bp, tmp, NR, overwrite: true, bias: null);
+        T.Edge(kc, ap, bp, tmp, nr);
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++)
             {
                 ref float cij = ref c[(long)i * ldc + j];
-                float v = bias == null ? tmp[i * NR + j] : tmp[i * NR + j] + bias[j];
+                float v = bias == null ? tmp[i * T.NR + j] : tmp[i * T.NR + j] + bias[j];
                 cij = overwrite ? v : cij + v;
             }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FullTile(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias)
-    {
-        switch (Path)
-        {
-            case Isa.Avx512: Kernel512(kc, ap, bp, c, ldc, overwrite, bias); break;
-            case Isa.Avx2Fma: Kernel256(kc, ap, bp, c, ldc, overwrite, bias); break;
-            case Isa.Vector128: Kernel128(kc, ap, bp, c, ldc, overwrite, bias); break;
-            default: KernelScalar(kc, ap, bp, c, ldc, overwrite, bias); break;
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias)
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default,
-            c20 = default, c21 = default, c30 = default, c31 = default,
-            c40 = default, c41 = default, c50 = default, c51 = default,
-            c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector512.Load(bp);
-            var b1 = Vector512.Load(bp + 16);
-            Vector512<float> a;
-            a = Vector512.Create(ap[0]); c00 = Vector512.FusedMultiplyAdd(a, b0, c00); c01 = Vector512.FusedMultiplyAdd(a, b1, c01);
-            a = Vector512.Create(ap[1]); c10 = Vector512.FusedMultiplyAdd(a, b0, c10); c11 = Vector512.FusedMultiplyAdd(a, b1, c11);
-            a = Vector512.Create(ap[2]); c20 = Vector512.FusedMultiplyAdd(a, b0, c20); c21 = Vector512.FusedMultiplyAdd(a, b1, c21);
-            a = Vector512.Create(ap[3]); c30 = Vector512.FusedMultiplyAdd(a, b0, c30); c31 = Vector512.FusedMultiplyAdd(a, b1, c31);
-            a = Vector512.Create(ap[4]); c40 = Vector512.FusedMultiplyAdd(a, b0, c40); c41 = Vector512.FusedMultiplyAdd(a, b1, c41);
-            a = Vector512.Create(ap[5]); c50 = Vector512.FusedMultiplyAdd(a, b0, c50); c51 = Vector512.FusedMultiplyAdd(a, b1, c51);
-            a = Vector512.Create(ap[6]); c60 = Vector512.FusedMultiplyAdd(a, b0, c60); c61 = Vector512.FusedMultiplyAdd(a, b1, c61);
-            a = Vector512.Create(ap[7]); c70 = Vector512.FusedMultiplyAdd(a, b0, c70); c71 = Vector512.FusedMultiplyAdd(a, b1, c71);
-            ap += 8; bp += 32;
-        }
-        if (bias != null)
-        {
-            var b0 = Vector512.Load(bias);
-            var b1 = Vector512.Load(bias + 16);
-            c00 += b0; c01 += b1; c10 += b0; c11 += b1; c20 += b0; c21 += b1; c30 += b0; c31 += b1;
-            c40 += b0; c41 += b1; c50 += b0; c51 += b1; c60 += b0; c61 += b1; c70 += b0; c71 += b1;
-        }
-        if (overwrite)
-        {
-            Put(c, c00, c01); c += ldc; Put(c, c10, c11); c += ldc;
-            Put(c, c20, c21); c += ldc; Put(c, c30, c31); c += ldc;
-            Put(c, c40, c41); c += ldc; Put(c, c50, c51); c += ldc;
-            Put(c, c60, c61); c += ldc; Put(c, c70, c71);
-            return;
-        }
-        Add(c, c00, c01); c += ldc; Add(c, c10, c11); c += ldc;
-        Add(c, c20, c21); c += ldc; Add(c, c30, c31); c += ldc;
-        Add(c, c40, c41); c += ldc; Add(c, c50, c51); c += ldc;
-        Add(c, c60, c61); c += ldc; Add(c, c70, c71);
-
-        static void Add(float* row, Vector512<float> lo, Vector512<float> hi)
-        {
-            (Vector512.Load(row) + lo).Store(row);
-            (Vector512.Load(row + 16) + hi).Store(row + 16);
-        }
-
-        static void Put(float* row, Vector512<float> lo, Vector512<float> hi)
-        {
-            lo.Store(row);
-            hi.Store(row + 16);
-        }
-    }
-
-    /// <summary>The left half of <see cref="Kernel512"/> into an NR-wide scratch tile, for edge tiles at most 16 columns wide.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512Half(int kc, float* ap, float* bp, float* c)
-    {
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector512.Load(bp);
-            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[0]), b0, c0);
-            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[1]), b0, c1);
-            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[2]), b0, c2);
-            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[3]), b0, c3);
-            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[4]), b0, c4);
-            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[5]), b0, c5);
-            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[6]), b0, c6);
-            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[7]), b0, c7);
-            ap += 8; bp += 32;
-        }
-        c0.Store(c); c1.Store(c + 32); c2.Store(c + 2 * 32); c3.Store(c + 3 * 32);
-        c4.Store(c + 4 * 32); c5.Store(c + 5 * 32); c6.Store(c + 6 * 32); c7.Store(c + 7 * 32);
-    }
-
-    /// <summary>
-    /// The AVX2+FMA tile, 6×16: twelve ymm accumulators, two B vectors and one broadcast of A use 15 of the 16
-    /// registers, so nothing spills and each B load serves six FMAs. (The old one-row-at-a-time fallback reloaded
-    /// B for every row: one load per FMA, about half this kernel's speed.)
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel256(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias)
-    {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
-            c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector256.Load(bp);
-            var b1 = Vector256.Load(bp + 8);
-            Vector256<float> a;
-            a = Vector256.Create(ap[0]); c00 = Vector256.FusedMultiplyAdd(a, b0, c00); c01 = Vector256.FusedMultiplyAdd(a, b1, c01);
-            a = Vector256.Create(ap[1]); c10 = Vector256.FusedMultiplyAdd(a, b0, c10); c11 = Vector256.FusedMultiplyAdd(a, b1, c11);
-            a = Vector256.Create(ap[2]); c20 = Vector256.FusedMultiplyAdd(a, b0, c20); c21 = Vector256.FusedMultiplyAdd(a, b1, c21);
-            a = Vector256.Create(ap[3]); c30 = Vector256.FusedMultiplyAdd(a, b0, c30); c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
-            a = Vector256.Create(ap[4]); c40 = Vector256.FusedMultiplyAdd(a, b0, c40); c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
-            a = Vector256.Create(ap[5]); c50 = Vector256.FusedMultiplyAdd(a, b0, c50); c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
-            ap += 6; bp += 16;
-        }
-        if (bias != null)
-        {
-            var b0 = Vector256.Load(bias);
-            var b1 = Vector256.Load(bias + 8);
-            c00 += b0; c01 += b1; c10 += b0; c11 += b1; c20 += b0; c21 += b1;
-            c30 += b0; c31 += b1; c40 += b0; c41 += b1; c50 += b0; c51 += b1;
-        }
-        if (overwrite)
-        {
-            Put(c, c00, c01); c += ldc; Put(c, c10, c11); c += ldc; Put(c, c20, c21); c += ldc;
-            Put(c, c30, c31); c += ldc; Put(c, c40, c41); c += ldc; Put(c, c50, c51);
-            return;
-        }
-        Add(c, c00, c01); c += ldc; Add(c, c10, c11); c += ldc; Add(c, c20, c21); c += ldc;
-        Add(c, c30, c31); c += ldc; Add(c, c40, c41); c += ldc; Add(c, c50, c51);
-
-        static void Add(float* row, Vector256<float> lo, Vector256<float> hi)
-        {
-            (Vector256.Load(row) + lo).Store(row);
-            (Vector256.Load(row + 8) + hi).Store(row + 8);
-        }
-
-        static void Put(float* row, Vector256<float> lo, Vector256<float> hi)
-        {
-            lo.Store(row);
-            hi.Store(row + 8);
-        }
-    }
-
-    /// <summary>
-    /// The 128-bit tile, 8×8: sixteen accumulators, two B vectors and one broadcast of A (19 of ARM64's 32
-    /// registers). MultiplyAddEstimate is one fused fmla on ARM64; on x86 without FMA it is a multiply and an add
-    /// (Vector128.FusedMultiplyAdd would be emulated there, element by element).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel128(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias)
-    {
-        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
-            c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector128.Load(bp);
-            var b1 = Vector128.Load(bp + 4);
-            Vector128<float> a;
-            a = Vector128.Create(ap[0]); c00 = Vector128.MultiplyAddEstimate(a, b0, c00); c01 = Vector128.MultiplyAddEstimate(a, b1, c01);
-            a = Vector128.Create(ap[1]); c10 = Vector128.MultiplyAddEstimate(a, b0, c10); c11 = Vector128.MultiplyAddEstimate(a, b1, c11);
-            a = Vector128.Create(ap[2]); c20 = Vector128.MultiplyAddEstimate(a, b0, c20); c21 = Vector128.MultiplyAddEstimate(a, b1, c21);
-            a = Vector128.Create(ap[3]); c30 = Vector128.MultiplyAddEstimate(a, b0, c30); c31 = Vector128.MultiplyAddEstimate(a, b1, c31);
-            a = Vector128.Create(ap[4]); c40 = Vector128.MultiplyAddEstimate(a, b0, c40); c41 = Vector128.MultiplyAddEstimate(a, b1, c41);
-            a = Vector128.Create(ap[5]); c50 = Vector128.MultiplyAddEstimate(a, b0, c50); c51 = Vector128.MultiplyAddEstimate(a, b1, c51);
-            a = Vector128.Create(ap[6]); c60 = Vector128.MultiplyAddEstimate(a, b0, c60); c61 = Vector128.MultiplyAddEstimate(a, b1, c61);
-            a = Vector128.Create(ap[7]); c70 = Vector128.MultiplyAddEstimate(a, b0, c70); c71 = Vector128.MultiplyAddEstimate(a, b1, c71);
-            ap += 8; bp += 8;
-        }
-        if (bias != null)
-        {
-            var b0 = Vector128.Load(bias);
-            var b1 = Vector128.Load(bias + 4);
-            c00 += b0; c01 += b1; c10 += b0; c11 += b1; c20 += b0; c21 += b1; c30 += b0; c31 += b1;
-            c40 += b0; c41 += b1; c50 += b0; c51 += b1; c60 += b0; c61 += b1; c70 += b0; c71 += b1;
-        }
-        Row(c, c00, c01, overwrite); c += ldc; Row(c, c10, c11, overwrite); c += ldc;
-        Row(c, c20, c21, overwrite); c += ldc; Row(c, c30, c31, overwrite); c += ldc;
-        Row(c, c40, c41, overwrite); c += ldc; Row(c, c50, c51, overwrite); c += ldc;
-        Row(c, c60, c61, overwrite); c += ldc; Row(c, c70, c71, overwrite);
-
-        static void Row(float* row, Vector128<float> lo, Vector128<float> hi, bool overwrite)
-        {
-            if (!overwrite) { lo += Vector128.Load(row); hi += Vector128.Load(row + 4); }
-            lo.Store(row);
-            hi.Store(row + 4);
-        }
-    }
-
-    /// <summary>The portable tile, 4×4 in scalar registers, for a runtime without vector instructions.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelScalar(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias)
-    {
-        float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0,
-            c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-        for (int p = 0; p < kc; p++)
-        {
-            float b0 = bp[0], b1 = bp[1], b2 = bp[2], b3 = bp[3], a;
-            a = ap[0]; c00 += a * b0; c01 += a * b1; c02 += a * b2; c03 += a * b3;
-            a = ap[1]; c10 += a * b0; c11 += a * b1; c12 += a * b2; c13 += a * b3;
-            a = ap[2]; c20 += a * b0; c21 += a * b1; c22 += a * b2; c23 += a * b3;
-            a = ap[3]; c30 += a * b0; c31 += a * b1; c32 += a * b2; c33 += a * b3;
-            ap += 4; bp += 4;
-        }
-        Row(c, c00, c01, c02, c03, bias, overwrite); c += ldc;
-        Row(c, c10, c11, c12, c13, bias, overwrite); c += ldc;
-        Row(c, c20, c21, c22, c23, bias, overwrite); c += ldc;
-        Row(c, c30, c31, c32, c33, bias, overwrite);
-
-        static void Row(float* row, float v0, float v1, float v2, float v3, float* bias, bool overwrite)
-        {
-            if (bias != null) { v0 += bias[0]; v1 += bias[1]; v2 += bias[2]; v3 += bias[3]; }
-            if (!overwrite) { v0 += row[0]; v1 += row[1]; v2 += row[2]; v3 += row[3]; }
-            row[0] = v0; row[1] = v1; row[2] = v2; row[3] = v3;
-        }
     }
 }

@@ -99,17 +99,17 @@ public class GemmTests
     }
 
     /// <summary>
-    /// A private blocking constant of <see cref="Gemm"/> (a const, or a property whose value depends on the ISA path
-    /// in use), read so that the sizes below keep crossing it if it is retuned.
+    /// A private blocking constant of <see cref="Gemm"/> (KC and MC, which depend on the micro-kernel family in use, come
+    /// from <see cref="Gemm.Blocking"/>), read so that the sizes below keep crossing it if it is retuned.
     /// </summary>
     private static int Blocking(string name)
     {
+        if (name == "KC") return Gemm.Blocking.KC;
+        if (name == "MC") return Gemm.Blocking.MC;
         const System.Reflection.BindingFlags flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static;
         var field = typeof(Gemm).GetField(name, flags);
-        if (field is not null) return Convert.ToInt32(field.IsLiteral ? field.GetRawConstantValue() : field.GetValue(null));
-        var property = typeof(Gemm).GetProperty(name, flags);
-        Assert.True(property is not null, $"Gemm.{name} not found: update this test to the kernel's blocking constants.");
-        return Convert.ToInt32(property!.GetValue(null));
+        Assert.True(field is not null, $"Gemm.{name} not found: update this test to the kernel's blocking constants.");
+        return Convert.ToInt32(field!.IsLiteral ? field.GetRawConstantValue() : field.GetValue(null));
     }
 
     [Theory]
@@ -140,7 +140,9 @@ public class GemmTests
     [InlineData(67, 45, 300, false, false, 0f)]   // blocked, edge tiles of both widths
     [InlineData(130, 300, 2100, true, true, 1f)]  // blocked, threaded, several depth blocks: the bias is added once
     [InlineData(500, 40, 33, false, false, 0f)]   // blocked, split by rows
-    public void AddsTheColumnBiasOnEveryPath(int m, int n, int k, bool transA, bool transB, float beta)
+    public void AddsTheColumnBiasOnEveryPath(int m, int n, int k, bool transA, bool transB, float beta) => CheckColumnBias(m, n, k, transA, transB, beta);
+
+    private static void CheckColumnBias(int m, int n, int k, bool transA, bool transB, float beta)
     {
         var t = new Case(m, n, k, transA, transB, 2, 1, 3, beta);
         var rng = new Rng(23);
@@ -174,7 +176,9 @@ public class GemmTests
     [InlineData(9, 70, 900, true, 1f)]
     [InlineData(1, 256, 1024, false, 0f)]
     [InlineData(12, 40, 2057, false, 1f)] // several packed blocks of uneven depth
-    public void PackedProductMatchesReference(int m, int n, int k, bool transB, float beta)
+    public void PackedProductMatchesReference(int m, int n, int k, bool transB, float beta) => CheckPackedProduct(m, n, k, transB, beta);
+
+    private static void CheckPackedProduct(int m, int n, int k, bool transB, float beta)
     {
         // The same operands as the unpacked product (B pre-packed once), so the results agree bit for bit too.
         var t = new Case(m, n, k, false, transB, 3, 2, 1, beta);
@@ -230,6 +234,65 @@ public class GemmTests
         var ceiling = Environment.GetEnvironmentVariable("LOOM_GEMM_PATH_AT_MOST");
         if (!string.IsNullOrEmpty(ceiling))
             Assert.True(Gemm.Path >= Enum.Parse<Gemm.Isa>(ceiling), $"GEMM path {Gemm.Path} is above {ceiling}: the ISA setting of this run did not take effect.");
+    }
+
+    public static IEnumerable<object[]> Families() => Enum.GetNames<Gemm.Isa>().Select(name => new object[] { name });
+
+    /// <summary>
+    /// Every micro-kernel family on this machine, whatever its instruction sets: a family whose vectors the CPU lacks
+    /// (AVX-512 on an AVX2 machine, say) runs them in software, slowly but with the same arithmetic, so its tiles,
+    /// packing, edge kernels and block boundaries are proven here and not only on a CPU that has them. The shapes
+    /// follow the family's tile and blocks: whole tiles, edge tiles at most half and more than half a panel wide, two
+    /// MC row blocks, several KC depth blocks, a threaded product (its workers run the caller's family), a column
+    /// bias, and a pre-packed B (bit-identical to the unpacked product).
+    /// </summary>
+    [Theory, MemberData(nameof(Families))]
+    public void EveryFamilyMatchesReferenceOnThisMachine(string name)
+    {
+        var family = Enum.Parse<Gemm.Isa>(name);
+        using var scope = Gemm.ForcePath(family);
+        Assert.Equal(family, Gemm.ThreadPath);
+        var (mr, nr, kc, mc) = Gemm.Blocking;
+        int[][] shapes =
+        [
+            [2 * mr, 2 * nr, 37],               // whole tiles only
+            [mr + 1, Math.Max(1, nr / 2 - 3), 65], // a partial row tile; a column edge tile at most half a panel wide
+            [3 * mr - 1, nr + nr / 2 + 1, kc + 9], // an edge tile over half a panel; two uneven depth blocks; threaded
+            [mc + mr + 1, 3 * nr + 5, 40],      // two MC row blocks, the second a partial tile
+            [67, 45, 300], [33, 520, 70],
+        ];
+        int index = 0;
+        foreach (var s in shapes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                {
+                    var t = new Case(s[0], s[1], s[2], ta, tb, index % 3, (index * 2) % 5, index % 4, index % 2);
+                    AssertMatches(t, Run(t, seed: 100 + index));
+                    index++;
+                }
+        CheckColumnBias(3 * mr - 1, nr + nr / 2 + 1, kc + 9, true, false, 0f);
+        CheckColumnBias(mc + 1, nr / 2, 50, false, false, 1f);
+        CheckPackedProduct(2 * mr + 3, 2 * nr + 1, kc + 17, true, 0f);
+        CheckPackedProduct(mr + 2, nr - 1, 40, false, 1f);
+        Assert.Equal(family, Gemm.ThreadPath);
+    }
+
+    [Fact]
+    public void ForcingAFamilyLastsForItsScopeOnly()
+    {
+        var natural = Gemm.Path;
+        using (Gemm.ForcePath(Gemm.Isa.Scalar))
+        {
+            using (Gemm.ForcePath(Gemm.Isa.Avx512)) Assert.Equal(Gemm.Isa.Avx512, Gemm.ThreadPath);
+            Assert.Equal(Gemm.Isa.Scalar, Gemm.ThreadPath);
+            Assert.Equal(4, Gemm.Blocking.NR);
+            var other = Gemm.Isa.Scalar;
+            var thread = new Thread(() => other = Gemm.ThreadPath);
+            thread.Start();
+            thread.Join();
+            Assert.Equal(natural, other); // other threads keep the natural family
+        }
+        Assert.Equal(natural, Gemm.ThreadPath);
     }
 
     [Fact]

@@ -1,0 +1,122 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Loom.Kernels;
+
+/// <summary>
+/// One micro-kernel family of <see cref="Gemm"/>: the tile shape, the block sizes and the register-blocked kernel of
+/// one instruction set, as static abstract members. The blocked product is written once, generic over the family
+/// (a struct), so the JIT compiles it per family with every member a constant and every kernel call direct.
+/// </summary>
+internal unsafe interface IGemmTile
+{
+    /// <summary>Rows of C per micro-tile (and per packed A panel).</summary>
+    static abstract int MR { get; }
+
+    /// <summary>Columns of C per micro-tile (and per packed B panel).</summary>
+    static abstract int NR { get; }
+
+    /// <summary>Depth of a packed block.</summary>
+    static abstract int KC { get; }
+
+    /// <summary>Rows of A per packed block (a multiple of MR).</summary>
+    static abstract int MC { get; }
+
+    /// <summary>
+    /// C[0..MR, 0..NR] (row stride ldc) += Apanel (kc×MR, k-major) · Bpanel (kc×NR, k-major), or = with
+    /// <paramref name="overwrite"/> (C is then never read), plus bias[0..NR] on every row when bias is not null.
+    /// </summary>
+    static abstract void Full(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias);
+
+    /// <summary>
+    /// An edge tile's product, of which only the first <paramref name="nr"/> columns count, into the NR-wide scratch
+    /// block <paramref name="tmp"/> (overwritten, no bias).
+    /// </summary>
+    static abstract void Edge(int kc, float* ap, float* bp, float* tmp, int nr);
+}
+
+// Tile shapes: the accumulators fill the register file, with room for the B vectors and one broadcast of A.
+// Block sizes: KC deep packed blocks, MC rows of A per block (a multiple of MR).
+
+/// <summary>
+/// AVX-512, 8×32: 16 zmm accumulators + 2 B + 1 A of 32 registers. KC = 1024 so that C is loaded and stored rarely
+/// (1024³: one pass over C); measured best with MC = 48, 192 KB of A L2-resident next to a 128 KB panel of B.
+/// </summary>
+internal unsafe struct Avx512Tile : IGemmTile
+{
+    public static int MR => 8;
+    public static int NR => 32;
+    public static int KC => 1024;
+    public static int MC => 48;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Full(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias) =>
+        GemmKernels.EightRowsTwoVectors<Vector512Ops, Vector512<float>>(kc, ap, bp, c, ldc, overwrite, bias);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Edge(int kc, float* ap, float* bp, float* tmp, int nr)
+    {
+        // At most 16 columns: the left half of the tile (one vector per row) does, at half the cost.
+        if (nr <= NR / 2) GemmKernels.EightRowsOneVector<Vector512Ops, Vector512<float>>(kc, ap, bp, tmp, NR);
+        else Full(kc, ap, bp, tmp, NR, overwrite: true, bias: null);
+    }
+}
+
+/// <summary>
+/// AVX2+FMA, 6×16: 12 ymm accumulators + 2 B + 1 A of 16 (the BLIS Haswell/Zen shape). Blocks measured on an AMD
+/// EPYC (Zen 5, 48 KB L1d, 1 MB L2) with AVX-512 off, one thread: KC 256/512/1024 × MC 48/96/144 at 1024³ and
+/// 2048³ all gave 102–113 GFLOPS, KC 1024 / MC 48 the best (112 / 112); the BLIS rule (a 16 KB B micro-panel in
+/// L1, KC = 256) was 3–5 % slower.
+/// </summary>
+internal unsafe struct Avx2Tile : IGemmTile
+{
+    public static int MR => 6;
+    public static int NR => 16;
+    public static int KC => 1024;
+    public static int MC => 48;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Full(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias) =>
+        GemmKernels.SixRowsTwoVectors256(kc, ap, bp, c, ldc, overwrite, bias);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Edge(int kc, float* ap, float* bp, float* tmp, int nr) => Full(kc, ap, bp, tmp, NR, overwrite: true, bias: null);
+}
+
+/// <summary>
+/// 128-bit vectors (ARM64 AdvSimd, or x86 SSE), 8×8: 16 accumulators + 2 B + 1 A, for ARM64's 32 registers; on x86
+/// SSE (16 xmm) it spills three, a price paid on CPUs older than 2013 so that the ARM64 kernel itself runs in x86
+/// CI (DOTNET_EnableAVX2=0). Blocks not measured on their hardware (emulated speed means nothing): the BLIS rule
+/// for a 64 KB L1 and 1 MB+ L2 (Graviton, Apple), a 16 KB B micro-panel (KC 512 × NR 8) and a 192 KB A block
+/// (MC 96 × KC 512).
+/// </summary>
+internal unsafe struct Vector128Tile : IGemmTile
+{
+    public static int MR => 8;
+    public static int NR => 8;
+    public static int KC => 512;
+    public static int MC => 96;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Full(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias) =>
+        GemmKernels.EightRowsTwoVectors<Vector128Ops, Vector128<float>>(kc, ap, bp, c, ldc, overwrite, bias);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Edge(int kc, float* ap, float* bp, float* tmp, int nr) => Full(kc, ap, bp, tmp, NR, overwrite: true, bias: null);
+}
+
+/// <summary>Scalar code for a runtime without vector instructions, 4×4: 16 accumulators; blocks by the BLIS rule, unmeasured.</summary>
+internal unsafe struct ScalarTile : IGemmTile
+{
+    public static int MR => 4;
+    public static int NR => 4;
+    public static int KC => 256;
+    public static int MC => 64;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Full(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias) =>
+        GemmKernels.FourByFourScalar(kc, ap, bp, c, ldc, overwrite, bias);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Edge(int kc, float* ap, float* bp, float* tmp, int nr) => Full(kc, ap, bp, tmp, NR, overwrite: true, bias: null);
+}

@@ -13,7 +13,12 @@ public static class DatasetRegistry
     [
         new(FashionMnist.MiniName, _ => FashionMnist.LoadMini(), _ => FashionMnist.MiniInfo()),
         new(FashionMnist.Name, dir => FashionMnist.Load(dir), FashionMnist.Info),
+        new(SpokenPhrases.MiniName, _ => TrainTest(SpokenPhrases.LoadMini()), _ => SpokenPhrases.MiniInfo()),
+        new(SpokenPhrases.Name, dir => TrainTest(SpokenPhrases.Load(dir)), SpokenPhrases.Info),
     ];
+
+    // Speech sets have a validation split too; the registry's pair is (train, test), and SpokenPhrases gives all three.
+    private static (IDataset Train, IDataset Test) TrainTest(SpokenPhrasesSet set) => (set.Dataset("train"), set.Dataset("test"));
 
     /// <summary>The known names, in listing order.</summary>
     public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(Array.ConvertAll(Entries, e => e.Name));

@@ -53,6 +53,12 @@ public sealed record ReaderLimits
     /// <summary>Pixels of an image read for a prediction (checked from its header before it is decoded).</summary>
     public long MaxImagePixels { get; init; } = 1L << 26;
 
+    /// <summary>
+    /// Bytes of a WAV file (2^30: 9.3 hours of 16 kHz 16-bit mono, 1.7 hours of CD stereo); its samples come out as
+    /// one float array, so the file is read whole, and a larger one is rejected before it is.
+    /// </summary>
+    public long MaxWavBytes { get; init; } = 1L << 30;
+
     /// <summary>Whether a model whose weights hold NaN or ±Inf is rejected at load (it would answer every input with NaN).</summary>
     public bool RejectNonFiniteWeights { get; init; } = true;
 

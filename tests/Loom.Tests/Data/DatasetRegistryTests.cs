@@ -24,8 +24,8 @@ public sealed class DatasetRegistryTests
         var ex = Assert.Throws<ArgumentException>(() => DatasetRegistry.Load("cifar-10"));
         Assert.Contains("cifar-10", ex.Message);
         Assert.Contains("fashion-mnist-mini", ex.Message);
-        Assert.Contains("known: fashion-mnist-mini, fashion-mnist.", ex.Message);
-        Assert.Equal(["fashion-mnist-mini", "fashion-mnist"], DatasetRegistry.Names);
+        Assert.Contains("known: fashion-mnist-mini, fashion-mnist, spoken-phrases-mini, spoken-phrases.", ex.Message);
+        Assert.Equal(["fashion-mnist-mini", "fashion-mnist", "spoken-phrases-mini", "spoken-phrases"], DatasetRegistry.Names);
         Assert.True(DatasetRegistry.Contains("fashion-mnist"));
         Assert.False(DatasetRegistry.Contains("mnist"));
     }

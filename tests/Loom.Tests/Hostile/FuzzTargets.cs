@@ -72,8 +72,32 @@ internal static class FuzzTargets
             new("mail", [mail, plainMail], (b, _) => MailFolder.Read([("spam-1/0001.abc", b)]), "mail-"),
             new("vocabulary", [vocabulary], (b, _) => Vocabulary.Parse(b, "fuzz-vocab.json"), "vocab-"),
             new("png", pngs, (b, _) => PredictCommand.ReadGrayscale("fuzz.png", b, 4, 3, "model 'm'", ReaderLimits.Default), "png-"),
+            new("wav", WavSeeds(), (b, _) => Loom.Audio.WavReader.Read(b, "fuzz.wav"), "wav-"),
+            new("spoken-manifest", [Encoding.UTF8.GetBytes(SpokenManifest)], (b, _) => SpokenPhrasesManifest.Parse(Encoding.UTF8.GetString(b), "fuzz/manifest.tsv"), "spoken-"),
             new("tar-gz", [TarGzOf(("brown/ca01", brown), ("spam-1/0001", plainMail))], (b, _) => TarGz.ReadFiles(new MemoryStream(b), "fuzz.tar.gz"), "targz-"),
         ];
+    }
+
+    private const string SpokenManifest =
+        "path\ttranscript\tvoice\tvariant\tspeed\tpitch\tsnr_db\tnoise\tsample_rate\tframes\tsplit\n" +
+        "train/00000.wav\tgo left\ten-us\tm3\t150\t40\t12.5\tpink\t16000\t24000\ttrain\n" +
+        "test/00000.wav\tseven oh two\ten-us-nyc\tf5\t200\t75\t5.0\twhite\t8000\t9001\ttest\n";
+
+    /// <summary>WAV seeds: 16-bit mono as Loom writes it, 8-bit odd-sized, float stereo with a LIST chunk, extensible 24-bit, a streamed placeholder size.</summary>
+    private static IReadOnlyList<byte[]> WavSeeds()
+    {
+        float[] tone = Enumerable.Range(0, 24).Select(i => MathF.Sin(i * 0.7f) * 0.6f).ToArray();
+        byte[] pcm16 = Loom.Audio.WavWriter.ToBytes(tone, 16000);
+        byte[] pcm8 = Loom.Audio.WavWriter.ToBytes(tone[..13], 8000, 8);
+        byte[] floats = new byte[8 * 4];
+        for (int i = 0; i < 8; i++) BitConverter.TryWriteBytes(floats.AsSpan(4 * i), tone[i]);
+        byte[] stereoFloat = Loom.Tests.Audio.WavFiles.Riff(Loom.Tests.Audio.WavFiles.Chunk("LIST", [.. "INFOICMT"u8, 3, 0, 0, 0, .. "abc"u8, 0]),
+            Loom.Tests.Audio.WavFiles.Chunk("fmt ", Loom.Tests.Audio.WavFiles.Fmt(3, 2, 44100, 32)), Loom.Tests.Audio.WavFiles.Chunk("data", floats));
+        byte[] ext24 = Loom.Tests.Audio.WavFiles.Riff(Loom.Tests.Audio.WavFiles.Chunk("fmt ", Loom.Tests.Audio.WavFiles.FmtExtensible(1, 3, 48000, 24, 24)),
+            Loom.Tests.Audio.WavFiles.Chunk("data", Enumerable.Range(0, 27).Select(i => (byte)(i * 9)).ToArray()));
+        byte[] streamed = (byte[])pcm16.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(streamed.AsSpan(40), 0x7FFFF000);
+        return [pcm16, pcm8, stereoFloat, ext24, streamed];
     }
 
     private static byte[] ModelBytes(string specJson, bool checkpoint)

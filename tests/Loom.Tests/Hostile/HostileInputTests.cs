@@ -251,4 +251,34 @@ public sealed class HostileInputTests : IDisposable
         Safetensors.Save(path, tensors, meta);
         return path;
     }
+
+    // Issue 15's WAV reader under the same contract: a header's sizes are claims checked against the file.
+    [Fact]
+    public void WavClaimingFourGigabytesOfDataIsTruncatedNotAllocated()
+    {
+        byte[] file = Loom.Tests.Audio.WavFiles.Riff(Loom.Tests.Audio.WavFiles.Chunk("fmt ", Loom.Tests.Audio.WavFiles.Fmt(1, 1, 16000, 16)),
+            Loom.Tests.Audio.WavFiles.Chunk("data", [1, 2, 3, 4], claimedSize: 0xFFFFFFF0));
+        var (e, allocated) = Rejects(() => Loom.Audio.WavReader.Read(file, "huge.wav"));
+        Assert.Contains("huge.wav is truncated: its 'data' chunk at offset 36 claims 4294967280 bytes but only 4 follow", e.Message);
+        Assert.True(allocated < 64 << 10, $"{allocated} bytes allocated");
+        Clean(e.Message);
+    }
+
+    [Fact]
+    public void WavWithControlCharactersInItsMagicGetsACleanMessage()
+    {
+        byte[] file = [.. "RI\u001b["u8, 0, 0, 0, 0, .. "WA\nE"u8];
+        var (e, _) = Rejects(() => Loom.Audio.WavReader.Read(file, "esc\u001b.wav"));
+        Assert.Contains("esc\\u001B.wav is not a WAV file: it starts with 'RI\\u001B['", e.Message);
+        Clean(e.Message);
+    }
+
+    [Fact]
+    public void WavWithSixtyFiveThousandChannelsIsRejectedAtItsHeader()
+    {
+        byte[] file = Loom.Tests.Audio.WavFiles.Riff(Loom.Tests.Audio.WavFiles.Chunk("fmt ", Loom.Tests.Audio.WavFiles.Fmt(1, 65535, 16000, 16, blockAlign: 65534)),
+            Loom.Tests.Audio.WavFiles.Chunk("data", new byte[8]));
+        var (e, _) = Rejects(() => Loom.Audio.WavReader.Read(file, "many.wav"));
+        Assert.Contains("says 65535 channels; expected 1 to 256", e.Message);
+    }
 }

@@ -18,4 +18,13 @@ public static class Losses
         }
         return Functional.CrossEntropy(logits, targets, labelSmoothing: labelSmoothing, ignoreIndex: Data.IDataset.IgnoreTarget);
     }
+
+    /// <summary>
+    /// CTC for a speech (or any unaligned sequence) model: logProbs (T, N, C) log-softmax outputs, targets (N, S)
+    /// padded with per-sample targetLengths (N), inputLengths (N) frames per sample. The mean over the batch of
+    /// each loss divided by its target length, as PyTorch's default; infinite losses (a target longer than its
+    /// input can hold) are zeroed with their gradients, so one bad sample cannot turn a training step into NaN.
+    /// </summary>
+    public static Tensor Ctc(Tensor logProbs, Tensor targets, int[] inputLengths, int[] targetLengths, int blank = 0) =>
+        Functional.CtcLoss(logProbs, targets, inputLengths, targetLengths, blank, Reduction.Mean, zeroInfinity: true);
 }

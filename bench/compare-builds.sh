@@ -56,7 +56,7 @@ python3 - "$out" "$old" "$rounds" "${names[@]}" <<'PY' | tee "$out/compare-build
 import json, statistics, sys
 
 out, old, rounds, names = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
-higher_is_better = lambda key: key.endswith("_per_s") or key.endswith("_gflops")
+higher_is_better = lambda key: key.endswith("_per_s") or key.endswith("_gflops") or "_pct_of_" in key
 rows, cpu = [], ""
 for name in names:
     runs = {side: [json.load(open(f"{out}/{side}-{name}-{r}.json")) for r in range(1, rounds + 1)] for side in ("old", "new")}

@@ -7,6 +7,7 @@ root.Options.Add(CliOptions.Verbose);
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(TranscribeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(SummaryCommand.Create());
 root.Subcommands.Add(DataCommand.Create());

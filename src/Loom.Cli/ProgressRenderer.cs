@@ -33,8 +33,11 @@ internal sealed class ProgressRenderer(TextWriter output, bool live)
     {
         if (live) output.Write("\r" + new string(' ', 110) + "\r");
         string val = double.IsNaN(r.ValidationAccuracy) ? "" : string.Create(CultureInfo.InvariantCulture, $"  {HeldOut}_loss {r.ValidationLoss:F4}  {HeldOut}_acc {r.ValidationAccuracy:F4}");
+        // A transcriber's accuracy is exact transcripts; its error rates say more.
+        string rates = double.IsNaN(r.ValidationCer) ? "" : string.Create(CultureInfo.InvariantCulture, $"  {HeldOut}_cer {r.ValidationCer:F4}  {HeldOut}_wer {r.ValidationWer:F4}");
+        string train = double.IsNaN(r.TrainCer) ? "" : string.Create(CultureInfo.InvariantCulture, $"  cer {r.TrainCer:F4}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Epoch {r.Epoch}: loss {r.TrainLoss:F4}  acc {r.TrainAccuracy:F4}{val}  lr {r.LearningRate:G4}  {r.Seconds:F1}s  {r.SamplesPerSecond:F0} samples/s"));
+            $"Epoch {r.Epoch}: loss {r.TrainLoss:F4}  acc {r.TrainAccuracy:F4}{train}{val}{rates}  lr {r.LearningRate:G4}  {r.Seconds:F1}s  {r.SamplesPerSecond:F0} samples/s"));
     }
 
     private static string Format(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);

@@ -18,7 +18,9 @@ internal static class EvalCommand
         var batchSize = CliOptions.BatchSize(256);
         var threads = CliOptions.Threads();
         var json = CliOptions.Json();
-        var command = new Command("eval", "Evaluate a saved model on a dataset's test split.") { model, data, dataDir, batchSize, threads, json };
+        var beam = SpeechOptions.Beam();
+        var words = SpeechOptions.Words();
+        var command = new Command("eval", "Evaluate a saved model on a dataset's test split.") { model, data, dataDir, batchSize, threads, json, beam, words };
         CommandRunner.SetAction(command, parse =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
@@ -31,6 +33,8 @@ internal static class EvalCommand
             // (the training batch of char-lstm) lose at most one chunk's tail per row.
             if (stream && parse.GetResult(batchSize) is null or { Implicit: true }) batch = 32;
             var sets = Recipe.LoadData(loaded.Spec, dataName, parse.GetValue(dataDir), batch);
+            if (loaded.Spec.Task == TaskKind.Transcribe)
+                return Transcription(loaded, sets, batch, parse.GetValue(beam), SpeechOptions.WordList(parse.GetValue(words)), parse.GetValue(json), parse.GetValue(model)!);
             var loader = Recipe.TestLoaderFor(loaded.Spec, sets.Test, batch);
             var result = Evaluator.Evaluate(loaded.Model, loader, (logits, targets) => Losses.CrossEntropy(logits, targets));
             if (parse.GetValue(json))
@@ -57,5 +61,36 @@ internal static class EvalCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A transcriber's test figures: CER and WER of greedy decoding, and of beam search when asked.</summary>
+    private static int Transcription(Serialization.ModelFile.Loaded loaded, TrainTestSets sets, int batch, int beam, IReadOnlyList<string>? words, bool json, string modelPath)
+    {
+        var test = (Speech.SpeechFeatureDataset)sets.Test;
+        var greedy = new Speech.Transcriber(loaded.Model, loaded.Spec).Evaluate(test, batch);
+        var beamed = beam > 0 ? new Speech.Transcriber(loaded.Model, loaded.Spec, beam, words).Evaluate(test, batch) : null;
+        if (json)
+        {
+            JsonOutput.Write(new JsonObject
+            {
+                ["model"] = modelPath,
+                ["data"] = sets.Name,
+                ["cer"] = JsonOutput.Number(greedy.Rates.Cer),
+                ["wer"] = JsonOutput.Number(greedy.Rates.Wer),
+                ["beam"] = beam > 0 ? beam : null,
+                ["words"] = words is null ? null : words.Count,
+                ["beam_cer"] = beamed is null ? null : JsonOutput.Number(beamed.Rates.Cer),
+                ["beam_wer"] = beamed is null ? null : JsonOutput.Number(beamed.Rates.Wer),
+                ["utterances"] = greedy.Rates.Utterances,
+                ["audio_seconds"] = JsonOutput.Number(greedy.AudioSeconds),
+                ["eval_seconds"] = JsonOutput.Number(greedy.Seconds),
+                ["beam_eval_seconds"] = beamed is null ? null : JsonOutput.Number(beamed.Seconds),
+            });
+            return 0;
+        }
+        Console.WriteLine($"{sets.Name} test, greedy: {greedy.Rates}  ({greedy.Seconds:F1}s for {greedy.AudioSeconds:F0}s of audio)");
+        if (beamed is not null)
+            Console.WriteLine($"{sets.Name} test, beam {beam}{(words is null ? "" : $" + {words.Count} words")}: {beamed.Rates}  ({beamed.Seconds:F1}s)");
+        return 0;
     }
 }

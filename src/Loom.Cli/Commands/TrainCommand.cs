@@ -48,7 +48,9 @@ internal static class TrainCommand
         if (!json && result.BestEpoch is int kept)
         {
             var chosen = result.History.First(e => e.Epoch == kept);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Kept epoch {kept} (validation loss {chosen.ValidationLoss:F4}, accuracy {chosen.ValidationAccuracy:P2})."));
+            Console.WriteLine(recipe.IsTranscriber
+                ? string.Create(CultureInfo.InvariantCulture, $"Kept epoch {kept} (validation loss {chosen.ValidationLoss:F4}, CER {chosen.ValidationCer:P2}, WER {chosen.ValidationWer:P2}).")
+                : string.Create(CultureInfo.InvariantCulture, $"Kept epoch {kept} (validation loss {chosen.ValidationLoss:F4}, accuracy {chosen.ValidationAccuracy:P2})."));
         }
         if (outPath is not null) recipe.Save(outPath);
         if (json) JsonOutput.Write(Report(recipe, result, outPath, parallel));
@@ -106,6 +108,9 @@ internal static class TrainCommand
     private static string Summary(Recipe r, RecipeResult result)
     {
         var f = result.Final;
+        if (r.IsTranscriber)
+            return string.Create(CultureInfo.InvariantCulture,
+                $"Test CER {f.ValidationCer:P2}, WER {f.ValidationWer:P2} (greedy; {f.ValidationAccuracy:P2} of clips exact, CTC loss {f.ValidationLoss:F4}) on {r.Data.Test.Count:N0} clips after {result.History[^1].Epoch} epochs; trained in {result.TrainSeconds:F1}s. Beam search: loom eval --beam 8.");
         return r.IsLanguageModel
             ? string.Create(CultureInfo.InvariantCulture,
                 $"Held-out loss {f.ValidationLoss:F4} nats/char = {f.ValidationLoss / Math.Log(2):F4} bits/char (next-character accuracy {f.ValidationAccuracy:P2}) after {f.Epoch} epochs; trained in {result.TrainSeconds:F1}s.")
@@ -124,6 +129,8 @@ internal static class TrainCommand
         ["accuracy"] = JsonOutput.Number(result.Final.ValidationAccuracy),
         ["loss"] = JsonOutput.Number(result.Final.ValidationLoss),
         ["bits_per_char"] = r.IsLanguageModel ? JsonOutput.Number(result.Final.ValidationLoss / Math.Log(2)) : null,
+        ["cer"] = r.IsTranscriber ? JsonOutput.Number(result.Final.ValidationCer) : null,
+        ["wer"] = r.IsTranscriber ? JsonOutput.Number(result.Final.ValidationWer) : null,
         ["samples"] = r.Data.Test.Count,
         ["train_accuracy"] = JsonOutput.Number(result.Final.TrainAccuracy),
         ["train_loss"] = JsonOutput.Number(result.Final.TrainLoss),

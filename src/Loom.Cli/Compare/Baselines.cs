@@ -13,6 +13,11 @@ internal static class Baselines
     {
         var list = new List<Baseline>();
         var corpus = data.Corpus;
+        if (data.Sets?.Test is Speech.SpeechFeatureDataset speech)
+        {
+            list.Add(MostFrequentPhrase(data.Sets.Train, speech));
+            return list;
+        }
         if (corpus is null)
         {
             var (train, test, names) = LabelsOfImages(data);
@@ -49,6 +54,20 @@ internal static class Baselines
             for (int i = 0; i < labels.Length; i++) { set.Get(i, features, target); labels[i] = (int)target[0]; }
             return labels;
         }
+    }
+
+    /// <summary>Always transcribe the most frequent training phrase: the word error rate of knowing the phrases and not listening.</summary>
+    private static Baseline MostFrequentPhrase(IDataset train, Speech.SpeechFeatureDataset test)
+    {
+        var transcripts = train switch
+        {
+            Speech.SpeechFeatureDataset s => s.Transcripts,
+            _ => throw new InvalidOperationException("A speech task's training set is speech features."),
+        };
+        string phrase = transcripts.GroupBy(t => t).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
+        var rates = new Speech.ErrorRates();
+        foreach (var said in test.Transcripts) rates.Add(said, phrase);
+        return new Baseline($"the most frequent training phrase (\"{phrase}\")", rates.Wer);
     }
 
     /// <summary>Always answer the most frequent training class.</summary>

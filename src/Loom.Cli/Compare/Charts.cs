@@ -80,7 +80,12 @@ internal static class Charts
         var plot = new Plot();
         plot.Title(title, size: 15);
         plot.XLabel(xLabel);
-        plot.YLabel(c.Task.Metric == CompareMetric.Accuracy ? $"held-out {c.Task.MetricName} (%)" : "held-out bits per character (lower is better)");
+        plot.YLabel(c.Task.Metric switch
+        {
+            CompareMetric.Accuracy => $"held-out {c.Task.MetricName} (%)",
+            CompareMetric.WordErrorRate => "held-out word error rate (%, lower is better)",
+            _ => "held-out bits per character (lower is better)",
+        });
         return plot;
     }
 
@@ -98,7 +103,7 @@ internal static class Charts
         }
     }
 
-    private static double Scale(Comparison c, double v) => c.Task.Metric == CompareMetric.Accuracy ? v * 100 : v;
+    private static double Scale(Comparison c, double v) => c.Task.IsPercentage ? v * 100 : v;
 
     private static void Style(ScottPlot.Plottables.Scatter s, int index, ModelResult r)
     {

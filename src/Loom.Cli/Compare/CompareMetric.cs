@@ -8,4 +8,7 @@ internal enum CompareMetric
 
     /// <summary>Held-out cross-entropy in bits per character; lower is better.</summary>
     BitsPerChar,
+
+    /// <summary>Held-out word error rate of greedy transcripts; lower is better.</summary>
+    WordErrorRate,
 }

@@ -60,7 +60,7 @@ internal sealed class CompareRunner(TextWriter output, bool live)
             var held = t.Evaluate(testLoader);
             inference = held.Samples / Math.Max(1e-9, held.Seconds);
             predictions = held.Samples;
-            var full = r with { ValidationLoss = held.Loss, ValidationAccuracy = held.Accuracy };
+            var full = r with { ValidationLoss = held.Loss, ValidationAccuracy = held.Accuracy, ValidationCer = held.Cer, ValidationWer = held.Wer };
             history.Add(full);
             trained += r.Seconds;
             lastEpoch = r.Seconds;
@@ -68,14 +68,17 @@ internal sealed class CompareRunner(TextWriter output, bool live)
             if (settings.BudgetMinutes is not null && trained + lastEpoch > budgetSeconds) t.StopRequested = true;
         });
         trainer.Fit(recipe.TrainLoader, null, recipe.Settings.Epochs, [callback]);
-        var result = new ModelResult(model, net.ParameterCount(), history, trained, inference, predictions);
+        var result = new ModelResult(model, net.ParameterCount(), history, trained, inference, predictions)
+        {
+            Speech = recipe.IsTranscriber ? SpeechFigures.Measure(recipe.Model, recipe.Spec, (Speech.SpeechFeatureDataset)recipe.Data.Test) : null,
+        };
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {model.Name}: {Format(task, result.Metric(task.Metric))} {task.MetricName} after {history.Count} epoch{(history.Count == 1 ? "" : "s")}, {trained:F1}s of training, {inference:N0} {task.Unit}/s held-out inference"));
         return result;
     }
 
     /// <summary>The metric as reports print it: a percentage, or bits with three decimals.</summary>
-    public static string Format(CompareTask task, double value) => task.Metric == CompareMetric.Accuracy
+    public static string Format(CompareTask task, double value) => task.IsPercentage
         ? (double.IsFinite(value) ? (value * 100).ToString("F2", CultureInfo.InvariantCulture) + " %" : "–")
         : (double.IsFinite(value) ? value.ToString("F3", CultureInfo.InvariantCulture) : "–");
 

@@ -38,5 +38,13 @@ internal sealed record CompareTask(
     public bool HigherIsBetter => Metric == CompareMetric.Accuracy;
 
     /// <summary>The metric's name in tables.</summary>
-    public string MetricName => Metric == CompareMetric.Accuracy ? (Unit == "tokens" ? "token accuracy" : "accuracy") : "bits/char";
+    public string MetricName => Metric switch
+    {
+        CompareMetric.Accuracy => Unit == "tokens" ? "token accuracy" : "accuracy",
+        CompareMetric.WordErrorRate => "WER (greedy)",
+        _ => "bits/char",
+    };
+
+    /// <summary>Whether the metric is a share, printed as a percentage (accuracy, error rates).</summary>
+    public bool IsPercentage => Metric != CompareMetric.BitsPerChar;
 }

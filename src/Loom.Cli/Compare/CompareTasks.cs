@@ -45,6 +45,13 @@ internal static class CompareTasks
                 new("char-gru", "RNN", 2e-3f),
             ],
             Epochs: 5, MiniEpochs: 2, BatchSize: 32, ClipGrad: 5f, SequenceLength: 100),
+        new("speech", "Spoken phrases: speech to text with CTC, voices never heard in training", "spoken-phrases", "spoken-phrases-mini", CompareMetric.WordErrorRate, "clips",
+            [
+                new("speech-cnn", "CNN", 2e-3f),
+                new("speech-bilstm", "RNN", 2e-3f),
+                new("speech-crnn", "hybrid", 2e-3f),
+            ],
+            Epochs: 10, MiniEpochs: 6, BatchSize: 32, ClipGrad: 5f),
     ];
 
     public static IEnumerable<string> Names => All.Select(t => t.Name);

@@ -13,6 +13,9 @@ internal sealed record ModelResult(CompareModel Model, long Parameters, IReadOnl
 {
     public EpochResult Final => History[^1];
 
+    /// <summary>A transcriber's decoding figures after training (beam search, real-time factor); null for other tasks.</summary>
+    public SpeechFigures? Speech { get; init; }
+
     /// <summary>Held-out accuracy after the last epoch.</summary>
     public double Accuracy => Final.ValidationAccuracy;
 
@@ -23,6 +26,10 @@ internal sealed record ModelResult(CompareModel Model, long Parameters, IReadOnl
     public double Metric(CompareMetric metric) => MetricOf(Final, metric);
 
     /// <summary>The task's metric of one epoch: accuracy, or loss converted to bits.</summary>
-    public static double MetricOf(EpochResult epoch, CompareMetric metric) =>
-        metric == CompareMetric.Accuracy ? epoch.ValidationAccuracy : epoch.ValidationLoss / Math.Log(2);
+    public static double MetricOf(EpochResult epoch, CompareMetric metric) => metric switch
+    {
+        CompareMetric.Accuracy => epoch.ValidationAccuracy,
+        CompareMetric.WordErrorRate => epoch.ValidationWer,
+        _ => epoch.ValidationLoss / Math.Log(2),
+    };
 }

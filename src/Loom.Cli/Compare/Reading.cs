@@ -88,7 +88,7 @@ internal static class Reading
 
     private static string Epochs(ModelResult r) => r.History.Count == 1 ? "1 epoch" : $"{r.History.Count} epochs";
 
-    private static string Gap(CompareTask task, double gap) => task.Metric == CompareMetric.Accuracy
+    private static string Gap(CompareTask task, double gap) => task.IsPercentage
         ? (gap * 100).ToString("F1", CultureInfo.InvariantCulture) + " points"
         : gap.ToString("F3", CultureInfo.InvariantCulture) + " bits/char";
 

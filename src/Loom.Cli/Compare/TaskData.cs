@@ -36,6 +36,9 @@ internal sealed class TaskData
     /// <summary>Training samples in the corpus's unit (images, documents, sentences, words, characters).</summary>
     public int TrainCount => Corpus?.TrainCount ?? _images!.Train.Count;
 
+    /// <summary>The encoded sets of an image or speech task (null for text, which each model encodes with its own vocabulary).</summary>
+    public TrainTestSets? Sets => _images;
+
     /// <summary>Held-out samples in the same unit.</summary>
     public int TestCount => Corpus?.TestCount ?? _images!.Test.Count;
 
@@ -49,7 +52,10 @@ internal sealed class TaskData
         string name = mini ? task.MiniData : task.Data;
         if (!TextCorpora.Contains(name))
         {
-            var sets = DataSets.Load(name, dataDir);
+            // Speech: every contestant reads the same features (ModelZoo.SpeechFeatures), made once for all of them.
+            var sets = task.Metric == CompareMetric.WordErrorRate
+                ? SpeechData.Load(ModelZoo.Build(task.Models[0].Name).Spec, name, dataDir)
+                : DataSets.Load(name, dataDir);
             if (trainSamples is int k && k < sets.Train.Count)
             {
                 var keep = new Rng((ulong)seed).Permutation(sets.Train.Count)[..k];

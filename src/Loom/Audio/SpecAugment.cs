@@ -27,9 +27,16 @@ public sealed class SpecAugment : ITransform
 
     public float MaskValue { get; }
 
+    /// <summary>
+    /// Whether samples are (frames, features), a sequence of frames as recurrent layers and the loader's trimming
+    /// take them, rather than (features, frames).
+    /// </summary>
+    public bool FramesFirst { get; }
+
     public SpecAugment(int frequencyMasks = 2, int maxFrequencyWidth = 15, int timeMasks = 2, int maxTimeWidth = 40,
-        float maxTimeFraction = 0.2f, float maskValue = 0f)
+        float maxTimeFraction = 0.2f, float maskValue = 0f, bool framesFirst = false)
     {
+        FramesFirst = framesFirst;
         if (frequencyMasks < 0 || timeMasks < 0) throw new ArgumentException($"SpecAugment: mask counts must not be negative (got {frequencyMasks} frequency, {timeMasks} time).");
         if (maxFrequencyWidth < 0 || maxTimeWidth < 0) throw new ArgumentException($"SpecAugment: mask widths must not be negative (got F = {maxFrequencyWidth}, T = {maxTimeWidth}).");
         if (!(maxTimeFraction >= 0 && maxTimeFraction <= 1)) throw new ArgumentException($"SpecAugment: the time fraction p must be in [0, 1], not {maxTimeFraction}.");
@@ -38,11 +45,42 @@ public sealed class SpecAugment : ITransform
             (frequencyMasks, maxFrequencyWidth, timeMasks, maxTimeWidth, maxTimeFraction, maskValue);
     }
 
-    /// <summary>Masks a (features, frames) or (1, features, frames) sample in place.</summary>
-    public void Apply(Span<float> sample, int[] sampleShape, Rng rng)
+    /// <summary>Masks a (features, frames) or (1, features, frames) sample in place; (frames, features) with <see cref="FramesFirst"/>.</summary>
+    public void Apply(Span<float> sample, int[] sampleShape, Rng rng) => Apply(sample, sampleShape, -1, rng);
+
+    /// <summary>As <see cref="Apply(Span{float}, int[], Rng)"/>, time masks within the first <paramref name="validSteps"/> frames (a padded clip's own).</summary>
+    public void Apply(Span<float> sample, int[] sampleShape, int validSteps, Rng rng)
     {
-        var (rows, frames) = FeatureShape.Of(sampleShape, sample.Length, nameof(SpecAugment));
-        Apply(sample, rows, frames, frames, rng);
+        if (!FramesFirst)
+        {
+            var (rows, frames) = FeatureShape.Of(sampleShape, sample.Length, nameof(SpecAugment));
+            Apply(sample, rows, frames, validSteps < 0 ? frames : validSteps, rng);
+            return;
+        }
+        if (sampleShape is not [int steps, int features] || (long)steps * features != sample.Length)
+            throw new ArgumentException($"{nameof(SpecAugment)} (frames first) needs samples of shape (frames, features) holding {sample.Length} values, not {ShapeUtil.Format(sampleShape)}.");
+        ApplyFramesFirst(sample, features, steps, validSteps < 0 ? steps : validSteps, rng);
+    }
+
+    /// <summary>Masks <paramref name="frames"/> (frames, features) row-major, in place, as <see cref="Apply(Span{float}, int, int, int, Rng)"/> does (features, frames): the same draws in the same order.</summary>
+    public void ApplyFramesFirst(Span<float> frames, int features, int steps, int validFrames, Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        if (features < 0 || steps < 0 || (long)features * steps > frames.Length)
+            throw new ArgumentException($"SpecAugment: {steps} frames × {features} features do not fit the {frames.Length} values given.");
+        if (validFrames < 0 || validFrames > steps)
+            throw new ArgumentException($"SpecAugment: valid frames must be between 0 and {steps}, not {validFrames}.");
+        for (int i = 0; i < FrequencyMasks; i++)
+        {
+            var (start, width) = Draw(Math.Min(MaxFrequencyWidth, features), features, rng);
+            for (int t = 0; t < validFrames; t++) frames.Slice(t * features + start, width).Fill(MaskValue);
+        }
+        int maxTime = Math.Min(MaxTimeWidth, (int)(MaxTimeFraction * validFrames));
+        for (int i = 0; i < TimeMasks; i++)
+        {
+            var (start, width) = Draw(maxTime, validFrames, rng);
+            frames.Slice(start * features, width * features).Fill(MaskValue);
+        }
     }
 
     /// <summary>

@@ -11,8 +11,8 @@ namespace Loom.Data;
 /// Each batch has Inputs (B, SampleShape…) and Targets (B, TargetShape…).
 /// </summary>
 /// <remarks>
-/// <para>Variable-length sequences (<see cref="IVariableLengthDataset"/>): each batch is trimmed to its
-/// longest sequence, and a shuffled epoch groups sequences of similar length (shuffle, sort windows of
+/// <para>Variable-length sequences (<see cref="IVariableLengthDataset"/>): each batch carries its samples' lengths
+/// (<see cref="Batch.Lengths"/>) and is trimmed to its longest sequence, and a shuffled epoch groups sequences of similar length (shuffle, sort windows of
 /// <see cref="BucketBatches"/> batches by length, then shuffle the batches), as torchtext's bucket iterator.</para>
 /// </remarks>
 /// <remarks>
@@ -263,6 +263,7 @@ public sealed class DataLoader : IEnumerable<Batch>
             var transforms = loader._transforms;
             var sampleShape = loader._sampleShape;
             var variable = dataset as IVariableLengthDataset;
+            var lengths = variable is null ? null : new int[count];
             int longest = 0;
             for (int i = 0; i < count; i++)
             {
@@ -270,8 +271,13 @@ public sealed class DataLoader : IEnumerable<Batch>
                 int index = _order[start + i];
                 var sample = inputs.AsSpan(i * sampleSize, sampleSize);
                 dataset.Get(index, sample, targets.AsSpan(i * targetSize, targetSize));
-                for (int t = 0; t < transforms.Length; t++) transforms[t].Apply(sample, sampleShape, _augmentRng);
-                if (variable is not null) longest = Math.Max(longest, variable.LengthOf(index));
+                if (variable is not null)
+                {
+                    lengths![i] = variable.LengthOf(index);
+                    longest = Math.Max(longest, lengths[i]);
+                    for (int t = 0; t < transforms.Length; t++) transforms[t].Apply(sample, sampleShape, lengths[i], _augmentRng);
+                }
+                else for (int t = 0; t < transforms.Length; t++) transforms[t].Apply(sample, sampleShape, _augmentRng);
             }
             var batchShape = (int[])_batchShape.Clone();
             batchShape[0] = count;
@@ -290,7 +296,7 @@ public sealed class DataLoader : IEnumerable<Batch>
                     targetShape[1] = longest;
                 }
             }
-            var batch = new Batch(new Tensor(inputs, batchShape), new Tensor(targets, targetShape));
+            var batch = new Batch(new Tensor(inputs, batchShape), new Tensor(targets, targetShape), lengths);
             if (BufferPool.CheckLifetimes && _ring is not null && full)
             {
                 // The enumerator returns it when it hands out the next batch. A trimmed input is a copy of its own.

@@ -42,9 +42,12 @@ public sealed class SpokenPhrasesDataset : IVariableLengthDataset
     /// <summary>The character ids of clip <paramref name="index"/>'s transcript, (its length).</summary>
     public ReadOnlySpan<int> TargetIds(int index) => _targets[index];
 
+    /// <summary>Clip <paramref name="index"/>'s audio: 16 kHz mono samples, read from its file now.</summary>
+    public float[] ReadSamples(int index) => _set.ReadSamples(Clips[index]);
+
     public void Get(int index, Span<float> features, Span<float> target)
     {
-        float[] samples = _set.ReadSamples(Clips[index]);
+        float[] samples = ReadSamples(index);
         samples.CopyTo(features);
         features[samples.Length..].Clear();
         int[] ids = _targets[index];

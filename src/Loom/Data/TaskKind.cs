@@ -14,4 +14,11 @@ public enum TaskKind
 
     /// <summary>The next token at every step of a running text: targets (T) the input ids shifted by one, output (N, T, vocabulary size).</summary>
     LanguageModel,
+
+    /// <summary>
+    /// Speech to text with CTC: samples (T, features) frames of variable length, targets (S) character ids padded with
+    /// <see cref="IDataset.IgnoreTarget"/>, output (N, T', characters) scores per output frame (T' ≤ T when the model
+    /// strides in time); no alignment between frames and characters is given.
+    /// </summary>
+    Transcribe,
 }

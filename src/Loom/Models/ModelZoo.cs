@@ -43,6 +43,9 @@ public static class ModelZoo
         Text("char-cnn-classifier", TaskKind.Classify, t => CharCnnClassifier("char-cnn-classifier", t)),
         Text("char-gru-classifier", TaskKind.Classify, t => CharGruClassifier("char-gru-classifier", t)),
         Text("dilated-cnn-lm", TaskKind.LanguageModel, t => DilatedCnnLanguageModel("dilated-cnn-lm", t)),
+        Speech("speech-cnn", SpeechCnn),
+        Speech("speech-bilstm", SpeechBiLstm),
+        Speech("speech-crnn", SpeechCrnn),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. Models.Select(m => m.Name)];
@@ -64,6 +67,8 @@ public static class ModelZoo
     public static BuiltModel Build(string name, TextModelInputs? text = null) => Find(name).Build(text);
 
     private static ZooModel Image(string name, Func<BuiltModel> build) => new(name, TaskKind.Classify, false, _ => build());
+
+    private static ZooModel Speech(string name, Func<BuiltModel> build) => new(name, TaskKind.Transcribe, false, _ => build());
 
     private static ZooModel Text(string name, TaskKind task, Func<TextModelInputs, BuiltModel> build) => new(name, task, true, t => build(t!));
 
@@ -102,6 +107,69 @@ public static class ModelZoo
             Classes = languageModel ? text.Vocabulary.Length : text.ClassNames.Length,
         }, model);
     }
+
+    /// <summary>The features every built-in speech model reads: 40 log-mel bands every 10 ms of 16 kHz audio, normalised per utterance.</summary>
+    public static Audio.SpeechFrontEnd SpeechFeatures { get; } = new(sampleRate: 16000, nMels: 40);
+
+    /// <summary>The longest clip a built-in speech model takes: 800 frames, 8 s (the spoken phrases run to 3.8 s).</summary>
+    public const int SpeechMaxFrames = 800;
+
+    /// <summary>A transcriber: (frames, 40) log-mel input, per output frame scores over the CTC alphabet (blank first).</summary>
+    private static BuiltModel Transcriber(string name, Sequential model) => Built(new ModelSpec
+    {
+        Name = name,
+        Task = TaskKind.Transcribe,
+        InputShape = [SpeechMaxFrames, SpeechFeatures.NMels],
+        Classes = Audio.SpeechAlphabet.Count,
+        ClassNames = [.. Audio.SpeechAlphabet.Characters.Select(c => c.ToString())],
+        Audio = SpeechFeatures,
+    }, model);
+
+    /// <summary>
+    /// Convolution over time only (a 1-D CNN, Wav2Letter's shape at small scale): Transpose(1, 2) → Conv1d(40, 128,
+    /// 5, stride 2) → BatchNorm1d → ReLU → three Conv1d(128, 128, 5) with dilation 1, 2, 4 each with BatchNorm1d and
+    /// ReLU → Conv1d(128, 29, 1) → Transpose(1, 2): (N, T, 40) → (N, ⌈T/2⌉, 29). Each output frame sees 61 input
+    /// frames (0.61 s); nothing carries further.
+    /// </summary>
+    public static BuiltModel SpeechCnn()
+    {
+        var model = new Sequential(new Transpose(1, 2), new Conv1d(40, 128, 5, stride: 2, padding: 2, bias: false), new BatchNorm1d(128), new Relu());
+        foreach (int dilation in (int[])[1, 2, 4])
+            model.Add(new Conv1d(128, 128, 5, padding: 2 * dilation, dilation: dilation, bias: false)).Add(new BatchNorm1d(128)).Add(new Relu());
+        model.Add(new Dropout(0.1f)).Add(new Conv1d(128, Audio.SpeechAlphabet.Count, 1)).Add(new Transpose(1, 2));
+        return Transcriber("speech-cnn", model);
+    }
+
+    /// <summary>
+    /// Recurrence alone over every frame: a two-layer bidirectional LSTM(40, 128 per direction) → Dropout(0.1) →
+    /// Linear(256, 29): (N, T, 40) → (N, T, 29), each clip read to its own length in both directions.
+    /// </summary>
+    public static BuiltModel SpeechBiLstm() => Transcriber("speech-bilstm", new Sequential(
+        new Lstm(40, 128, numLayers: 2, batchFirst: true, bidirectional: true),
+        new Dropout(0.1f),
+        new Linear(256, Audio.SpeechAlphabet.Count)));
+
+    /// <summary>
+    /// DeepSpeech 2's shape at small scale: a 2-D convolutional front end over (time, mel) — Unsqueeze(1) →
+    /// Conv2d(1, 32, 5×5, stride 2×2) → BatchNorm2d → ReLU → Conv2d(32, 32, 5×5, stride 2×2) → BatchNorm2d → ReLU —
+    /// quartering the frames (one every 40 ms, still twice the fastest phrase's characters) and the bands, then
+    /// Permute(0, 2, 1, 3) → Flatten(2) to (N, T/4, 320) frames for a two-layer bidirectional GRU(320, 160 per
+    /// direction) → Dropout(0.1) → Linear(320, 29). Striding in time is what makes the recurrence affordable: a fourth
+    /// of the steps for the same audio.
+    /// </summary>
+    public static BuiltModel SpeechCrnn() => Transcriber("speech-crnn", new Sequential(
+        new Unsqueeze(1),
+        new Conv2d(1, 32, (5, 5), (2, 2), (2, 2), (1, 1), bias: false),
+        new BatchNorm2d(32),
+        new Relu(),
+        new Conv2d(32, 32, (5, 5), (2, 2), (2, 2), (1, 1), bias: false),
+        new BatchNorm2d(32),
+        new Relu(),
+        new Permute(0, 2, 1, 3),
+        new Flatten(2),
+        new Gru(320, 160, numLayers: 2, batchFirst: true, bidirectional: true),
+        new Dropout(0.1f),
+        new Linear(320, Audio.SpeechAlphabet.Count)));
 
     /// <summary>A batch-first recurrent layer of the given cell, as a spec holds it.</summary>
     private static RecurrentLayer Recurrent(RecurrentCellKind cell, int inputSize, int hiddenSize, bool bidirectional = false) => cell switch

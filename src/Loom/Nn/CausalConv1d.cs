@@ -38,6 +38,9 @@ public sealed class CausalConv1d : Module
         return Functional.Conv1d(Functional.Pad1d(x, LeftPadding, 0, 0f, Label), Weight, Bias, Stride, 0, Dilation, Groups, Label);
     }
 
+    /// <summary>Each sequence's steps: ⌊(L − 1) / stride⌋ + 1 (the left padding makes up the window's reach).</summary>
+    public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, 1, Stride);
+
     public override string Describe()
     {
         var s = $"CausalConv1d({InChannels}, {OutChannels}, kernel_size={Conv1d.Single(KernelSize)}, stride={Conv1d.Single(Stride)}";

@@ -36,5 +36,8 @@ public sealed class Concat : Module
         return outputs.Length == 1 ? outputs[0] : Functional.Concat(outputs, Dim, Label);
     }
 
+    /// <summary>The first branch's: branches joined along channels or features keep one steps axis between them.</summary>
+    public override int[] OutputLengths(int[] lengths) => _branches.Count == 0 ? lengths : _branches[0].OutputLengths(lengths);
+
     public override string Describe() => $"Concat(dim={Dim}, branches={_branches.Count})";
 }

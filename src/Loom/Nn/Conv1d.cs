@@ -33,6 +33,9 @@ public sealed class Conv1d : Module
     /// <summary>x: (N, inChannels, L) → (N, outChannels, Lout).</summary>
     public override Tensor Forward(Tensor x) => Functional.Conv1d(x, Weight, Bias, Stride, Padding, Dilation, Groups, Label);
 
+    /// <summary>Each sequence's steps through the window: ⌊(L + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1.</summary>
+    public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, KernelSize, Stride, Padding, Dilation);
+
     /// <summary>As PyTorch prints it, e.g. <c>Conv1d(16, 33, kernel_size=(3,), stride=(2,), padding=(1,))</c>.</summary>
     public override string Describe()
     {

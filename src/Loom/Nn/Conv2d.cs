@@ -31,6 +31,12 @@ public sealed class Conv2d : Module, IReluFusible
 
     public override Tensor Forward(Tensor x) => Functional.Conv2d(x, Weight, Bias, Stride, Padding, Dilation, Groups, Label);
 
+    /// <summary>
+    /// Each sequence's steps along the height axis: a spectrogram-like input (N, C, T, F) runs time down its rows, so
+    /// the lengths are mapped by the kernel, stride, padding and dilation of H.
+    /// </summary>
+    public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, KernelSize.H, Stride.H, Padding.H, Dilation.H);
+
     Tensor IReluFusible.ForwardRelu(Tensor x) => Functional.Conv2dRelu(x, Weight, Bias, Stride, Padding, Dilation, Groups, Label);
 
     public override string Describe()

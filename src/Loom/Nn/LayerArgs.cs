@@ -34,6 +34,16 @@ public sealed class LayerArgs
         catch (Exception e) when (e is InvalidOperationException or FormatException) { throw Error($"\"{key}\" must be a whole number, got {n.ToJsonString()}"); }
     }
 
+    /// <summary>A size for both sides: one number, or [height, width] as PyTorch's tuples.</summary>
+    public (int H, int W) IntPair(string key, int? fallback = null)
+    {
+        var n = Get(key);
+        if (n is null) return fallback is int f ? (f, f) : throw Error($"needs \"{key}\"");
+        if (n is not JsonArray) return (Int(key), Int(key));
+        var v = IntArray(key);
+        return v.Length == 2 ? (v[0], v[1]) : throw Error($"\"{key}\" must be a whole number or a pair [height, width], got {n.ToJsonString()}");
+    }
+
     public int[] IntArray(string key)
     {
         var n = Get(key) ?? throw Error($"needs \"{key}\"");

@@ -17,6 +17,13 @@ public sealed class LayerArgsWriter
 
     public LayerArgsWriter Int(string key, int value, int fallback) => value == fallback ? this : Int(key, value);
 
+    /// <summary>A size for both sides: one number when they are equal, else [height, width].</summary>
+    public LayerArgsWriter IntPair(string key, (int H, int W) value, int fallback)
+    {
+        if (value.H == value.W) return Int(key, value.H, fallback);
+        return IntArray(key, [value.H, value.W]);
+    }
+
     public LayerArgsWriter IntArray(string key, IEnumerable<int> values)
     {
         Layer[key] = new JsonArray(values.Select(v => (JsonNode)v).ToArray());

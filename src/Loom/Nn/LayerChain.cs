@@ -3,7 +3,8 @@ namespace Loom.Nn;
 /// <summary>
 /// Layers applied one after another — the body of <see cref="Sequential"/> and of <see cref="Residual"/>. Sequence
 /// lengths pass to every layer: those given, else the first a layer reads off its input
-/// (<see cref="Module.LengthsFromInput"/>).
+/// (<see cref="Module.LengthsFromInput"/>), each layer's output lengths (<see cref="Module.OutputLengths"/>) becoming
+/// the next one's, so a recurrent layer after a strided convolution reads each sequence's own steps.
 /// <para>
 /// Fusion is planned once, at the first forward after the chain changes: a layer that can apply a following
 /// <see cref="Relu"/> itself (<see cref="IReluFusible"/>: Conv2d, Linear) runs as one op with it, the activation
@@ -34,8 +35,16 @@ internal sealed class LayerChain
             x = step.FusedRelu is { } relu && !step.Layer.HasForwardHooks && !relu.HasForwardHooks
                 ? ((IReluFusible)step.Layer).ForwardRelu(x)
                 : RunUnfused(step, x, lengths);
+            if (lengths is not null) lengths = step.Layer.OutputLengths(lengths);
         }
         return x;
+    }
+
+    /// <summary>The lengths through every layer in order.</summary>
+    public int[] OutputLengths(int[] lengths)
+    {
+        foreach (var layer in _layers) lengths = layer.OutputLengths(lengths);
+        return lengths;
     }
 
     private static Tensor RunUnfused(Step step, Tensor x, int[]? lengths)

@@ -37,9 +37,9 @@ public static class LayerRegistry
         WrittenAs<CausalConv1d>("Conv1d",
             (m, w) => w.Int("in_channels", m.InChannels).Int("out_channels", m.OutChannels).Int("kernel_size", m.KernelSize).Int("stride", m.Stride, 1)
                 .Int("dilation", m.Dilation, 1).Int("groups", m.Groups, 1).Bool("bias", m.Bias is not null, true).Bool("causal", true, false)),
-        Layer<Conv2d>("Conv2d", a => new Conv2d(a.Int("in_channels"), a.Int("out_channels"), a.Int("kernel_size"), a.Int("stride", 1), a.Int("padding", 0), a.Int("dilation", 1), a.Int("groups", 1), a.Bool("bias", true)),
-            (m, w) => w.Int("in_channels", m.InChannels).Int("out_channels", m.OutChannels).Int("kernel_size", Square(m.KernelSize, m)).Int("stride", Square(m.Stride, m), 1)
-                .Int("padding", Square(m.Padding, m), 0).Int("dilation", Square(m.Dilation, m), 1).Int("groups", m.Groups, 1).Bool("bias", m.Bias is not null, true)),
+        Layer<Conv2d>("Conv2d", a => new Conv2d(a.Int("in_channels"), a.Int("out_channels"), a.IntPair("kernel_size"), a.IntPair("stride", 1), a.IntPair("padding", 0), a.IntPair("dilation", 1), a.Int("groups", 1), a.Bool("bias", true)),
+            (m, w) => w.Int("in_channels", m.InChannels).Int("out_channels", m.OutChannels).IntPair("kernel_size", m.KernelSize, -1).IntPair("stride", m.Stride, 1)
+                .IntPair("padding", m.Padding, 0).IntPair("dilation", m.Dilation, 1).Int("groups", m.Groups, 1).Bool("bias", m.Bias is not null, true)),
         Layer<MaxPool1d>("MaxPool1d", a => new MaxPool1d(a.Int("kernel_size"), a.OptionalInt("stride"), a.Int("padding", 0), a.Int("dilation", 1)),
             (m, w) => w.Int("kernel_size", m.KernelSize).Int("stride", m.Stride, m.KernelSize).Int("padding", m.Padding, 0).Int("dilation", m.Dilation, 1)),
         Layer<AvgPool1d>("AvgPool1d", a => new AvgPool1d(a.Int("kernel_size"), a.OptionalInt("stride"), a.Int("padding", 0), a.Bool("count_include_pad", true)),
@@ -81,6 +81,7 @@ public static class LayerRegistry
             (m, w) => w.String("mode", m.Mode == SequencePoolMode.Mean ? "mean" : "max", "max")),
         Layer<Pad1d>("Pad1d", a => new Pad1d(a.Int("left", 0), a.Int("right", 0), a.Float("value", 0f)),
             (m, w) => w.Int("left", m.Left, 0).Int("right", m.Right, 0).Float("value", m.Value, 0f)),
+        Layer<Unsqueeze>("Unsqueeze", a => new Unsqueeze(a.Int("dim")), (m, w) => w.Int("dim", m.Dim)),
         Layer<Transpose>("Transpose", a => new Transpose(a.Int("dim0"), a.Int("dim1")), (m, w) => w.Int("dim0", m.Dim0).Int("dim1", m.Dim1)),
         Layer<Permute>("Permute", a => new Permute(a.IntArray("dims")), (m, w) => w.IntArray("dims", m.Dims)),
         Layer<Concat>("Concat", a => new Concat(a.Int("dim", 1), a.LayerLists("branches")), (m, w) => w.Int("dim", m.Dim, 1).LayerLists("branches", m.Branches)),

@@ -43,6 +43,14 @@ public abstract class Module
     /// </summary>
     public virtual int[]? LengthsFromInput(Tensor x) => null;
 
+    /// <summary>
+    /// Each sequence's valid steps in this layer's output, given those of its input: the same for every layer that
+    /// keeps the steps axis; a layer that convolves, pools or pads over time maps them as it maps that axis (see
+    /// <see cref="StepLengths"/>), so the recurrent layer after a strided convolution reads each clip's own frames.
+    /// Containers compose their children's.
+    /// </summary>
+    public virtual int[] OutputLengths(int[] lengths) => lengths;
+
     /// <summary>Runs <see cref="Forward(Tensor, int[])"/>, then this module's forward hooks; containers call their children through it.</summary>
     public Tensor Call(Tensor x, int[]? lengths = null)
     {

@@ -20,5 +20,8 @@ public sealed class Pad1d : Module
 
     public override Tensor Forward(Tensor x) => Functional.Pad1d(x, Left, Right, Value, Label);
 
+    /// <summary>Each sequence's steps as if it were padded alone: left + L + right (so a full-length one maps to the output's length).</summary>
+    public override int[] OutputLengths(int[] lengths) => Array.ConvertAll(lengths, l => l + Left + Right);
+
     public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"ConstantPad1d(padding=({Left}, {Right}), value={Value})");
 }

@@ -11,6 +11,9 @@ public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 
     public override Tensor Forward(Tensor x) =>
         Functional.MaxPool2d(x, (KernelSize, KernelSize), (Stride, Stride), (Padding, Padding), (Dilation, Dilation), Label);
 
+    /// <summary>Each sequence's steps along the height axis (time down the rows, as <see cref="Conv2d.OutputLengths"/>).</summary>
+    public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, KernelSize, Stride, Padding, Dilation);
+
     public override string Describe() => $"MaxPool2d(kernel_size={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation})";
 }
 
@@ -24,6 +27,9 @@ public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 
 
     public override Tensor Forward(Tensor x) =>
         Functional.AvgPool2d(x, (KernelSize, KernelSize), (Stride, Stride), (Padding, Padding), CountIncludePad, Label);
+
+    /// <summary>Each sequence's steps along the height axis (time down the rows, as <see cref="Conv2d.OutputLengths"/>).</summary>
+    public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, KernelSize, Stride, Padding);
 
     public override string Describe() => $"AvgPool2d(kernel_size={KernelSize}, stride={Stride}, padding={Padding})";
 }

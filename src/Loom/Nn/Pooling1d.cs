@@ -10,6 +10,8 @@ public sealed class MaxPool1d(int kernelSize, int? stride = null, int padding = 
 
     public override Tensor Forward(Tensor x) => Functional.MaxPool1d(x, KernelSize, Stride, Padding, Dilation, Label);
 
+    public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, KernelSize, Stride, Padding, Dilation);
+
     public override string Describe() => $"MaxPool1d(kernel_size={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation})";
 }
 
@@ -22,6 +24,8 @@ public sealed class AvgPool1d(int kernelSize, int? stride = null, int padding = 
     public bool CountIncludePad { get; } = countIncludePad;
 
     public override Tensor Forward(Tensor x) => Functional.AvgPool1d(x, KernelSize, Stride, Padding, CountIncludePad, Label);
+
+    public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, KernelSize, Stride, Padding);
 
     // PyTorch's AvgPool1d keeps its sizes as one-element tuples, unlike MaxPool1d and AvgPool2d.
     public override string Describe() =>

@@ -29,4 +29,7 @@ public sealed class Sequential : Module
     public override Tensor Forward(Tensor x) => _chain.Forward(x, null);
 
     public override Tensor Forward(Tensor x, int[]? lengths) => _chain.Forward(x, lengths);
+
+    /// <summary>The lengths through every child in order.</summary>
+    public override int[] OutputLengths(int[] lengths) => _chain.OutputLengths(lengths);
 }

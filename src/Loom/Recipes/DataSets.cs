@@ -4,7 +4,11 @@ using Loom.Serialization;
 namespace Loom.Recipes;
 
 /// <summary>A data set's train and test splits under the name reports show, with class names when the data has them.</summary>
-public sealed record TrainTestSets(string Name, IDataset Train, IDataset Test, string[]? ClassNames);
+public sealed record TrainTestSets(string Name, IDataset Train, IDataset Test, string[]? ClassNames)
+{
+    /// <summary>A held-out split of the data's own (the spoken phrases' validation voices), which chooses the epoch kept; null when it has none.</summary>
+    public IDataset? Validation { get; init; }
+}
 
 /// <summary>
 /// Named image data for a run: a built-in data set (fashion-mnist, fashion-mnist-mini) or a folder of IDX files,
@@ -44,6 +48,11 @@ public static class DataSets
         if (training && spec.RandomCropPadding > 0) transforms.Add(new RandomCrop(spec.InputShape[^1], spec.RandomCropPadding));
         if (training && spec.HorizontalFlip) transforms.Add(new RandomHorizontalFlip());
         if (spec.NormalizeMean is not null && spec.NormalizeStd is not null) transforms.Add(new Normalize(spec.NormalizeMean, spec.NormalizeStd));
+        // Features are normalised per utterance when they are made; masking is training's only transform of them. A
+        // phrase's word lasts about 30 frames, so a time mask is kept to 10 (100 ms: part of a syllable, never a whole
+        // word the transcript still names); two bands of up to an eighth of the mels.
+        if (training && spec.Audio is { SpecAugment: true } audio)
+            transforms.Add(new Audio.SpecAugment(maxFrequencyWidth: Math.Max(1, audio.NMels / 8), maxTimeWidth: 10, maxTimeFraction: 0.2f, framesFirst: true));
         return transforms;
     }
 }

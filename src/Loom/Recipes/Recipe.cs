@@ -47,6 +47,8 @@ public sealed class Recipe
         // A language model reads its streams in order (row i of each batch continues row i of the last), and its
         // held-out stream was cut for the training batch size.
         bool stream = IsLanguageModel;
+        if (settings.ValidationSplit == 0 && data.Validation is not null)
+            ValidationLoader = new DataLoader(data.Validation, settings.EvaluationBatchSize, shuffle: false, transforms: DataSets.Preprocessing(spec, training: false));
         if (settings.ValidationSplit > 0)
         {
             if (stream) throw new ArgumentException("A validation split cannot cut a language model's text streams; its held-out chapters already validate it.");
@@ -60,7 +62,9 @@ public sealed class Recipe
             transforms: DataSets.Preprocessing(spec, training: true), reuseBuffers: true);
         TestLoader = TestLoaderFor(spec, data.Test, stream ? settings.BatchSize : settings.EvaluationBatchSize);
         Optimizer = settings.CreateOptimizer(Model);
-        Trainer = new Trainer(Model, Optimizer, (logits, targets) => Losses.CrossEntropy(logits, targets, settings.LabelSmoothing))
+        var objective = spec.Task == TaskKind.Transcribe ? new Speech.CtcObjective()
+            : Objective.Classification((logits, targets) => Losses.CrossEntropy(logits, targets, settings.LabelSmoothing));
+        Trainer = new Trainer(Model, Optimizer, objective)
         {
             ClipGradNorm = settings.ClipGradNorm,
             Scheduler = settings.CreateScheduler(Optimizer, TrainLoader.BatchCount),
@@ -84,6 +88,7 @@ public sealed class Recipe
     /// <summary>The epochs completed so far, a resumed checkpoint's included.</summary>
     public IReadOnlyList<EpochResult> History => _history;
     public bool IsLanguageModel => Spec.Task == TaskKind.LanguageModel;
+    public bool IsTranscriber => Spec.Task == TaskKind.Transcribe;
 
     /// <summary>A new run of <paramref name="model"/> on <paramref name="data"/> (see the class notes for the names).</summary>
     /// <exception cref="ArgumentException">Unknown names or unusable settings, named.</exception>
@@ -133,7 +138,9 @@ public sealed class Recipe
 
     private static TrainTestSets DataFor(ModelSpec spec, string data, TextCorpus? corpus, string? dataDir, int batchSize)
     {
-        var sets = corpus is not null ? TextModels.Encode(spec, corpus, batchSize) : DataSets.Load(data, dataDir);
+        var sets = corpus is not null ? TextModels.Encode(spec, corpus, batchSize)
+            : spec.Task == TaskKind.Transcribe ? SpeechData.Load(spec, data, dataDir)
+            : DataSets.Load(data, dataDir);
         DataSets.CheckFits(spec, sets.Test, sets.Name);
         return sets;
     }
@@ -169,7 +176,7 @@ public sealed class Recipe
         best.Restore(Model);
         var test = Trainer.Evaluate(TestLoader);
         var chosen = _history.First(e => e.Epoch == best.BestEpoch);
-        return new RecipeResult(_history, chosen with { ValidationLoss = test.Loss, ValidationAccuracy = test.Accuracy }, best.BestEpoch, seconds);
+        return new RecipeResult(_history, chosen with { ValidationLoss = test.Loss, ValidationAccuracy = test.Accuracy, ValidationCer = test.Cer, ValidationWer = test.Wer }, best.BestEpoch, seconds);
     }
 
     /// <summary>The held-out loss and accuracy of the model as it is now.</summary>

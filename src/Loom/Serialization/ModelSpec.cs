@@ -41,6 +41,8 @@ public sealed record ModelSpec
     /// <summary>Optional names of the classes, for predictions.</summary>
     public string[]? ClassNames { get; init; }
     public IReadOnlyList<JsonObject> Layers { get; init; } = [];
+    /// <summary>A speech model's features (the spec's <c>"audio"</c>): how a clip becomes its (frames, n_mels) input; null for others.</summary>
+    public Audio.SpeechFrontEnd? Audio { get; init; }
 
     /// <summary>Parses a spec; <paramref name="source"/> names the file or model in error messages.</summary>
     /// <exception cref="InvalidDataException">
@@ -71,6 +73,7 @@ public sealed record ModelSpec
             var layers = o["layers"] as JsonArray ?? throw new InvalidDataException($"Model spec {source} has no \"layers\" array.");
             var normalize = OptionalObject(o, "normalize", source);
             var augment = OptionalObject(o, "augment", source);
+            var audio = OptionalObject(o, "audio", source);
             var spec = new ModelSpec
             {
                 Name = OptionalString(o, "name", source) ?? Path.GetFileNameWithoutExtension(source),
@@ -84,6 +87,7 @@ public sealed record ModelSpec
                 RandomCropPadding = augment?["random_crop_padding"] is JsonNode pad ? Int(pad, "augment.random_crop_padding", source) : 0,
                 HorizontalFlip = augment?["horizontal_flip"] is JsonNode flip ? Bool(flip, "augment.horizontal_flip", source) : false,
                 ClassNames = StringArray(o["class_names"], "class_names", source, int.MaxValue),
+                Audio = audio is null ? null : Loom.Audio.SpeechFrontEnd.FromJson(audio, source),
                 Layers = layers.Select((l, i) => l as JsonObject ?? throw new InvalidDataException($"Model spec {source}: layer {i} is not a JSON object.")).ToList(),
             };
             if (spec.InputShape.Length == 0 || spec.InputShape.Any(d => d <= 0)) throw new InvalidDataException($"Model spec {source}: input_shape must list positive sizes.");
@@ -91,6 +95,8 @@ public sealed record ModelSpec
             if (spec.Classes < 2) throw new InvalidDataException($"Model spec {source}: classes must be at least 2, got {spec.Classes}.");
             if (spec.ClassNames is not null && spec.ClassNames.Length != spec.Classes)
                 throw new InvalidDataException($"Model spec {source}: {spec.ClassNames.Length} class names for {spec.Classes} classes.");
+            if (spec.Task == TaskKind.Transcribe && (spec.Audio is null || spec.InputShape.Length != 2 || spec.InputShape[1] != spec.Audio.NMels))
+                throw new InvalidDataException($"Model spec {source}: a transcribe model needs an \"audio\" object and input_shape [frames, n_mels].");
             if (spec.RandomCropPadding < 0) throw new InvalidDataException($"Model spec {source}: augment.random_crop_padding is {spec.RandomCropPadding}; expected 0 or more.");
             return spec;
         }
@@ -148,7 +154,8 @@ public sealed record ModelSpec
         null or "classify" => TaskKind.Classify,
         "tag" => TaskKind.Tag,
         "language-model" => TaskKind.LanguageModel,
-        _ => throw new InvalidDataException($"Model spec {source}: task must be \"classify\", \"tag\" or \"language-model\", got \"{task}\"."),
+        "transcribe" => TaskKind.Transcribe,
+        _ => throw new InvalidDataException($"Model spec {source}: task must be \"classify\", \"tag\", \"language-model\" or \"transcribe\", got \"{task}\"."),
     };
 
     private static TokenizerKind? ParseTokenizer(string? tokenizer, string source) => tokenizer switch
@@ -166,6 +173,7 @@ public sealed record ModelSpec
     {
         TaskKind.Tag => "tag",
         TaskKind.LanguageModel => "language-model",
+        TaskKind.Transcribe => "transcribe",
         _ => "classify",
     };
 
@@ -202,6 +210,7 @@ public sealed record ModelSpec
         if (ClassNames is not null) o["class_names"] = new JsonArray(ClassNames.Select(n => (JsonNode)n).ToArray());
         if (Tokenizer is TokenizerKind tokenizer) o["tokenizer"] = TokenizerName(tokenizer);
         if (Vocabulary is not null) o["vocabulary"] = new JsonArray(Vocabulary.Select(n => (JsonNode)n).ToArray());
+        if (Audio is not null) o["audio"] = Audio.ToJson();
         o["layers"] = new JsonArray(Layers.Select(l => l.DeepClone()).ToArray());
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
@@ -249,7 +258,13 @@ public sealed record ModelSpec
         }
         model.ResetStates();
         var output = summary.Rows.Count > 0 ? summary.Rows[^1].OutputShape : [1, .. InputShape];
-        if (PerStep)
+        if (Task == TaskKind.Transcribe)
+        {
+            int frames = model.OutputLengths([InputShape[0]])[0];
+            if (output.Length != 3 || output[1] != frames || output[2] != Classes)
+                throw new InvalidDataException($"Model '{Name}' ends with output (N, {string.Join(", ", output.Skip(1))}) but must give (N, {frames}, {Classes}): character scores for every output frame.");
+        }
+        else if (PerStep)
         {
             if (output.Length != 3 || output[1] != InputShape[0] || output[2] != Classes)
                 throw new InvalidDataException($"Model '{Name}' ends with output (N, {string.Join(", ", output.Skip(1))}) but must give (N, {InputShape[0]}, {Classes}): scores for every step.");

@@ -1,7 +1,7 @@
 namespace Loom.Training;
 
 /// <summary>Running totals of loss and accuracy over the batches of an epoch or an evaluation.</summary>
-public sealed class RunningMetrics
+public sealed class RunningMetrics : IRunningMetrics
 {
     private double _lossSum;
     private long _correct;
@@ -21,6 +21,8 @@ public sealed class RunningMetrics
         Samples += n;
         _correct += CountCorrect(logits, targets);
     }
+
+    void IRunningMetrics.Add(float meanLoss, Tensor output, Data.Batch batch, int[]? outputLengths) => Add(meanLoss, output, batch.Targets);
 
     public double Loss => Samples == 0 ? double.NaN : _lossSum / Samples;
     public double Accuracy => Samples == 0 ? double.NaN : (double)_correct / Samples;

@@ -18,12 +18,30 @@ public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccura
         "accuracy" => TrainAccuracy,
         "val_loss" => ValidationLoss,
         "val_accuracy" => ValidationAccuracy,
-        _ => throw new ArgumentException($"Unknown metric '{metric}' (known: loss, accuracy, val_loss, val_accuracy)."),
+        "val_cer" => ValidationCer,
+        "val_wer" => ValidationWer,
+        _ => throw new ArgumentException($"Unknown metric '{metric}' (known: loss, accuracy, val_loss, val_accuracy, val_cer, val_wer)."),
     };
+
+    /// <summary>A transcriber's character error rate on its training batches (greedy, as they were trained); NaN for other tasks.</summary>
+    public double TrainCer { get; init; } = double.NaN;
+
+    /// <summary>A transcriber's held-out character error rate (greedy decoding); NaN for other tasks.</summary>
+    public double ValidationCer { get; init; } = double.NaN;
+
+    /// <summary>A transcriber's held-out word error rate (greedy decoding); NaN for other tasks.</summary>
+    public double ValidationWer { get; init; } = double.NaN;
 }
 
-/// <summary>The result of evaluating a model on a data set.</summary>
-public sealed record EvaluationResult(double Loss, double Accuracy, long Samples, double Seconds);
+/// <summary>The result of evaluating a model on a data set; a transcriber's accuracy is the share of utterances transcribed exactly.</summary>
+public sealed record EvaluationResult(double Loss, double Accuracy, long Samples, double Seconds)
+{
+    /// <summary>Character error rate of greedy transcripts (transcribers only; NaN otherwise).</summary>
+    public double Cer { get; init; } = double.NaN;
+
+    /// <summary>Word error rate of greedy transcripts (transcribers only; NaN otherwise).</summary>
+    public double Wer { get; init; } = double.NaN;
+}
 
 /// <summary>Per-epoch metrics of a <see cref="Trainer.Fit"/> run, as Keras' History.</summary>
 public sealed class History

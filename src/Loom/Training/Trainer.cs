@@ -10,15 +10,32 @@ namespace Loom.Training;
 /// The training loop, as Keras' <c>fit</c>: forward, loss, backward, optional clipping, optimizer step,
 /// schedule; metrics per epoch; progress raised as events (the library never writes to the console).
 /// </summary>
-public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tensor, Tensor>? loss = null)
+public sealed class Trainer
 {
-    public Module Model { get; } = model;
-    public Optimizer Optimizer { get; } = optimizer;
-
-    /// <summary>Loss from (logits, targets) to a scalar; cross-entropy (per step for sequence targets) by default.</summary>
     private readonly BufferPool _buffers = new();
 
-    public Func<Tensor, Tensor, Tensor> Loss { get; } = loss ?? ((logits, targets) => Losses.CrossEntropy(logits, targets));
+    /// <param name="model">The model trained.</param>
+    /// <param name="optimizer">The optimizer over its parameters.</param>
+    /// <param name="loss">Loss from (logits, targets) to a scalar; cross-entropy (per step for sequence targets) by default.</param>
+    public Trainer(Module model, Optimizer optimizer, Func<Tensor, Tensor, Tensor>? loss = null)
+        : this(model, optimizer, Objective.Classification(loss)) { }
+
+    /// <param name="model">The model trained.</param>
+    /// <param name="optimizer">The optimizer over its parameters.</param>
+    /// <param name="objective">What the model is trained for: its loss and the figures kept (CTC for a transcriber).</param>
+    public Trainer(Module model, Optimizer optimizer, Objective objective)
+    {
+        (Model, Optimizer, Objective) = (model, optimizer, objective);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(objective);
+    }
+
+    public Module Model { get; }
+    public Optimizer Optimizer { get; }
+
+    /// <summary>The loss of a batch and the figures an epoch keeps.</summary>
+    public Objective Objective { get; }
 
     public LrScheduler? Scheduler { get; set; }
 
@@ -64,7 +81,7 @@ public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tens
         Model.Train();
         Model.ResetStates();
         train.Epoch = epoch - 1;
-        var metrics = new RunningMetrics();
+        var metrics = Objective.NewMetrics();
         var clock = Stopwatch.StartNew();
         int batches = train.BatchCount, b = 0;
         float lr = Optimizer.LearningRate;
@@ -76,11 +93,14 @@ public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tens
             Optimizer.ZeroGrad();
             // A replica's part of a short last batch may be empty; it still joins the gradient exchange and the step.
             Tensor? logits = null;
+            int[]? outputLengths = null;
             float l = 0;
             if (batch.Count > 0 || Replicas is null)
             {
-                logits = Model.Call(batch.Inputs);
-                var lossValue = Loss(logits, batch.Targets);
+                var lengths = Objective.ModelLengths(batch);
+                logits = Model.Call(batch.Inputs, lengths);
+                outputLengths = lengths is null ? null : Model.OutputLengths(lengths);
+                var lossValue = Objective.Loss(logits, batch, outputLengths);
                 l = lossValue.Item();
                 if (!float.IsFinite(l))
                     throw new TrainingDivergedException($"The loss became {l} at epoch {epoch}, batch {b + 1}; lower the learning rate or clip gradients (--clip-grad).");
@@ -95,7 +115,7 @@ public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tens
             }
             Optimizer.Step();
             if (Scheduler is { PerBatch: true }) Scheduler.Step();
-            if (logits is not null) metrics.Add(l, logits, batch.Targets);
+            if (logits is not null) metrics.Add(l, logits, batch, outputLengths);
             b++;
             BatchEnded?.Invoke(new BatchProgress(epoch, epochs, b, batches, metrics.Loss, metrics.Accuracy, metrics.Samples / clock.Elapsed.TotalSeconds, clock.Elapsed));
         }
@@ -108,15 +128,21 @@ public sealed class Trainer(Module model, Optimizer optimizer, Func<Tensor, Tens
         }
         double rate = samples / seconds;
         var val = validation is null ? null : Evaluate(validation);
-        return new EpochResult(epoch, loss, accuracy, val?.Loss ?? double.NaN, val?.Accuracy ?? double.NaN, lr, seconds, rate);
+        return new EpochResult(epoch, loss, accuracy, val?.Loss ?? double.NaN, val?.Accuracy ?? double.NaN, lr, seconds, rate)
+        {
+            TrainCer = metrics.Transcription?.Cer ?? double.NaN,
+            ValidationCer = val?.Cer ?? double.NaN,
+            ValidationWer = val?.Wer ?? double.NaN,
+        };
     }
 
     /// <summary>Loss and accuracy of the model on a data set, in evaluation mode without gradients (over every replica's part, when data-parallel).</summary>
     public EvaluationResult Evaluate(DataLoader data)
     {
-        if (Replicas is null) return Evaluator.Evaluate(Model, data, Loss);
+        if (Replicas is null) return Evaluator.Evaluate(Model, data, Objective);
         Replicas.BeforeEvaluate(Model);
-        var local = Evaluator.Evaluate(Model, data, Loss);
+        // Error rates are this replica's part only: MetricTotals sums losses and accuracies, not edit distances.
+        var local = Evaluator.Evaluate(Model, data, Objective);
         var all = Replicas.Reduce(MetricTotals.FromMeans(local.Loss, local.Accuracy, local.Samples));
         return new EvaluationResult(all.Loss, all.Accuracy, (long)all.Samples, local.Seconds);
     }
@@ -171,16 +197,19 @@ public static class Evaluator
     /// <summary>The lock that guards <paramref name="model"/>'s training flag and recurrent state against the evaluator's own switching.</summary>
     private static object GateOf(Module model) => Gates.GetValue(model, static _ => new object());
 
-    public static EvaluationResult Evaluate(Module model, DataLoader data, Func<Tensor, Tensor, Tensor>? loss = null)
+    public static EvaluationResult Evaluate(Module model, DataLoader data, Func<Tensor, Tensor, Tensor>? loss = null) =>
+        Evaluate(model, data, Objective.Classification(loss));
+
+    /// <summary>The objective's loss and figures of <paramref name="model"/> over <paramref name="data"/>, in evaluation mode without gradients.</summary>
+    public static EvaluationResult Evaluate(Module model, DataLoader data, Objective objective)
     {
-        loss ??= (logits, targets) => Losses.CrossEntropy(logits, targets);
         lock (GateOf(model))
         {
             bool wasTraining = model.Training;
             model.Eval();
             // A stateful model reads the evaluation stream from a fresh state and leaves none behind.
             model.ResetStates();
-            var metrics = new RunningMetrics();
+            var metrics = objective.NewMetrics();
             var clock = Stopwatch.StartNew();
             try
             {
@@ -189,12 +218,18 @@ public static class Evaluator
                 foreach (var batch in data)
                 {
                     using var scope = buffers.Scope();
-                    var logits = model.Call(batch.Inputs);
-                    metrics.Add(loss(logits, batch.Targets).Item(), logits, batch.Targets);
+                    var lengths = objective.ModelLengths(batch);
+                    var logits = model.Call(batch.Inputs, lengths);
+                    var outputLengths = lengths is null ? null : model.OutputLengths(lengths);
+                    metrics.Add(objective.Loss(logits, batch, outputLengths).Item(), logits, batch, outputLengths);
                 }
             }
             finally { model.Train(wasTraining); model.ResetStates(); }
-            return new EvaluationResult(metrics.Loss, metrics.Accuracy, metrics.Samples, clock.Elapsed.TotalSeconds);
+            return new EvaluationResult(metrics.Loss, metrics.Accuracy, metrics.Samples, clock.Elapsed.TotalSeconds)
+            {
+                Cer = metrics.Transcription?.Cer ?? double.NaN,
+                Wer = metrics.Transcription?.Wer ?? double.NaN,
+            };
         }
     }
 

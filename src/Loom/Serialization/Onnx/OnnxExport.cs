@@ -40,7 +40,7 @@ public static class OnnxExport
     public static IReadOnlyList<string> SupportedLayers { get; } =
     [
         "Sequential", "Residual", "Concat", "Linear", "Conv1d", "CausalConv1d", "Conv2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d",
-        "AdaptiveMaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "Flatten", "Permute", "Transpose",
+        "AdaptiveMaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "Flatten", "Permute", "Transpose", "Unsqueeze",
         "Pad1d", "Dropout", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "Embedding", "SequencePool", "LSTM", "GRU", "RNN",
     ];
 
@@ -165,6 +165,7 @@ public static class OnnxExport
             Flatten f => FlattenLayer(f, path, x),
             Permute p => Unary("Transpose", path, x, Ints("perm", [.. p.Dims.Select(d => (long)Dim(d, x.Rank, m))])),
             Transpose t => TransposeLayer(t, path, x),
+            Unsqueeze u => new Value(_b.Node("Unsqueeze", Hint(path), [x.Name, _b.Ints(Dim(u.Dim, x.Rank + 1, u))]), x.Rank + 1),
             Pad1d p => PadLayer(p, path, x),
             Dropout => x, // identity at inference
             Relu => Unary("Relu", path, x),
@@ -193,15 +194,57 @@ public static class OnnxExport
         private Value Unary(string op, string path, Value x, params OnnxAttribute[] attributes) =>
             x with { Name = _b.Node(op, Hint(path), [x.Name], attributes) };
 
-        /// <summary>Layers in order, the lengths found by the first layer able to (Loom's <c>LayerChain</c> rule); they do not leave the chain.</summary>
+        /// <summary>
+        /// Layers in order, the lengths found by the first layer able to and mapped by each layer's window
+        /// (Loom's <c>LayerChain</c> rule); they do not leave the chain.
+        /// </summary>
         private Value Chain(IReadOnlyList<Module> layers, string path, Value x, Lengths? lengths)
         {
             for (int i = 0; i < layers.Count; i++)
             {
                 if (lengths is null && layers[i] is Embedding { PaddingIdx: int pad }) lengths = LengthsFromTokens(x, pad, Child(path, i));
                 x = Export(layers[i], Child(path, i), x, lengths);
+                lengths = Through(layers[i], Child(path, i), lengths);
             }
             return x;
+        }
+
+        /// <summary>
+        /// The lengths after <paramref name="m"/>, as its <see cref="Module.OutputLengths"/>: for a window over the steps
+        /// max(⌊(L + 2·padding − reach) / stride⌋ + 1, 1) (the division truncates, and every negative numerator ends at 1
+        /// anyway), left + L + right for a padding; unchanged by every other layer.
+        /// </summary>
+        private Lengths? Through(Module m, string path, Lengths? lengths)
+        {
+            if (lengths is null) return null;
+            (int Kernel, int Stride, int Padding, int Dilation)? window = m switch
+            {
+                Conv1d c => (c.KernelSize, c.Stride, c.Padding, c.Dilation),
+                CausalConv1d c => (1, c.Stride, 0, 1),
+                Conv2d c => (c.KernelSize.H, c.Stride.H, c.Padding.H, c.Dilation.H),
+                MaxPool1d p => (p.KernelSize, p.Stride, p.Padding, p.Dilation),
+                AvgPool1d p => (p.KernelSize, p.Stride, p.Padding, 1),
+                MaxPool2d p => (p.KernelSize, p.Stride, p.Padding, p.Dilation),
+                AvgPool2d p => (p.KernelSize, p.Stride, p.Padding, 1),
+                _ => null,
+            };
+            string h = path + ".lengths";
+            string? mapped = null;
+            if (m is Pad1d pad && pad.Left + pad.Right > 0) mapped = _b.Node("Add", h, [lengths.Int64, _b.Ints(pad.Left + pad.Right)]);
+            else if (window is var (k, s, p2, d) && (k, s, p2) != (1, 1, 0))
+            {
+                string shifted = _b.Node("Add", h, [lengths.Int64, _b.Ints(2L * p2 - (d * (k - 1L) + 1))]);
+                string steps = _b.Node("Add", h, [_b.Node("Div", h, [shifted, _b.Ints(s)]), _b.Ints(1)]);
+                mapped = _b.Node("Max", h, [steps, _b.Ints(1)]);
+            }
+            else if (m is Sequential seq)
+            {
+                for (int i = 0; i < seq.Layers.Count; i++) lengths = Through(seq.Layers[i], Child(path, i), lengths);
+                return lengths;
+            }
+            else if (m is Concat { Branches.Count: > 0 } concat) return Through(concat.Branches[0], Child(path, 0), lengths);
+            if (mapped is null) return lengths;
+            return new Lengths(_b.Node("Cast", h, [mapped], OnnxAttribute.Int("to", (long)OnnxDataType.Int32)), mapped);
         }
 
         private Value ResidualBlock(Residual r, string path, Value x, Lengths? lengths)

@@ -18,8 +18,11 @@ public sealed class SpeechFrontEnd
     /// <param name="nFft">Transform length; 400 at 16 kHz gives 201 bins, 40 Hz apart.</param>
     /// <param name="hopLength">Samples between frames (160: 10 ms at 16 kHz).</param>
     /// <param name="specAugment">Whether training masks bands and runs of frames (<see cref="Audio.SpecAugment"/>, frames first).</param>
-    public SpeechFrontEnd(int sampleRate = 16000, int nMels = 40, int nFft = 400, int hopLength = 160, bool specAugment = true)
+    /// <param name="frequencyWarp">Training's vocal tract length perturbation, the largest stretch of the bands (<see cref="Audio.FrequencyWarp"/>; 0: none).</param>
+    public SpeechFrontEnd(int sampleRate = 16000, int nMels = 40, int nFft = 400, int hopLength = 160, bool specAugment = true, float frequencyWarp = 0f)
     {
+        if (!(frequencyWarp >= 0 && frequencyWarp < 0.5f)) throw new ArgumentException($"Speech features: frequency_warp must be in [0, 0.5), not {frequencyWarp}.");
+        FrequencyWarp = frequencyWarp;
         if (nMels < 1 || nMels > 512) throw new ArgumentException($"Speech features: n_mels must be between 1 and 512, not {nMels}.");
         var options = new SpectrogramOptions { SampleRate = sampleRate, NFft = nFft, WinLength = nFft, HopLength = hopLength };
         options.Validate();
@@ -33,6 +36,7 @@ public sealed class SpeechFrontEnd
     public int NFft { get; }
     public int HopLength { get; }
     public bool SpecAugment { get; }
+    public float FrequencyWarp { get; }
 
     /// <summary>Frames of a clip of <paramref name="samples"/> samples at <see cref="SampleRate"/>.</summary>
     public int FrameCount(int samples) => _mel.FrameCount(samples);
@@ -70,6 +74,7 @@ public sealed class SpeechFrontEnd
         ["n_fft"] = NFft,
         ["hop_length"] = HopLength,
         ["spec_augment"] = SpecAugment,
+        ["frequency_warp"] = FrequencyWarp,
     };
 
     /// <summary>Reads a spec's <c>"audio"</c> object; <paramref name="source"/> names the spec in errors.</summary>
@@ -88,7 +93,13 @@ public sealed class SpeechFrontEnd
             System.Text.Json.Nodes.JsonValue v when v.TryGetValue(out bool b) => b,
             var other => throw new InvalidDataException($"Model spec {source}: \"audio.spec_augment\" must be true or false, found {ErrorText.Clean(other.ToJsonString(), 40)}."),
         };
-        try { return new SpeechFrontEnd(Int("sample_rate", 16000), Int("n_mels", 40), Int("n_fft", 400), Int("hop_length", 160), augment); }
+        float warp = o["frequency_warp"] switch
+        {
+            null => 0f,
+            System.Text.Json.Nodes.JsonValue v when v.TryGetValue(out double d) => (float)d,
+            var other => throw new InvalidDataException($"Model spec {source}: \"audio.frequency_warp\" must be a number, found {ErrorText.Clean(other.ToJsonString(), 40)}."),
+        };
+        try { return new SpeechFrontEnd(Int("sample_rate", 16000), Int("n_mels", 40), Int("n_fft", 400), Int("hop_length", 160), augment, warp); }
         catch (ArgumentException e) { throw new InvalidDataException($"Model spec {source}: {e.Message}"); }
     }
 }

@@ -51,6 +51,7 @@ public static class DataSets
         // Features are normalised per utterance when they are made; masking is training's only transform of them. A
         // phrase's word lasts about 30 frames, so a time mask is kept to 10 (100 ms: part of a syllable, never a whole
         // word the transcript still names); two bands of up to an eighth of the mels.
+        if (training && spec.Audio is { FrequencyWarp: > 0 } warped) transforms.Add(new Audio.FrequencyWarp(warped.FrequencyWarp));
         if (training && spec.Audio is { SpecAugment: true } audio)
             transforms.Add(new Audio.SpecAugment(maxFrequencyWidth: Math.Max(1, audio.NMels / 8), maxTimeWidth: 10, maxTimeFraction: 0.2f, framesFirst: true));
         return transforms;

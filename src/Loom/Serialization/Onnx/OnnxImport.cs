@@ -277,7 +277,9 @@ public static class OnnxImport
                 NormalizeMean = _mean,
                 NormalizeStd = _std,
             };
-            spec = spec with { Layers = LayerRegistry.DescribeLayers(model) };
+            // A layer the graph gives that a spec cannot state (a Conv2d with a 3×1 stride, say) is the file's limit, not a bug.
+            try { spec = spec with { Layers = LayerRegistry.DescribeLayers(model) }; }
+            catch (ArgumentException e) { throw new InvalidDataException($"the layers read from the graph cannot be written as a Loom spec: {IO.ErrorText.Clean(e.Message)}"); }
             // The check pass allocates the activations of one sample: estimated against the limits first.
             SpecBudget.Check(spec, limits);
             try { spec.Check(model); }
@@ -358,7 +360,7 @@ public static class OnnxImport
                     return;
                 case "Identity":
                 case "Dropout":
-                    Set(inputs[0]);
+                    Set(inputs.Length > 0 ? inputs[0] : new Unused());
                     return;
             }
             // Shape arithmetic and zero states: PyTorch builds h0 = zeros(L·D, N, H) from the input's batch size.
@@ -386,6 +388,8 @@ public static class OnnxImport
             if (node.OpType == "Add" && inputs.Length == 2 && inputs.All(v => v is Main or BranchOut)) { AddResidual(inputs); return; }
             if (node.OpType == "Concat" && inputs.Any(v => v is BranchOut)) { ConcatBranches(inputs); return; }
             if (inputs.OfType<Main>().FirstOrDefault(m => m.Pos < _layers.Count) is { } fork) inputs = Fork(fork, inputs);
+            // An input a node leaves out reads as unused (a file may leave out any, and a node below reads up to the seventh).
+            if (inputs.Length < 8) inputs = [.. inputs, .. Enumerable.Repeat<Val>(new Unused(), 8 - inputs.Length)];
             switch (node.OpType)
             {
                 case "Sub" or "Div" when _layers.Count == 0 && inputs[0] is Main { Rank: 4 } && inputs[1] is Const c:

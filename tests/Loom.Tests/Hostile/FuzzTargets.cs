@@ -86,11 +86,18 @@ internal static class FuzzTargets
         ];
     }
 
+    /// <summary>
+    /// The ONNX targets' limits: a Loom export is rebuilt from its spec before its initializers are read, so, as for
+    /// a spec, its allocation is bounded by the limits (scaled here to the seeds, a few hundred weights each), not by
+    /// its size.
+    /// </summary>
+    public static readonly ReaderLimits OnnxFuzz = Fuzz with { MaxTotalParameters = 1 << 18, MaxActivationElements = 1 << 18 };
+
     private static void ReadOnnx(byte[] bytes, string scratch)
     {
         string path = scratch + ".onnx";
         File.WriteAllBytes(path, bytes);
-        OnnxImport.Load(path, Fuzz);
+        OnnxImport.Load(path, OnnxFuzz);
     }
 
     private const string GruSpec = """
@@ -121,7 +128,7 @@ internal static class FuzzTargets
             try
             {
                 File.WriteAllBytes(path, bare);
-                OnnxImport.Load(path, Fuzz);
+                OnnxImport.Load(path, OnnxFuzz);
                 seeds.Add(bare);
             }
             catch (InvalidDataException) { } // a Loom layer the node reader does not rebuild (a Residual, say): the spec seed covers it

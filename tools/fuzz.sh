@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The long fuzz run: every reader of hostile files (safetensors, model files and checkpoints, spec JSON, IDX raw and
-# gzip, Brown, mail, vocabulary, PNG, tar.gz) gets an equal share of N minutes of CsCheck-generated mutants, from a
+# gzip, Brown, mail, Moby-Dick, language-id word lists, vocabulary, PNG, WAV, spoken-phrases manifest, tar.gz, ONNX as
+# bytes and as graph edits) gets an equal share of N minutes of CsCheck-generated mutants, from a
 # fresh seed unless --seed is given. Figures go to fuzz-report.md (or --report FILE); every input that broke the
 # contract is kept in tests/Loom.Tests/Fixtures/fuzz/found/ (or --found DIR) to be committed as a regression fixture.
 #   tools/fuzz.sh --minutes 30 [--seed 12345] [--report FILE] [--found DIR]

@@ -80,7 +80,7 @@ public static class ModelFile
 
     private static Loaded LoadCore(string path, ReaderLimits? limits)
     {
-        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return Onnx.OnnxImport.Load(path);
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return Onnx.OnnxImport.Load(path, limits);
         limits ??= ReaderLimits.Default;
         var contents = Safetensors.Load(path, limits);
         if (!contents.Metadata.TryGetValue(SpecKey, out var specJson))

@@ -41,7 +41,7 @@ internal static class FuzzRunner
         for (ulong i = first; report.Inputs < count && DateTime.UtcNow < until; i++)
         {
             var plan = Mutator.Plans.Generate(Pcg(target.Name, i), null!, out _);
-            byte[] input = Mutator.Apply(target.Seeds, plan);
+            byte[] input = target.Mutate is { } mutate ? mutate(target.Seeds, plan) : Mutator.Apply(target.Seeds, plan);
             string? failure = Check(target, input, scratch, report);
             if (failure is null) continue;
             string id = $"{target.Name} input {i}";

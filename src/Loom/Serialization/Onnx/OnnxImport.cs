@@ -1,5 +1,6 @@
 using System.Globalization;
 using Loom.Data;
+using Loom.IO;
 using Loom.Kernels;
 using Loom.Nn;
 using Module = Loom.Nn.Module;
@@ -30,34 +31,106 @@ public static class OnnxImport
         "Dropout", "LSTM", "GRU", "RNN", "Constant", "Shape", "Unsqueeze", "Concat", "Slice", "Cast", "ConstantOfShape", "Expand",
     ];
 
-    /// <summary>Loads <paramref name="path"/>; a truncated, corrupt or unsupported file throws <see cref="InvalidDataException"/> naming it.</summary>
-    public static ModelFile.Loaded Load(string path)
+    /// <summary>Loads <paramref name="path"/> within the default <see cref="ReaderLimits"/>; see <see cref="Load(string, ReaderLimits?)"/>.</summary>
+    public static ModelFile.Loaded Load(string path) => Load(path, null);
+
+    /// <summary>
+    /// Loads <paramref name="path"/>; a truncated, corrupt or unsupported file, or one past <paramref name="limits"/>
+    /// (the defaults when null), throws <see cref="InvalidDataException"/> naming it and what is wrong.
+    /// </summary>
+    /// <remarks>
+    /// The limits are checked before anything is allocated for what the file claims: the file's size (at most 8 bytes
+    /// per <see cref="ReaderLimits.MaxTotalParameters"/> plus <see cref="ReaderLimits.MaxJsonBytes"/>), the number of
+    /// initializers (<see cref="ReaderLimits.MaxTensors"/>) and nodes (<see cref="ReaderLimits.MaxLayers"/>), each
+    /// tensor's rank (<see cref="ReaderLimits.MaxRank"/>) and elements (<see cref="ReaderLimits.MaxElementsPerTensor"/>,
+    /// and the bytes it holds), all tensors' elements together (<see cref="ReaderLimits.MaxTotalParameters"/>), each
+    /// metadata value, the Loom spec among them (<see cref="ReaderLimits.MaxJsonBytes"/>), the input's elements
+    /// (<see cref="ReaderLimits.MaxInputElements"/>), and each layer's weights before it is built. Nesting is fixed:
+    /// the reader descends model → graph → node → attribute → tensor and never into a subgraph.
+    /// </remarks>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not an ONNX model Loom reads, within <paramref name="limits"/>.</exception>
+    public static ModelFile.Loaded Load(string path, ReaderLimits? limits)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
+        ArgumentNullException.ThrowIfNull(path);
+        // Messages from deeper down quote file content; the entry point lets out only clean, bounded ones.
+        try { return LoadCore(path, limits ?? ReaderLimits.Default); }
+        catch (InvalidDataException e) when (!IO.ErrorText.IsClean(e.Message)) { throw IO.ErrorText.Bounded(e); }
+    }
+
+    private static ModelFile.Loaded LoadCore(string path, ReaderLimits limits)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
+        long maxBytes = 8 * limits.MaxTotalParameters + limits.MaxJsonBytes;
+        if (info.Length > maxBytes)
+            throw new InvalidDataException($"'{path}' is {info.Length} bytes, more than an ONNX model within the limits can be (8 bytes per parameter of ReaderLimits.MaxTotalParameters = {limits.MaxTotalParameters}, plus ReaderLimits.MaxJsonBytes = {limits.MaxJsonBytes}; raise them to read such files).");
         OnnxModelProto proto;
-        try { proto = OnnxModelProto.Parse(File.ReadAllBytes(path)); }
+        try
+        {
+            proto = OnnxModelProto.Parse(File.ReadAllBytes(path));
+            CheckLimits(proto, limits);
+        }
         catch (InvalidDataException e) { throw new InvalidDataException($"'{path}' is not a readable ONNX model: {e.Message}"); }
         try
         {
             var (model, spec) = proto.MetadataValue(OnnxExport.SpecKey) is { } specJson
-                ? FromSpec(proto.Graph, ModelSpec.Parse(specJson, $"in '{path}'"))
-                : new GraphReader(proto.Graph, Path.GetFileNameWithoutExtension(path)).Read();
+                ? FromSpec(proto.Graph, ModelSpec.Parse(specJson, $"in '{path}'", limits), limits)
+                : new GraphReader(proto.Graph, Path.GetFileNameWithoutExtension(path), limits).Read();
             var metadata = proto.Metadata.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.First().Value);
             return new ModelFile.Loaded(model, spec, metadata, null, []);
         }
         catch (InvalidDataException e) { throw new InvalidDataException($"'{path}': {e.Message}"); }
     }
 
-    /// <summary>A Loom export: the spec's model, its state read from the initializers (the inverse of the exporter's naming).</summary>
-    private static (Sequential, ModelSpec) FromSpec(OnnxGraph graph, ModelSpec spec)
+    /// <summary>
+    /// What the parsed file claims, against <paramref name="limits"/>, before any tensor's values are decoded or any
+    /// layer is built: counts of initializers and nodes, each tensor's rank, elements and bytes, all elements together,
+    /// metadata and shapes of the graph's inputs and outputs.
+    /// </summary>
+    private static void CheckLimits(OnnxModelProto proto, ReaderLimits limits)
     {
-        var model = spec.Build();
-        var init = graph.Initializers.ToDictionary(t => t.Name);
+        var g = proto.Graph;
+        ReaderLimits.Check(g.Initializers.Count, limits.MaxTensors, "the number of initializers", nameof(ReaderLimits.MaxTensors), "the graph");
+        ReaderLimits.Check(g.Nodes.Count, limits.MaxLayers, "the number of nodes", nameof(ReaderLimits.MaxLayers), "the graph");
+        long total = 0;
+        void Tensor(OnnxTensor t, string where)
+        {
+            string what = $"{where} '{IO.ErrorText.Clean(t.Name, 80)}'";
+            ReaderLimits.Check(t.Dims.Length, limits.MaxRank, $"the rank of {what}", nameof(ReaderLimits.MaxRank), "the graph");
+            long n = t.ElementCountUpTo(limits.MaxElementsPerTensor)
+                ?? throw new InvalidDataException($"the graph: {what} of shape {t.ShapeText} has more than {limits.MaxElementsPerTensor} elements (ReaderLimits.MaxElementsPerTensor; raise it to read such files).");
+            int size = t.ElementSize;
+            if (size > 0 && t.Raw.Length != n * size)
+                throw new InvalidDataException($"the graph: {what} of shape {t.ShapeText} holds {t.Raw.Length} bytes; {n} elements of type {t.DataType} need {n * size}.");
+            total += n;
+            if (total > limits.MaxTotalParameters)
+                throw new InvalidDataException($"the graph: its tensors hold more than {limits.MaxTotalParameters} elements together (ReaderLimits.MaxTotalParameters; raise it to read such files).");
+        }
+        foreach (var t in g.Initializers) Tensor(t, "initializer");
+        foreach (var node in g.Nodes)
+            foreach (var a in node.Attributes)
+                if (a.T is { } t) Tensor(t, $"the tensor of node '{IO.ErrorText.Clean(node.Name, 80)}'");
+        foreach (var v in g.Inputs.Concat(g.Outputs))
+            if (v.Shape is { } shape)
+                ReaderLimits.Check(shape.Length, limits.MaxRank, $"the rank of graph value '{IO.ErrorText.Clean(v.Name, 80)}'", nameof(ReaderLimits.MaxRank), "the graph");
+        foreach (var (key, value) in proto.Metadata)
+            ReaderLimits.Check(value.Length, limits.MaxJsonBytes, $"the length of metadata value '{IO.ErrorText.Clean(key, 80)}'", nameof(ReaderLimits.MaxJsonBytes), "the model");
+    }
+
+    /// <summary>A Loom export: the spec's model, its state read from the initializers (the inverse of the exporter's naming).</summary>
+    private static (Sequential, ModelSpec) FromSpec(OnnxGraph graph, ModelSpec spec, ReaderLimits limits)
+    {
+        var model = spec.Build(limits);
+        var init = new Dictionary<string, OnnxTensor>();
+        foreach (var t in graph.Initializers)
+            if (!init.TryAdd(t.Name, t)) throw new InvalidDataException($"the graph has two initializers named '{IO.ErrorText.Clean(t.Name, 80)}'.");
         float[] Take(string name, int size)
         {
-            if (!init.TryGetValue(name, out var t)) throw new InvalidDataException($"the graph has no initializer '{name}', which its Loom spec needs.");
-            var v = t.ToFloats();
-            return v.Length == size ? v : throw new InvalidDataException($"initializer '{name}' holds {v.Length} values, the model expects {size}.");
+            if (!init.TryGetValue(name, out var t)) throw new InvalidDataException($"the graph has no initializer '{IO.ErrorText.Clean(name, 80)}', which its Loom spec needs.");
+            long n = t.ElementCountUpTo(long.MaxValue) ?? -1;
+            if (n != size) throw new InvalidDataException($"initializer '{IO.ErrorText.Clean(name, 80)}' of shape {t.ShapeText} holds {n} values, the model expects {size}.");
+            return t.ToFloats();
         }
         foreach (var (path, m) in model.NamedModules())
         {
@@ -152,7 +225,7 @@ public static class OnnxImport
         public bool Emitted { get; set; }
     }
 
-    private sealed class GraphReader(OnnxGraph graph, string name)
+    private sealed class GraphReader(OnnxGraph graph, string name, ReaderLimits limits)
     {
         private readonly Dictionary<string, Val> _values = [];
         private readonly List<Module> _layers = [];
@@ -177,17 +250,24 @@ public static class OnnxImport
             foreach (var node in graph.Nodes)
             {
                 _node = node;
-                Step(node);
+                // A layer's constructor refuses sizes, strides and axes no layer can have (ArgumentException): the
+                // node's values are at fault, so it is the node's error.
+                try { Step(node); }
+                catch (ArgumentException e) { throw Unsupported($"its attributes or weights make no valid layer ({IO.ErrorText.Clean(e.Message)})"); }
             }
             if (_branches.Count > 0)
                 throw new InvalidDataException($"the graph branches after layer {_branches.Keys.Min()} and the branches are never joined by a Concat.");
             if (!_values.TryGetValue(_output, out var y) || y is not Main) throw new InvalidDataException($"the graph's output '{_output}' is not computed from its input by the layers Loom reads.");
             var model = new Sequential(_layers.ToArray());
             var outShape = graph.Outputs[0].Shape ?? [];
-            int classes = outShape.Length > 0 && outShape[^1].Value is long c ? (int)c : throw new InvalidDataException($"output '{_output}' has no fixed class count.");
+            int classes = outShape.Length > 0 && outShape[^1].Value is long c ? (c is >= 1 and <= int.MaxValue ? (int)c : throw new InvalidDataException($"output '{IO.ErrorText.Clean(_output, 80)}' has {c} classes; expected 1 or more."))
+                : throw new InvalidDataException($"output '{IO.ErrorText.Clean(_output, 80)}' has no fixed class count.");
             bool perStep = outShape.Length == 3;
             bool stateful = model.Layers.OfType<RecurrentLayer>().Any(r => r.Stateful);
-            var sample = main.Shape!.Skip(1).Select(d => d.Value is long v ? (int)v : 16).ToArray();
+            var sample = main.Shape!.Skip(1).Select(d => d.Value is long v ? (v is >= 1 and <= int.MaxValue ? (int)v
+                : throw new InvalidDataException($"graph input '{IO.ErrorText.Clean(main.Name, 80)}' has dimension {v}; expected 1 or more.")) : 16).ToArray();
+            ReaderLimits.Check(sample.Aggregate(1L, (a, d) => Math.Min(a * d, long.MaxValue / int.MaxValue)), limits.MaxInputElements,
+                $"the element count of one sample of graph input '{IO.ErrorText.Clean(main.Name, 80)}'", nameof(ReaderLimits.MaxInputElements), "the graph");
             var spec = new ModelSpec
             {
                 Name = string.IsNullOrEmpty(graph.Name) || graph.Name.StartsWith("torch", StringComparison.Ordinal) || graph.Name == "main_graph" ? name : graph.Name,
@@ -197,7 +277,11 @@ public static class OnnxImport
                 NormalizeMean = _mean,
                 NormalizeStd = _std,
             };
-            spec = spec with { Layers = LayerRegistry.DescribeLayers(model) };
+            // A layer the graph gives that a spec cannot state (a Conv2d with a 3×1 stride, say) is the file's limit, not a bug.
+            try { spec = spec with { Layers = LayerRegistry.DescribeLayers(model) }; }
+            catch (ArgumentException e) { throw new InvalidDataException($"the layers read from the graph cannot be written as a Loom spec: {IO.ErrorText.Clean(e.Message)}"); }
+            // The check pass allocates the activations of one sample: estimated against the limits first.
+            SpecBudget.Check(spec, limits);
             try { spec.Check(model); }
             catch (InvalidDataException e) { throw new InvalidDataException($"the layers read from the graph do not fit together: {e.Message}"); }
             return (model, spec);
@@ -213,6 +297,32 @@ public static class OnnxImport
         }
 
         private bool Has(int i) => i < _node.Inputs.Count && _node.Inputs[i].Length > 0;
+
+        /// <summary>A 64-bit value of the file where a layer takes a 32-bit one: outside that range it is the node's error, not a wrapped number.</summary>
+        private int I32(long v, string what) => v is >= int.MinValue and <= int.MaxValue ? (int)v : throw Unsupported($"{what} is {v}, outside the 32-bit range");
+
+        /// <summary>A constant of one of the <paramref name="ranks"/>, before its dimensions are read.</summary>
+        private OnnxTensor Ranked(OnnxTensor t, string what, params int[] ranks) =>
+            ranks.Contains(t.Dims.Length) ? t : throw Unsupported($"{what} has shape {t.ShapeText}; expected rank {string.Join(" or ", ranks)}");
+
+        /// <summary>An attribute list of exactly <paramref name="length"/> entries.</summary>
+        private long[] Sized(long[] values, int length, string attr) =>
+            values.Length == length ? values : throw Unsupported($"attribute '{attr}' has {values.Length} entries; expected {length}");
+
+        private long _parameters;
+
+        /// <summary>
+        /// Counts a layer's weights against the limits before it is built: a file may use one initializer in many
+        /// nodes, so the initializers' total alone does not bound the model.
+        /// </summary>
+        private void Reserve(double weights)
+        {
+            if (weights > limits.MaxElementsPerTensor * 4.0)
+                throw Unsupported($"its layer would hold about {weights:G3} weights, above the limit of ReaderLimits.MaxElementsPerTensor = {limits.MaxElementsPerTensor} per tensor");
+            _parameters += (long)weights;
+            if (_parameters > limits.MaxTotalParameters)
+                throw Unsupported($"the layers read so far would hold {_parameters} weights, above the limit of ReaderLimits.MaxTotalParameters = {limits.MaxTotalParameters}");
+        }
 
         private OnnxTensor ConstIn(int i, string what) => In(i) is Const c ? c.T : throw Unsupported($"{what} must be a constant (an initializer)");
 
@@ -250,7 +360,7 @@ public static class OnnxImport
                     return;
                 case "Identity":
                 case "Dropout":
-                    Set(inputs[0]);
+                    Set(inputs.Length > 0 ? inputs[0] : new Unused());
                     return;
             }
             // Shape arithmetic and zero states: PyTorch builds h0 = zeros(L·D, N, H) from the input's batch size.
@@ -278,6 +388,8 @@ public static class OnnxImport
             if (node.OpType == "Add" && inputs.Length == 2 && inputs.All(v => v is Main or BranchOut)) { AddResidual(inputs); return; }
             if (node.OpType == "Concat" && inputs.Any(v => v is BranchOut)) { ConcatBranches(inputs); return; }
             if (inputs.OfType<Main>().FirstOrDefault(m => m.Pos < _layers.Count) is { } fork) inputs = Fork(fork, inputs);
+            // An input a node leaves out reads as unused (a file may leave out any, and a node below reads up to the seventh).
+            if (inputs.Length < 8) inputs = [.. inputs, .. Enumerable.Repeat<Val>(new Unused(), 8 - inputs.Length)];
             switch (node.OpType)
             {
                 case "Sub" or "Div" when _layers.Count == 0 && inputs[0] is Main { Rank: 4 } && inputs[1] is Const c:
@@ -290,8 +402,8 @@ public static class OnnxImport
                 case "LeakyRelu": Allow("alpha"); Emit(new LeakyRelu(Float("alpha", 0.01f)), Rank(inputs[0])); return;
                 case "Tanh": Allow(); Emit(new Tanh(), Rank(inputs[0])); return;
                 case "Sigmoid": Allow(); Emit(new Sigmoid(), Rank(inputs[0])); return;
-                case "Softmax": Allow("axis"); Emit(new Softmax((int)Int("axis", -1)), Rank(inputs[0])); return;
-                case "LogSoftmax": Allow("axis"); Emit(new LogSoftmax((int)Int("axis", -1)), Rank(inputs[0])); return;
+                case "Softmax": Allow("axis"); Emit(new Softmax(I32(Int("axis", -1), "axis")), Rank(inputs[0])); return;
+                case "LogSoftmax": Allow("axis"); Emit(new LogSoftmax(I32(Int("axis", -1), "axis")), Rank(inputs[0])); return;
                 case "MaxPool" or "AveragePool": Pool(inputs[0]); return;
                 case "GlobalAveragePool": Allow(); Emit(Rank(inputs[0]) == 4 ? new AdaptiveAvgPool2d(1) : new AdaptiveAvgPool1d(1), Rank(inputs[0])); return;
                 case "GlobalMaxPool" when Rank(inputs[0]) == 3: Allow(); Emit(new AdaptiveMaxPool1d(1), 3); return;
@@ -307,13 +419,16 @@ public static class OnnxImport
                 case "Gather" when inputs[0] is Const w && inputs[1] is Main { Rank: 2 }:
                     Allow("axis");
                     if (w.T.Dims.Length != 2 || Int("axis", 0) != 0) throw Unsupported("an embedding is a Gather along axis 0 of a 2-D table");
-                    var e = new Embedding((int)w.T.Dims[0], (int)w.T.Dims[1]);
+                    Reserve(w.T.Dims[0] * (double)w.T.Dims[1]);
+                    var e = new Embedding(I32(w.T.Dims[0], "the table's rows"), I32(w.T.Dims[1], "the table's width"));
                     w.T.ToFloats().CopyTo(e.Weight.Data, 0);
                     Emit(e, 3);
                     return;
                 case "Gather" when inputs[0] is RecH h && !h.Transposed:
                     // h_n[-1]: the last layer's final state (one direction).
-                    long index = ConstIn(1, "the state index").ToInt64s()[0];
+                    long[] indices = ConstIn(1, "the state index").ToInt64s();
+                    if (indices.Length != 1) throw Unsupported($"the state index holds {indices.Length} values; expected one");
+                    long index = indices[0];
                     if (h.G.Bidirectional || (index != -1 && index != h.G.Layers.Count - 1)) throw Unsupported("only h_n[-1] of a one-direction layer is read");
                     Finish(h.G, returnSequences: false);
                     return;
@@ -384,19 +499,22 @@ public static class OnnxImport
             _branches.Remove(fork);
             var branches = inputs.Select(v => (Module)new Sequential(v is BranchOut o ? [.. finished[o.Index]] : [.. tail])).ToArray();
             int rank = inputs[0] is BranchOut first ? first.Rank : ((Main)inputs[0]).Rank;
-            Emit(new Concat((int)Int("axis", 1), branches), rank);
+            Emit(new Concat(I32(Int("axis", 1), "axis"), branches), rank);
         }
 
         private void Conv(Val[] inputs)
         {
             Allow("kernel_shape", "strides", "pads", "dilations", "group", "auto_pad");
             if (_node.Attribute("auto_pad") is { } ap && ap.S != "NOTSET") throw Unsupported($"auto_pad={ap.S} is not supported (only explicit pads)");
-            var w = ConstIn(1, "the weight");
+            var w = Ranked(ConstIn(1, "the weight"), "the weight", 3, 4);
             int rank = Rank(inputs[0]), spatial = w.Dims.Length - 2;
-            long[] strides = Ints("strides", [.. Enumerable.Repeat(1L, spatial)]), dil = Ints("dilations", [.. Enumerable.Repeat(1L, spatial)]);
-            long[] pads = Ints("pads", new long[2 * spatial]);
-            int groups = (int)Int("group", 1), outC = (int)w.Dims[0], inC = (int)w.Dims[1] * groups;
+            long[] strides = Sized(Ints("strides", [.. Enumerable.Repeat(1L, spatial)]), spatial, "strides"), dil = Sized(Ints("dilations", [.. Enumerable.Repeat(1L, spatial)]), spatial, "dilations");
+            long[] pads = Sized(Ints("pads", new long[2 * spatial]), 2 * spatial, "pads");
+            int groups = I32(Int("group", 1), "group"), outC = I32(w.Dims[0], "the output channels"), inC = I32(w.Dims[1] * (long)Math.Max(groups, 0), "the input channels");
+            foreach (long v in strides.Concat(dil).Concat(pads)) I32(v, "a stride, dilation or pad");
+            foreach (long v in w.Dims.Skip(2)) I32(v, "the kernel size");
             bool bias = Has(2);
+            Reserve(w.ElementCount + (double)outC);
             Module m;
             Tensor weight; Tensor? b;
             if (spatial == 2)
@@ -417,7 +535,12 @@ public static class OnnxImport
             }
             else throw Unsupported($"a {spatial}-D convolution with pads [{string.Join(", ", pads)}] is not supported (1-D or 2-D, symmetric or causal pads)");
             w.ToFloats().CopyTo(weight.Data, 0);
-            if (b is not null) ConstIn(2, "the bias").ToFloats().CopyTo(b.Data, 0);
+            if (b is not null)
+            {
+                var values = ConstIn(2, "the bias").ToFloats();
+                if (values.Length != b.Size) throw Unsupported($"the bias holds {values.Length} values for {b.Size} output channels");
+                values.CopyTo(b.Data, 0);
+            }
             Emit(m, rank);
         }
 
@@ -432,7 +555,7 @@ public static class OnnxImport
             var d = Ints("dilations", k.Select(_ => 1L).ToArray());
             if (k.Distinct().Count() != 1 || s.Distinct().Count() != 1 || p.Distinct().Count() != 1 || d.Distinct().Count() != 1)
                 throw Unsupported("only square kernels, strides, pads and dilations are supported");
-            int kk = (int)k[0], ss = (int)s[0], pp = (int)p[0], dd = (int)d[0];
+            int kk = I32(k[0], "kernel_shape"), ss = I32(s[0], "strides"), pp = I32(p[0], "pads"), dd = I32(d[0], "dilations");
             bool include = Int("count_include_pad", 0) != 0;
             Module m = (k.Length, max) switch
             {
@@ -451,11 +574,15 @@ public static class OnnxImport
             if (Int("training_mode", 0) != 0) throw Unsupported("training_mode=1 is not supported");
             var scale = ConstIn(1, "the scale").ToFloats();
             int rank = Rank(x);
+            var rest = new[] { (2, "the bias"), (3, "the mean"), (4, "the variance") }.Select(p => ConstIn(p.Item1, p.Item2).ToFloats()).ToArray();
+            if (rest.Any(v => v.Length != scale.Length))
+                throw Unsupported($"the scale, bias, mean and variance hold {scale.Length}, {string.Join(", ", rest.Select(v => v.Length))} values; expected one per channel each");
+            Reserve(4.0 * scale.Length);
             BatchNorm bn = rank == 4 ? new BatchNorm2d(scale.Length, Float("epsilon", 1e-5f)) : new BatchNorm1d(scale.Length, Float("epsilon", 1e-5f));
             scale.CopyTo(bn.Weight!.Data, 0);
-            ConstIn(2, "the bias").ToFloats().CopyTo(bn.Bias!.Data, 0);
-            ConstIn(3, "the mean").ToFloats().CopyTo(bn.RunningMean.Data, 0);
-            ConstIn(4, "the variance").ToFloats().CopyTo(bn.RunningVar.Data, 0);
+            rest[0].CopyTo(bn.Bias!.Data, 0);
+            rest[1].CopyTo(bn.RunningMean.Data, 0);
+            rest[2].CopyTo(bn.RunningVar.Data, 0);
             Emit(bn, rank);
         }
 
@@ -463,12 +590,18 @@ public static class OnnxImport
         {
             Allow("alpha", "beta", "transA", "transB");
             if (Float("alpha", 1) != 1 || Float("beta", 1) != 1 || Int("transA", 0) != 0) throw Unsupported("only alpha=1, beta=1, transA=0 is supported");
-            var w = ConstIn(1, "the weight");
+            var w = Ranked(ConstIn(1, "the weight"), "the weight", 2);
             bool transB = Int("transB", 0) != 0;
-            int outF = (int)(transB ? w.Dims[0] : w.Dims[1]), inF = (int)(transB ? w.Dims[1] : w.Dims[0]);
+            int outF = I32(transB ? w.Dims[0] : w.Dims[1], "the output features"), inF = I32(transB ? w.Dims[1] : w.Dims[0], "the input features");
+            Reserve(w.ElementCount + (double)outF);
             var lin = new Linear(inF, outF, Has(2));
             SetWeight(lin, w.ToFloats(), transposed: !transB);
-            if (lin.Bias is not null) ConstIn(2, "the bias").ToFloats().CopyTo(lin.Bias.Data, 0);
+            if (lin.Bias is not null)
+            {
+                var values = ConstIn(2, "the bias").ToFloats();
+                if (values.Length != outF) throw Unsupported($"the bias holds {values.Length} values for {outF} outputs");
+                values.CopyTo(lin.Bias.Data, 0);
+            }
             Emit(lin, 2);
         }
 
@@ -487,7 +620,8 @@ public static class OnnxImport
             Allow();
             var w = ConstIn(1, "the weight");
             if (w.Dims.Length != 2) throw Unsupported("only a 2-D constant right-hand side is supported");
-            var lin = new Linear((int)w.Dims[0], (int)w.Dims[1], bias: true);
+            Reserve(w.ElementCount + (double)w.Dims[1]);
+            var lin = new Linear(I32(w.Dims[0], "the input features"), I32(w.Dims[1], "the output features"), bias: true);
             SetWeight(lin, w.ToFloats(), transposed: true);
             Array.Clear(lin.Bias!.Data);
             _matmul = lin;
@@ -520,7 +654,7 @@ public static class OnnxImport
                 case TimeMajor when perm.SequenceEqual([1L, 0, 2]): Set(Here(3)); return;
                 case Main m when perm.Length == m.Rank:
                     var swapped = Enumerable.Range(0, m.Rank).Where(i => perm[i] != i).ToArray();
-                    Emit(swapped.Length == 2 ? new Nn.Transpose(swapped[0], swapped[1]) : new Permute([.. perm.Select(p => (int)p)]), m.Rank);
+                    Emit(swapped.Length == 2 ? new Nn.Transpose(swapped[0], swapped[1]) : new Permute([.. perm.Select(p => I32(p, "perm"))]), m.Rank);
                     return;
             }
             throw Unsupported($"a transpose with perm [{string.Join(", ", perm)}] of this value is not supported");
@@ -550,7 +684,7 @@ public static class OnnxImport
             Allow("hidden_size", "direction", "linear_before_reset", "activations", "layout");
             if (Int("layout", 0) != 0) throw Unsupported("layout=1 is not supported");
             string direction = _node.Attribute("direction")?.S ?? "forward";
-            if (direction == "reverse") throw Unsupported("direction=reverse is not supported (forward or bidirectional)");
+            if (direction is not ("forward" or "bidirectional")) throw Unsupported($"direction={IO.ErrorText.Clean(direction, 40)} is not supported (forward or bidirectional)");
             var cell = _node.OpType switch
             {
                 "LSTM" => RecurrentCellKind.Lstm,
@@ -560,19 +694,27 @@ public static class OnnxImport
             if (cell == RecurrentCellKind.Gru && Int("linear_before_reset", 0) != 1) throw Unsupported("a GRU needs linear_before_reset=1 (PyTorch's and Loom's cell)");
             if (_node.Attribute("activations") is not null && (cell == RecurrentCellKind.Lstm || cell == RecurrentCellKind.Gru)) throw Unsupported("custom activations are not supported");
             if (Has(4) && inputs[4] is not Unused) throw Unsupported("sequence_lens from the graph is not read (Loom derives lengths from a padding index)");
-            var w = ConstIn(1, "W");
-            var r = ConstIn(2, "R");
-            int dirs = (int)w.Dims[0], hidden = (int)Int("hidden_size", r.Dims[2]), input = (int)w.Dims[2];
+            var w = Ranked(ConstIn(1, "W"), "W", 3);
+            var r = Ranked(ConstIn(2, "R"), "R", 3);
+            int gates = cell switch { RecurrentCellKind.Lstm => 4, RecurrentCellKind.Gru => 3, _ => 1 };
+            int dirs = direction == "bidirectional" ? 2 : 1, hidden = I32(Int("hidden_size", r.Dims[2]), "hidden_size"), input = I32(w.Dims[2], "the input size");
+            // W (D, G·H, I), R (D, G·H, H), B (D, 2·G·H), as the operator defines them: checked before a weight is read.
+            if (hidden < 1 || input < 1 || w.Dims[0] != dirs || w.Dims[1] != gates * (long)hidden || r.Dims[0] != dirs || r.Dims[1] != gates * (long)hidden || r.Dims[2] != hidden)
+                throw Unsupported($"W has shape {w.ShapeText} and R {r.ShapeText}; a {direction} layer of {gates} gates and hidden_size {hidden} needs ({dirs}, {gates * (long)hidden}, input) and ({dirs}, {gates * (long)hidden}, {hidden})");
+            if (Has(3) && ConstIn(3, "B") is var bt && (bt.Dims.Length != 2 || bt.Dims[0] != dirs || bt.Dims[1] != 2L * gates * hidden))
+                throw Unsupported($"B has shape {bt.ShapeText}; expected ({dirs}, {2L * gates * hidden})");
             bool stateful = inputs.Skip(5).Any(v => v is StateInput);
             if (inputs.Skip(5).Any(v => v is not (StateInput or Zeros or Unused))) throw Unsupported("an initial state must be zeros or a graph input");
             var layer = (w.ToFloats(), r.ToFloats(), Has(3) ? ConstIn(3, "B").ToFloats() : null);
             Group g;
-            if (inputs[0] is RecY { Stage: 2 } prev && prev.G.Cell == cell && prev.G.Hidden == hidden && prev.G.Bidirectional == (dirs == 2) && !prev.G.Emitted)
+            if (inputs[0] is RecY { Stage: 2 } prev && prev.G.Cell == cell && prev.G.Hidden == hidden && prev.G.Bidirectional == (dirs == 2) && !prev.G.Emitted
+                && input == dirs * hidden && prev.G.Bias == layer.Item3 is not null)
                 g = prev.G;
             else if (inputs[0] is TimeMajor)
                 g = new Group(cell, input, hidden, dirs == 2, layer.Item3 is not null, stateful);
             else throw Unsupported("a recurrent node must read the (time-major) output of the layers before it");
             g.Stateful |= stateful;
+            Reserve(dirs * (gates * (double)hidden * (input + hidden) + (layer.Item3 is null ? 0 : 2.0 * gates * hidden)));
             g.Layers.Add(layer);
             Set(new RecY(g, 0), 0);
             Set(new RecH(g, false), 1);

@@ -23,6 +23,35 @@ internal sealed class OnnxTensor
 
     public long ElementCount => Dims.Aggregate(1L, (a, d) => a * d);
 
+    /// <summary>Bytes of one element of <see cref="DataType"/>, or 0 for a type Loom does not read.</summary>
+    public int ElementSize => DataType switch
+    {
+        OnnxDataType.Float or OnnxDataType.Int32 => 4,
+        OnnxDataType.Double or OnnxDataType.Int64 => 8,
+        OnnxDataType.Uint8 or OnnxDataType.Int8 or OnnxDataType.Bool => 1,
+        _ => 0,
+    };
+
+    /// <summary>
+    /// The element count, or null when it passes <paramref name="limit"/> (checked dimension by dimension, so the
+    /// product cannot wrap); a negative dimension is an <see cref="InvalidDataException"/>. What a reader calls before
+    /// it allocates anything for the tensor.
+    /// </summary>
+    public long? ElementCountUpTo(long limit)
+    {
+        long n = 1;
+        foreach (long d in Dims)
+        {
+            if (d < 0) throw new InvalidDataException($"tensor '{IO.ErrorText.Clean(Name, 80)}' has dimension {d} in its shape {ShapeText}.");
+            if (d != 0 && n > limit / d) return null;
+            n *= d;
+        }
+        return n;
+    }
+
+    /// <summary>The shape for a message, cut if long.</summary>
+    public string ShapeText => Dims.Length <= 8 ? $"[{string.Join(", ", Dims)}]" : $"[{string.Join(", ", Dims.Take(8))}, … {Dims.Length} dimensions]";
+
     public static OnnxTensor FromFloats(string name, float[] values, params long[] dims)
     {
         var raw = new byte[values.Length * 4];
@@ -58,9 +87,10 @@ internal sealed class OnnxTensor
 
     private T[] Read<T>(int size, Func<ReadOnlySpan<byte>, T> read)
     {
-        long n = ElementCount;
+        // The element count against the bytes there: a shape claiming more than the file holds is refused before the array is made.
+        long n = ElementCountUpTo(Raw.Length / size) ?? throw new InvalidDataException($"tensor '{IO.ErrorText.Clean(Name, 80)}' of shape {ShapeText} needs more than the {Raw.Length} bytes it holds.");
         if (Raw.Length != n * size)
-            throw new InvalidDataException($"tensor '{Name}' holds {Raw.Length} bytes for {n} elements of {size} bytes.");
+            throw new InvalidDataException($"tensor '{IO.ErrorText.Clean(Name, 80)}' holds {Raw.Length} bytes for {n} elements of {size} bytes.");
         var result = new T[n];
         for (int i = 0; i < n; i++) result[i] = read(Raw.AsSpan(i * size, size));
         return result;

@@ -38,5 +38,5 @@ internal sealed record SpeechFigures(int BeamWidth, ErrorRates Beam, double Real
         return new SpeechFigures(Width, beam, audio > 0 ? compute / audio : double.NaN, clips);
     }
 
-    private static WavAudio Clip(SpeechFeatureDataset test, int i) => new(test.Clips.ReadSamples(i), test.FrontEndRate, 1, 16, false);
+    private static WavAudio Clip(SpeechFeatureDataset test, int i) => new(test.Clips.ReadSamples(i), Data.SpokenPhrases.SampleRate, 1, 16, false);
 }

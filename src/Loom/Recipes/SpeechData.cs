@@ -11,10 +11,6 @@ namespace Loom.Recipes;
 /// </summary>
 public static class SpeechData
 {
-    /// <summary>Whether <paramref name="data"/> names speech a transcriber can train on.</summary>
-    public static bool Names(string data) =>
-        data is SpokenPhrases.Name or SpokenPhrases.MiniName || File.Exists(Path.Combine(data, Data.SpokenPhrasesManifest.FileName));
-
     /// <exception cref="ArgumentException">The name is not speech, or the spec states no features.</exception>
     /// <exception cref="InvalidDataException">A clip is unreadable or longer than the model's input.</exception>
     public static TrainTestSets Load(ModelSpec spec, string data, string? dataDir)

@@ -5,7 +5,7 @@ namespace Loom.Tests.Cli;
 /// <summary>Bad input tried as a new user would: each gets one clear message, a non-zero exit, and no stack trace.</summary>
 public sealed class CliErrorTests
 {
-    private static void AssertCleanFailure(LoomProcess.Result r, params string[] mentions)
+    internal static void AssertCleanFailure(LoomProcess.Result r, params string[] mentions)
     {
         Assert.NotEqual(0, r.ExitCode);
         foreach (var m in mentions) Assert.Contains(m, r.Stderr);

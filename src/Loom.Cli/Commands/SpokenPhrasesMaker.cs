@@ -26,10 +26,33 @@ internal static class SpokenPhrasesMaker
     /// <summary>The speakers of each split (espeak-ng 1.51 names; mbrola voices are left out, as they need mbrola).</summary>
     public static IReadOnlyList<SplitSpeakers> Speakers { get; } =
     [
-        new("train", ["en-us", "en-gb", "en-gb-x-rp", "en-029", "en-gb-x-gbclan"],
+        new("train", TrainVoices,
             ["m1", "m2", "m3", "m4", "m5", "f1", "f2", "f3", "klatt", "klatt2", "klatt3", "whisper", "croak", "grandpa", "Andy", "Annie", "adam"]),
         new("val", ["en-gb-scotland"], ["m6", "f4", "klatt4", "aunty"]),
         new("test", ["en-us-nyc", "en-gb-x-gbcwmd"], ["m7", "f5", "klatt5", "whisperf", "grandma"]),
+    ];
+
+    private static string[] TrainVoices => ["en-us", "en-gb", "en-gb-x-rp", "en-029", "en-gb-x-gbclan"];
+
+    /// <summary>
+    /// The wide recipe (<c>--speakers wide</c>): the same validation and test speakers, and training speakers made
+    /// of the same five accents with every other variant espeak-ng 1.51 has — 91 of them, so 455 training speakers
+    /// instead of 85 — because the standard set's model spells its own speakers far better than unheard ones
+    /// (docs/speech.md). Left out: "Mr serious", whose name holds a space that <c>-v VOICE+VARIANT</c> cannot carry.
+    /// </summary>
+    public static IReadOnlyList<SplitSpeakers> WideSpeakers { get; } =
+    [
+        new("train", TrainVoices,
+            ["m1", "m2", "m3", "m4", "m5", "m8", "f1", "f2", "f3", "klatt", "klatt2", "klatt3", "klatt6", "whisper", "croak", "grandpa",
+             "Andy", "Annie", "adam", "Alex", "Alicia", "Andrea", "AnxiousAndy", "Demonic", "Denis", "Diogo", "Gene", "Gene2", "Henrique",
+             "Hugo", "Jacky", "Lee", "Marco", "Mario", "Michael", "Mike", "Nguyen", "RicishayMax", "RicishayMax2", "RicishayMax3",
+             "Storm", "Tweaky", "UniRobot", "anika", "anikaRobot", "announcer", "antonio", "belinda", "benjamin", "boris", "caleb",
+             "david", "ed", "edward", "edward2", "fast", "gustave", "iven", "iven2", "iven3", "iven4", "john", "kaukovalta", "linda",
+             "marcelo", "max", "michel", "miguel", "norbert", "pablo", "paul", "pedro", "quincy", "rob", "robert", "robosoft",
+             "robosoft2", "robosoft3", "robosoft4", "robosoft5", "robosoft6", "robosoft7", "robosoft8", "sandro", "shelby", "steph",
+             "steph2", "steph3", "travis", "victor", "zac"]),
+        Speakers[1],
+        Speakers[2],
     ];
 
     /// <summary>Ranges sampled uniformly per clip.</summary>
@@ -38,14 +61,17 @@ internal static class SpokenPhrasesMaker
     public const double MinSnrDb = 5, MaxSnrDb = 30, MinPeak = 0.3, MaxPeak = 0.9, MaxLeadSeconds = 0.2;
 
     /// <summary>What to make: clips per split, output format, parallel espeak-ng processes, and an optional .tar.gz of it all.</summary>
-    public sealed record Settings(string OutDir, int Train, int Val, int Test, ulong Seed, int SampleRate, int Bits, int Jobs, string? Archive);
+    public sealed record Settings(string OutDir, int Train, int Val, int Test, ulong Seed, int SampleRate, int Bits, int Jobs, string? Archive, bool Wide = false)
+    {
+        public IReadOnlyList<SplitSpeakers> Speakers => Wide ? WideSpeakers : SpokenPhrasesMaker.Speakers;
+    }
 
     /// <summary>What was made.</summary>
     public sealed record Summary(IReadOnlyList<SpokenPhrasesClip> Clips, TimeSpan Elapsed, string EspeakVersion);
 
     public static Summary Make(Settings s, EspeakNg espeak, Action<int, int>? progress = null)
     {
-        CheckSpeakersExist(espeak);
+        CheckSpeakersExist(espeak, s.Speakers);
         var watch = Stopwatch.StartNew();
         Directory.CreateDirectory(s.OutDir);
         var jobs = new List<(string Split, int Index)>();
@@ -71,7 +97,7 @@ internal static class SpokenPhrasesMaker
 
     private static SpokenPhrasesClip MakeClip(Settings s, EspeakNg espeak, string split, int index, Lazy<Resampler> resampler22k)
     {
-        var speakers = Speakers.First(x => x.Split == split);
+        var speakers = s.Speakers.First(x => x.Split == split);
         // Its own stream per (seed, split, index): the same clip whatever the order or number of jobs.
         var rng = new Rng(s.Seed * 0x9E3779B97F4A7C15UL + (ulong)(Array.IndexOf(["train", "val", "test"], split) + 1) * 0x100000000UL + (ulong)index);
         int words = MinWords + rng.NextInt(MaxWords - MinWords + 1);
@@ -135,12 +161,12 @@ internal static class SpokenPhrasesMaker
     }
 
     /// <summary>espeak-ng falls back to its default voice, silently, for a name it lacks: every name is checked first.</summary>
-    private static void CheckSpeakersExist(EspeakNg espeak)
+    private static void CheckSpeakersExist(EspeakNg espeak, IReadOnlyList<SplitSpeakers> speakers)
     {
         var variants = espeak.Variants();
         var voices = espeak.Voices("en");
-        var missing = Speakers.SelectMany(s => s.Variants).Where(v => !variants.Contains(v)).Select(v => "variant " + v)
-            .Concat(Speakers.SelectMany(s => s.Voices).Where(v => !voices.Contains(v)).Select(v => "voice " + v)).ToList();
+        var missing = speakers.SelectMany(s => s.Variants).Where(v => !variants.Contains(v)).Select(v => "variant " + v)
+            .Concat(speakers.SelectMany(s => s.Voices).Where(v => !voices.Contains(v)).Select(v => "voice " + v)).ToList();
         if (missing.Count > 0)
             throw new UserException($"This espeak-ng ({espeak.Version}) lacks {ErrorText.List(missing)}; the recipe was made with espeak-ng 1.51 (Debian 12).");
     }

@@ -152,14 +152,23 @@ public sealed class SpokenPhrasesTests : IDisposable
     [Fact]
     public void TheRecipesSplitsShareNoAccentAndNoVariant()
     {
-        var splits = SpokenPhrasesMaker.Speakers;
-        Assert.Equal(["train", "val", "test"], splits.Select(s => s.Split));
-        for (int a = 0; a < splits.Count; a++)
-            for (int b = a + 1; b < splits.Count; b++)
-            {
-                Assert.Empty(splits[a].Voices.Intersect(splits[b].Voices));
-                Assert.Empty(splits[a].Variants.Intersect(splits[b].Variants));
-            }
+        foreach (var splits in new[] { SpokenPhrasesMaker.Speakers, SpokenPhrasesMaker.WideSpeakers })
+        {
+            Assert.Equal(["train", "val", "test"], splits.Select(s => s.Split));
+            for (int a = 0; a < splits.Count; a++)
+                for (int b = a + 1; b < splits.Count; b++)
+                {
+                    Assert.Empty(splits[a].Voices.Intersect(splits[b].Voices));
+                    Assert.Empty(splits[a].Variants.Intersect(splits[b].Variants));
+                }
+            Assert.All(splits.SelectMany(s => s.Variants), v => Assert.DoesNotContain(' ', v));
+        }
+        // The wide recipe only adds training variants: same accents, same held-out speakers.
+        var (standard, wide) = (SpokenPhrasesMaker.Speakers, SpokenPhrasesMaker.WideSpeakers);
+        Assert.Equal(standard[0].Voices, wide[0].Voices);
+        Assert.Subset(wide[0].Variants.ToHashSet(), standard[0].Variants.ToHashSet());
+        Assert.Equal(91, wide[0].Variants.Distinct().Count());
+        Assert.Equal(standard.Skip(1), wide.Skip(1));
         Assert.Equal(40, SpokenPhrases.Vocabulary.Count);
         Assert.Equal(40, SpokenPhrases.Vocabulary.Distinct().Count());
         Assert.All(SpokenPhrases.Vocabulary, w => Assert.True(SpeechAlphabet.CanEncode(w)));

@@ -48,7 +48,7 @@ public sealed class DataParallel : IReplicaSync
     private readonly Tensor[] _buffers;
     private readonly Bucket[] _buckets;
     private readonly Stopwatch _reduceClock = new();
-    private readonly double[] _totals = new double[3];
+    private readonly double[] _totals = new double[7]; // loss sum, right predictions, samples; character and word edits and reference lengths
 
     private DataParallel(ICommunicator comm, Module model, DataParallelOptions options)
     {
@@ -178,8 +178,12 @@ public sealed class DataParallel : IReplicaSync
     public MetricTotals Reduce(MetricTotals local)
     {
         (_totals[0], _totals[1], _totals[2]) = (local.LossSum, local.Correct, local.Samples);
+        (_totals[3], _totals[4], _totals[5], _totals[6]) = (local.CharacterEdits, local.ReferenceCharacters, local.WordEdits, local.ReferenceWords);
         _comm.AllReduceSum(_totals);
-        return new MetricTotals(_totals[0], _totals[1], _totals[2]);
+        return new MetricTotals(_totals[0], _totals[1], _totals[2])
+        {
+            CharacterEdits = _totals[3], ReferenceCharacters = _totals[4], WordEdits = _totals[5], ReferenceWords = _totals[6],
+        };
     }
 
     private static float CountValid(Tensor targets)

@@ -37,6 +37,7 @@ var scenarios = new (string Name, Func<string> Run)[]
 {
     ("collectives", () => { Scenarios.Collectives(comm); return "sums and broadcasts exact"; }),
     ("shards", () => { Scenarios.ShardsAreDisjointAndComplete(comm); return "disjoint and complete"; }),
+    ("error rates", () => Scenarios.ErrorRatesAddAcrossRanks(comm)),
     ("same weights as one process", () => $"max |Δw| {Scenarios.SameWeightsAsOneProcess(comm, folder):G3} (tolerance {Scenarios.WeightTolerance:G3})"),
     ("resume at another world size", () => $"1 rank → {comm.Size}: max |Δw| {Scenarios.ResumeAtAnotherWorldSize(comm, folder):G3}"),
     ("mismatched model", () => Scenarios.MismatchedModelIsNamed(comm, folder)),

@@ -54,6 +54,28 @@ public static class Scenarios
     }
 
     /// <summary>
+    /// A transcriber's error rates over all ranks are the corpus's: edits and reference lengths add, so rank r's
+    /// transcripts (r + 2 character edits in 10·(r + 1) + 6 characters, 2 word edits in 4 words) give Σ edits / Σ
+    /// characters on every rank, not a mean of the ranks' rates.
+    /// </summary>
+    public static string ErrorRatesAddAcrossRanks(ICommunicator comm)
+    {
+        Module model;
+        lock (BuildLock) model = new Linear(2, 2);
+        var parallel = DataParallel.Attach(new Trainer(model, new Loom.Optim.Sgd(model.Parameters(), 0.1f)), comm, new DataParallelOptions { ReseedPerRank = false });
+        var rates = new Loom.Speech.ErrorRates();
+        string reference = new string('a', 10 * (comm.Rank + 1));
+        rates.Add(reference + " b c d", new string('x', comm.Rank + 1) + reference[(comm.Rank + 1)..] + " b c e");
+        var all = parallel.Reduce(MetricTotals.FromMeans(0.5, 0, 1, rates));
+        int n = comm.Size;
+        // Characters: each rank's reference holds 10·(r + 1) letters, three more letters and three spaces; edits r + 2.
+        double cer = (double)(n * (n + 1) / 2 + n) / (10.0 * n * (n + 1) / 2 + 6 * n), wer = n * 2.0 / (4 * n);
+        Check.That(Math.Abs(all.Cer - cer) < 1e-12 && Math.Abs(all.Wer - wer) < 1e-12 && all.Samples == n,
+            $"rank {comm.Rank}: CER {all.Cer:G6}, WER {all.Wer:G6} over {all.Samples} utterances; expected {cer:G6}, {wer:G6} over {n}");
+        return $"CER {all.Cer:P2}, WER {all.Wer:P2} over {n} ranks' transcripts";
+    }
+
+    /// <summary>
     /// Every sample of every epoch is read by exactly one rank, within the batch it belongs to, for a shuffled loader
     /// with a short last batch (103 samples, batch 10, so 3 in the last: fewer than 4 ranks leaves one empty).
     /// </summary>

@@ -25,6 +25,11 @@ public sealed class DataParallelTests : IDisposable
     public void ShardsAreDisjointAndComplete(int ranks) => InProcessCommunicator.Run(ranks, c => { Scenarios.ShardsAreDisjointAndComplete(c); return 0; });
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void ErrorRatesAreTheWholeCorpusesOnEveryRank(int ranks) => InProcessCommunicator.Run(ranks, Scenarios.ErrorRatesAddAcrossRanks);
+
+    [Theory]
     [InlineData(2)]
     [InlineData(3)] // parts of 33, 33 and 34 of every batch of 100
     public void RanksWithGlobalBatchBEndWithOneProcesssWeights(int ranks)

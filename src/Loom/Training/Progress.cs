@@ -41,6 +41,9 @@ public sealed record EvaluationResult(double Loss, double Accuracy, long Samples
 
     /// <summary>Word error rate of greedy transcripts (transcribers only; NaN otherwise).</summary>
     public double Wer { get; init; } = double.NaN;
+
+    /// <summary>The edit counts behind <see cref="Cer"/> and <see cref="Wer"/> (transcribers only), which add across replicas.</summary>
+    public Speech.ErrorRates? Transcripts { get; init; }
 }
 
 /// <summary>Per-epoch metrics of a <see cref="Trainer.Fit"/> run, as Keras' History.</summary>

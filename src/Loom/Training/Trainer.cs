@@ -120,17 +120,17 @@ public sealed class Trainer
             BatchEnded?.Invoke(new BatchProgress(epoch, epochs, b, batches, metrics.Loss, metrics.Accuracy, metrics.Samples / clock.Elapsed.TotalSeconds, clock.Elapsed));
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        double loss = metrics.Loss, accuracy = metrics.Accuracy, samples = metrics.Samples;
+        double loss = metrics.Loss, accuracy = metrics.Accuracy, samples = metrics.Samples, trainCer = metrics.Transcription?.Cer ?? double.NaN;
         if (Replicas is not null)
         {
-            var all = Replicas.Reduce(MetricTotals.FromMeans(loss, accuracy, metrics.Samples));
-            (loss, accuracy, samples) = (all.Loss, all.Accuracy, all.Samples);
+            var all = Replicas.Reduce(MetricTotals.FromMeans(loss, accuracy, metrics.Samples, metrics.Transcription));
+            (loss, accuracy, samples, trainCer) = (all.Loss, all.Accuracy, all.Samples, all.Cer);
         }
         double rate = samples / seconds;
         var val = validation is null ? null : Evaluate(validation);
         return new EpochResult(epoch, loss, accuracy, val?.Loss ?? double.NaN, val?.Accuracy ?? double.NaN, lr, seconds, rate)
         {
-            TrainCer = metrics.Transcription?.Cer ?? double.NaN,
+            TrainCer = trainCer,
             ValidationCer = val?.Cer ?? double.NaN,
             ValidationWer = val?.Wer ?? double.NaN,
         };
@@ -141,10 +141,9 @@ public sealed class Trainer
     {
         if (Replicas is null) return Evaluator.Evaluate(Model, data, Objective);
         Replicas.BeforeEvaluate(Model);
-        // Error rates are this replica's part only: MetricTotals sums losses and accuracies, not edit distances.
         var local = Evaluator.Evaluate(Model, data, Objective);
-        var all = Replicas.Reduce(MetricTotals.FromMeans(local.Loss, local.Accuracy, local.Samples));
-        return new EvaluationResult(all.Loss, all.Accuracy, (long)all.Samples, local.Seconds);
+        var all = Replicas.Reduce(MetricTotals.FromMeans(local.Loss, local.Accuracy, local.Samples, local.Transcripts));
+        return new EvaluationResult(all.Loss, all.Accuracy, (long)all.Samples, local.Seconds) { Cer = all.Cer, Wer = all.Wer };
     }
 }
 
@@ -168,15 +167,36 @@ public interface IReplicaSync
     MetricTotals Reduce(MetricTotals local);
 }
 
-/// <summary>Sums behind a mean loss and an accuracy, which add across replicas where the means do not.</summary>
+/// <summary>
+/// Sums behind a mean loss, an accuracy and (transcribers) the error rates, which add across replicas where the means
+/// and rates do not: a corpus's CER is its character edits over its reference characters, not a mean of replicas' CERs.
+/// </summary>
 public readonly record struct MetricTotals(double LossSum, double Correct, double Samples)
 {
-    /// <summary>From means over <paramref name="samples"/> predictions (NaN means of no predictions count as nothing).</summary>
-    public static MetricTotals FromMeans(double loss, double accuracy, long samples) =>
-        samples == 0 ? default : new(loss * samples, Math.Round(accuracy * samples), samples);
+    /// <summary>From means over <paramref name="samples"/> predictions (NaN means of no predictions count as nothing) and a transcriber's edit counts.</summary>
+    public static MetricTotals FromMeans(double loss, double accuracy, long samples, Speech.ErrorRates? transcripts = null)
+    {
+        var totals = samples == 0 ? default : new MetricTotals(loss * samples, Math.Round(accuracy * samples), samples);
+        return transcripts is null ? totals : totals with
+        {
+            CharacterEdits = transcripts.CharacterEdits, ReferenceCharacters = transcripts.ReferenceCharacters,
+            WordEdits = transcripts.WordEdits, ReferenceWords = transcripts.ReferenceWords,
+        };
+    }
+
+    public double CharacterEdits { get; init; }
+    public double ReferenceCharacters { get; init; }
+    public double WordEdits { get; init; }
+    public double ReferenceWords { get; init; }
 
     public double Loss => Samples == 0 ? double.NaN : LossSum / Samples;
     public double Accuracy => Samples == 0 ? double.NaN : Correct / Samples;
+
+    /// <summary>Character error rate (NaN without transcripts).</summary>
+    public double Cer => ReferenceCharacters == 0 ? double.NaN : CharacterEdits / ReferenceCharacters;
+
+    /// <summary>Word error rate (NaN without transcripts).</summary>
+    public double Wer => ReferenceWords == 0 ? double.NaN : WordEdits / ReferenceWords;
 }
 
 /// <summary>
@@ -229,6 +249,7 @@ public static class Evaluator
             {
                 Cer = metrics.Transcription?.Cer ?? double.NaN,
                 Wer = metrics.Transcription?.Wer ?? double.NaN,
+                Transcripts = metrics.Transcription,
             };
         }
     }

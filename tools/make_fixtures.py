@@ -20,13 +20,13 @@ float32 once, so a parity error measures Loom's float32 arithmetic and nothing o
 Gradients are of (y * gy).sum() for a stored random upstream gradient gy, or of a scalar loss.
 """
 
-import json
 import os
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
+
+import safetensors_io  # tools/, beside this script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "tests", "Loom.Tests", "Fixtures", "parity")
@@ -75,23 +75,9 @@ def fmt(value):
 
 
 def write_safetensors(path, tensors, metadata):
-    header = {"__metadata__": metadata}
-    offset = 0
-    blobs = []
-    for name, t in tensors:
-        assert t.dtype == torch.float32
-        data = t.numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
+    """(name, float32 tensor) pairs, data and header in the order given."""
+    assert all(t.dtype == torch.float32 for _, t in tensors)
+    safetensors_io.write(path, tensors, metadata)
 
 
 def randn(*shape, scale=1.0):

@@ -15,30 +15,19 @@ as whole-number floats, as Loom stores them) for:
                 channels → MaxPool2d(2) → Flatten → Linear(1568, 10) (a Concat of two branches)
 Batch and time are dynamic axes. Weights are seeded (torch.manual_seed(0)); the files are small and committed.
 """
-import json
 import os
-import struct
 
 import torch
 import torch.nn as nn
+
+import safetensors_io  # tools/, beside this script
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "Loom.Tests", "Fixtures", "onnx")
 
 
 def write_safetensors(path, tensors):
-    header, offset, blobs = {"__metadata__": {"producer": "tools/make_onnx_fixtures.py"}}, 0, []
-    for name, t in tensors.items():
-        data = t.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
+    safetensors_io.write(path, [(name, t.detach().to(torch.float32)) for name, t in tensors.items()],
+                         {"producer": "tools/make_onnx_fixtures.py"})
 
 
 class LeNet(nn.Sequential):

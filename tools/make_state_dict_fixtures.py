@@ -24,45 +24,20 @@ JSON header, raw little-endian data): keys sorted as save_file sorts them, "__me
 is computed after the weights are rounded to the stored dtype, so Loom, reading the same numbers, must give the same
 answer (float32 arithmetic on both sides). Seeded (torch.manual_seed(0)); the files are small and committed.
 """
-import json
 import os
-import struct
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import safetensors_io  # tools/, beside this script
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "Loom.Tests", "Fixtures", "state_dict")
-
-DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64", torch.int64: "I64"}
-
-
-def raw_bytes(t):
-    t = t.detach().contiguous().cpu()
-    if t.dtype == torch.bfloat16:
-        # numpy has no bfloat16: its bits are the high half of the float32's.
-        return (t.to(torch.float32).view(torch.int32) >> 16).to(torch.int16).numpy().astype("<i2").tobytes()
-    return t.numpy().tobytes()  # little-endian on this machine (x86-64)
-
 
 def save_file(tensors, path, metadata=None):
     """safetensors.torch.save_file's layout: data sorted by dtype width (widest first), then name; header keys by name."""
     order = sorted(tensors, key=lambda n: (-tensors[n].element_size(), n))
-    header, blobs, offset = {}, [], 0
-    for name in order:
-        data = raw_bytes(tensors[name])
-        header[name] = {"dtype": DTYPES[tensors[name].dtype], "shape": list(tensors[name].shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    header = {"__metadata__": metadata or {"format": "pt"}, **dict(sorted(header.items()))}
-    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
+    safetensors_io.write(path, [(n, tensors[n]) for n in order], metadata or {"format": "pt"}, sort_header=True)
 
 
 class LeNet(nn.Module):

@@ -5,8 +5,10 @@ using Xunit;
 namespace Loom.Tests.Optim;
 
 /// <summary>
-/// Adam's vectorised update (16 lanes, then a scalar tail) against the formula written out element by element:
-/// the PyTorch parity fixtures use parameters shorter than one vector, so this covers the lanes and the tail.
+/// Adam's vectorised update (the widest native vectors, then a scalar tail: <see cref="Loom.Kernels.AdamKernel"/>) against the
+/// formula written out element by element, bit for bit; .ci/run repeats it on every lower ISA path. 37 elements: whole
+/// vectors of every width and a tail.
+/// (The PyTorch parity fixtures use parameters shorter than one vector, so this covers the lanes and the tail.)
 /// </summary>
 public class AdamVectorTests
 {

@@ -48,7 +48,7 @@ void LeNetTrain(Plan plan)
     void Step()
     {
         using var scope = torch.NewDisposeScope();
-        optimizer.zero_grad(); // gradients set to None, as bench.py's zero_grad(set_to_none=True)
+        optimizer.zero_grad(); // zeroes the gradients in place: TorchSharp's has no set_to_none, bench.py's choice
         F.cross_entropy(model.call(x), y).backward();
         optimizer.step();
     }

@@ -4,13 +4,21 @@
 # ratio, where a ratio > 1 always means Loom is better: Loom/PyTorch for throughputs (…_per_s, …_gflops),
 # PyTorch/Loom for latencies and memory (…_us, …_us_per_step, …_mib).
 #
-#   bench/compare.sh [--quick] [--only NAME,...] [--threads N] [--out DIR]
+#   bench/compare.sh [--quick] [--only NAME,...] [--threads N] [--out DIR] [--peers]
 #
 # The workloads are interleaved: each runs in Loom and then at once in PyTorch, in processes of its own, so
 # that a slow spell of this shared machine falls on both sides of a ratio rather than on one side of all of
 # them (the whole-run peak working set is then the largest over a side's processes).
 #
-# Arguments other than --out go to both benchmarks. Both run pinned to CPUs $BENCH_CPUS (default 0,1) with
+# --peers adds the two .NET peers, each in processes of its own right after PyTorch for every workload it can run,
+# and a column and a ratio (Loom against that peer, same convention) for each: TorchSharp-cpu 0.107.0 (libtorch
+# 2.10; bench/peers/torchsharp: every workload but sgemm) and ONNX Runtime 1.31.1 (bench/peers/onnxruntime:
+# lenet-infer, on a fresh-weight LeNet that `loom export` writes into --out). bench/peers/build.sh builds both first
+# and patches TorchSharp's native library to load on Debian 12 (it needs patchelf). A peer's peak working set is
+# shown only where it ran every workload that Loom ran. With DOTNET_EnableAVX512=0, TorchSharp is restricted as
+# PyTorch is (and MKL_ENABLE_INSTRUCTIONS=AVX2 for libtorch's MKL); ONNX Runtime has no such switch and is not.
+#
+# Arguments other than --out and --peers go to every benchmark. All run pinned to CPUs $BENCH_CPUS (default 0,1) with
 # OMP_WAIT_POLICY=passive (otherwise OpenMP and OpenBLAS threads fight over the cores); PyTorch is Debian's
 # python3-torch, whose BLAS is libopenblas0-pthread through update-alternatives (the JSON's settings.blas says
 # which library it loaded, settings.openblas_core which OpenBLAS kernels). OPENBLAS_CORETYPE is forced only
@@ -25,6 +33,7 @@ cd "$(dirname "$0")/.."
 
 out=""
 only=""
+peers=""
 args=()
 while (($#)); do
   case "$1" in
@@ -32,6 +41,7 @@ while (($#)); do
     --out=*) out="${1#--out=}"; shift ;;
     --only) only="${2:?--only needs workload names}"; shift 2 ;;
     --only=*) only="${1#--only=}"; shift ;;
+    --peers) peers=1; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
@@ -94,19 +104,50 @@ echo "OpenBLAS core in use: $(openblas_core)${OPENBLAS_CORETYPE:+ (OPENBLAS_CORE
 
 workloads="${only:-$("$python" bench/torch/bench.py --list | paste -sd, -)}"
 IFS=, read -ra names <<<"$workloads"
+sides=("loom=$workloads" "torch=$workloads")  # side=the workloads it runs, for the merge below
+
+if [[ -n "$peers" ]]; then
+  dlls=$(bench/peers/build.sh)  # two lines: TorchSharp's .dll, ONNX Runtime's
+  if [[ "${ONEDNN_MAX_CPU_ISA:-}" == AVX2 ]]; then export MKL_ENABLE_INSTRUCTIONS=AVX2; fi  # libtorch's MKL, as PyTorch above
+  torchsharp_dll=$(sed -n 1p <<<"$dlls") onnxruntime_dll=$(sed -n 2p <<<"$dlls")
+  dotnet "$loom_dll" export -m lenet -o "$out/lenet.onnx" >&2
+  # The workloads of this run that a peer can run (those its --list names), comma-separated.
+  can_run() {
+    local all picked=() name
+    all=$'\n'"$(dotnet "$1" --list)"$'\n'
+    for name in "${names[@]}"; do [[ "$all" == *$'\n'"$name"$'\n'* ]] && picked+=("$name"); done
+    (IFS=,; echo "${picked[*]}")
+  }
+  torchsharp_runs=$(can_run "$torchsharp_dll")
+  onnxruntime_runs=$(can_run "$onnxruntime_dll")
+  sides+=("torchsharp=$torchsharp_runs" "onnxruntime=$onnxruntime_runs")
+fi
+
 for name in "${names[@]}"; do
   echo "== $name: Loom (${args[*]:-full run}) ==" >&2
   taskset -c "$cpus" dotnet "$loom_dll" bench --json --only "$name" "${args[@]}" >"$out/loom-$name.json"
   echo "== $name: PyTorch ==" >&2
   taskset -c "$cpus" "$python" bench/torch/bench.py --only "$name" "${args[@]}" >"$out/torch-$name.json"
+  if [[ -n "$peers" && ",$torchsharp_runs," == *",$name,"* ]]; then
+    echo "== $name: TorchSharp ==" >&2
+    taskset -c "$cpus" dotnet "$torchsharp_dll" --only "$name" "${args[@]}" >"$out/torchsharp-$name.json"
+  fi
+  if [[ -n "$peers" && ",$onnxruntime_runs," == *",$name,"* ]]; then
+    echo "== $name: ONNX Runtime ==" >&2
+    taskset -c "$cpus" dotnet "$onnxruntime_dll" --model "$out/lenet.onnx" --only "$name" "${args[@]}" >"$out/onnxruntime-$name.json"
+  fi
 done
 
 # One JSON per side: every workload's figures, the settings of the first run, the largest whole-run peak.
-"$python" - "$out" "${names[@]}" <<'PY'
+"$python" - "$out" "${sides[@]}" <<'PY'
 import json, sys
 
-out, names = sys.argv[1], sys.argv[2:]
-for side in ("loom", "torch"):
+out = sys.argv[1]
+for spec in sys.argv[2:]:
+    side, _, runs = spec.partition("=")
+    names = [n for n in runs.split(",") if n]
+    if not names:
+        continue
     merged, peak = {}, 0.0
     for name in names:
         part = json.load(open(f"{out}/{side}-{name}.json"))
@@ -118,34 +159,55 @@ for side in ("loom", "torch"):
     json.dump(merged, open(f"{out}/{side}.json", "w"), indent=2)
 PY
 
-"$python" - "$out/loom.json" "$out/torch.json" <<'PY' | tee "$out/compare.txt"
+"$python" - "$out" "${sides[@]}" <<'PY' | tee "$out/compare.txt"
 import json, sys
 
-loom, torch = (json.load(open(p)) for p in sys.argv[1:3])
+out, specs = sys.argv[1], [spec.split("=", 1) for spec in sys.argv[2:]]
+sides = {side: json.load(open(f"{out}/{side}.json")) for side, runs in specs if runs}
+loom, torch = sides.pop("loom"), sides.pop("torch")
 ls, ts = loom.get("settings", {}), torch.get("settings", {})
+labels = {"torchsharp": "TorchSharp", "onnxruntime": "ONNX Runtime"}
+others = [("PyTorch", torch)] + [(labels[side], data) for side, data in sides.items()]
+# A peer's whole-run peak working set is comparable only when the peer ran all of Loom's workloads.
+for _, data in others:
+    if sorted(data.get("settings", {}).get("workloads", [])) != sorted(ls.get("workloads", [])):
+        data.pop("peak_working_set_mib", None)
 higher_is_better = lambda key: key.endswith("_per_s") or key.endswith("_gflops")
-keys = [k for k, v in loom.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-keys += [k for k, v in torch.items() if k not in keys and isinstance(v, (int, float)) and not isinstance(v, bool)]
+number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+keys = [k for k, v in loom.items() if number(v)]
+for _, data in others:
+    keys += [k for k, v in data.items() if k not in keys and number(v)]
 
 def fmt(v):
     return "—" if v is None else f"{v:,.1f}"
 
 rows = []
 for k in keys:
-    a, b = loom.get(k), torch.get(k)
-    ratio = None
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > 0 and b > 0:
-        ratio = a / b if higher_is_better(k) else b / a
-    rows.append((k, fmt(a), fmt(b), "—" if ratio is None else f"{ratio:.2f}"))
+    a = loom.get(k)
+    row = [k, fmt(a)]
+    for _, data in others:
+        b = data.get(k)
+        ratio = None
+        if number(a) and number(b) and a > 0 and b > 0:
+            ratio = a / b if higher_is_better(k) else b / a
+        row += [fmt(b), "—" if ratio is None else f"{ratio:.2f}"]
+    rows.append(row)
 
 print(f"Loom:    {ls.get('runtime')}, {ls.get('threads')} threads, {ls.get('cpu')}, GEMM {ls.get('gemm_path')}, peak of {ls.get('fma_peak_isa')}{', quick' if ls.get('quick') else ''}")
 print(f"PyTorch: {ts.get('runtime')}, {ts.get('threads')} threads, BLAS {ts.get('blas')}, OpenBLAS core {ts.get('openblas_core')}")
+if "torchsharp" in sides:
+    print(f"TorchSharp: {sides['torchsharp']['settings'].get('runtime')}, {sides['torchsharp']['settings'].get('threads')} threads")
+if "onnxruntime" in sides:
+    s = sides["onnxruntime"]["settings"]
+    print(f"ONNX Runtime: {s.get('runtime')}, {s.get('threads')} intra-op threads, model {s.get('model')} (loom export, fresh weights)")
 print(f"data: {ls.get('data')}; env {ts.get('env')}; CPUs {ts.get('affinity')}")
-print("ratio > 1: Loom better (Loom/PyTorch for throughputs, PyTorch/Loom for latency and memory)")
-head = ("figure", "Loom", "PyTorch", "ratio")
-w = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
-print(f"{head[0]:<{w[0]}}  {head[1]:>{w[1]}}  {head[2]:>{w[2]}}  {head[3]:>{w[3]}}")
-for r in rows:
-    print(f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]:>{w[3]}}")
+if sides:
+    print("ratio > 1: Loom better, each ratio against the column to its left (Loom/other for throughputs, other/Loom for latency and memory)")
+else:
+    print("ratio > 1: Loom better (Loom/PyTorch for throughputs, PyTorch/Loom for latency and memory)")
+head = ["figure", "Loom"] + [part for label, _ in others for part in (label, "ratio")]
+w = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+for r in [head] + rows:
+    print("  ".join(f"{cell:<{w[0]}}" if i == 0 else f"{cell:>{w[i]}}" for i, cell in enumerate(r)))
 PY
-echo "results in $out (loom.json, torch.json, compare.txt; one JSON per workload and side)" >&2
+echo "results in $out (loom.json, torch.json${peers:+, torchsharp.json, onnxruntime.json}, compare.txt; one JSON per workload and side)" >&2

@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Loom.Peers;
+
+/// <summary>
+/// What bench/torch/bench.py measures and how, for the .NET peers: the same window plan (FULL / QUICK), throughput as
+/// the median over timed windows after warm-up steps, latency as the median of single calls, one JSON object on
+/// stdout with bench.py's keys and a "settings" object, progress on stderr.
+/// </summary>
+internal sealed record Plan(int WarmupSteps, int Windows, double WindowSeconds, int LatencyWarmup, int LatencyCalls)
+{
+    public static readonly Plan Full = new(3, 7, 1.0, 50, 500);
+    public static readonly Plan Quick = new(2, 5, 0.3, 10, 100);
+}
+
+/// <summary>The command line the peers share with bench.py: --quick, --only NAME,..., --threads N, --json, --list.</summary>
+internal sealed class Options
+{
+    public bool Quick;
+    public int Threads = Environment.ProcessorCount; // .NET reports the CPUs of the process's affinity mask
+    public List<string> Only = new();
+    public Dictionary<string, string> Extra = new();
+    public Plan Plan => Quick ? Plan.Quick : Plan.Full;
+
+    /// <summary>Parses <paramref name="args"/>; options named in <paramref name="extra"/> take a value and land in <see cref="Extra"/>.
+    /// Prints the workload names and returns null for --list; exits with a message on a bad argument.</summary>
+    public static Options? Parse(string[] args, IReadOnlyList<string> workloads, params string[] extra)
+    {
+        var o = new Options();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i], value = "";
+            int eq = arg.IndexOf('=');
+            if (arg.StartsWith("--") && eq > 0) (arg, value) = (arg[..eq], arg[(eq + 1)..]);
+            string Value() => value != "" ? value : ++i < args.Length ? args[i] : Fail($"{arg} needs a value");
+            switch (arg)
+            {
+                case "--quick": o.Quick = true; break;
+                case "--json": break; // the output is always JSON, as bench.py's
+                case "--list": Console.WriteLine(string.Join('\n', workloads)); return null;
+                case "--threads":
+                    if (!int.TryParse(Value(), out o.Threads) || o.Threads < 1) Fail("--threads must be at least 1");
+                    break;
+                case "--only":
+                    o.Only = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+                    break;
+                default:
+                    if (extra.Contains(arg)) { o.Extra[arg] = Value(); break; }
+                    Fail($"unknown argument {arg}. Arguments: --quick, --only NAME,..., --threads N, --json, --list{string.Concat(extra.Select(e => $", {e} VALUE"))}");
+                    break;
+            }
+        }
+        if (o.Only.Count == 0) o.Only = workloads.ToList();
+        foreach (var name in o.Only)
+            if (!workloads.Contains(name)) Fail($"--only: unknown workload '{name}'. Workloads: {string.Join(", ", workloads)}.");
+        return o;
+    }
+
+    public static string Fail(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        Environment.Exit(2);
+        return "";
+    }
+}
+
+internal static class Measure
+{
+    public static void Log(string line) => Console.Error.WriteLine(line);
+
+    /// <summary>Median over timed windows (each at least WindowSeconds and one step) of work per second.</summary>
+    public static double Throughput(Action step, double workPerStep, Plan plan)
+    {
+        for (int i = 0; i < plan.WarmupSteps; i++) step();
+        var rates = new double[plan.Windows];
+        for (int w = 0; w < plan.Windows; w++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            int steps = 0;
+            double elapsed;
+            do
+            {
+                step();
+                steps++;
+                elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            } while (elapsed < plan.WindowSeconds);
+            rates[w] = steps * workPerStep / elapsed;
+        }
+        return Median(rates);
+    }
+
+    /// <summary>Median time of one call in microseconds, after LatencyWarmup calls (and, as `loom bench` does, at
+    /// least one window's time of them, so that lazily initialised native code is warm too).</summary>
+    public static double LatencyMicroseconds(Action call, Plan plan)
+    {
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < plan.LatencyWarmup || warm.Elapsed.TotalSeconds < plan.WindowSeconds; i++) call();
+        var times = new double[plan.LatencyCalls];
+        for (int i = 0; i < times.Length; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            call();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+        return Median(times);
+    }
+
+    public static double Median(double[] values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    /// <summary>The process's peak resident set so far in MiB (VmHWM), as bench.py's ru_maxrss.</summary>
+    public static double PeakWorkingSetMiB()
+    {
+        using var p = Process.GetCurrentProcess();
+        p.Refresh();
+        return p.PeakWorkingSet64 / (1024.0 * 1024.0);
+    }
+
+    public static string CpuName()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("model name")) return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
+    }
+
+    /// <summary>The CPUs this process may run on (Cpus_allowed_list of /proc/self/status, expanded).</summary>
+    public static List<int> Affinity()
+    {
+        var cpus = new List<int>();
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Cpus_allowed_list:"));
+            foreach (var part in (line?[(line.IndexOf(':') + 1)..] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var ends = part.Split('-').Select(int.Parse).ToArray();
+                for (int c = ends[0]; c <= ends[^1]; c++) cpus.Add(c);
+            }
+        }
+        catch (IOException) { }
+        return cpus;
+    }
+}
+
+/// <summary>The figures of one run, printed at the end as bench.py prints its own: {key: value rounded to 0.1, ..., "settings": {...}}.</summary>
+internal sealed class Report
+{
+    private readonly Dictionary<string, object?> _figures = new();
+
+    public void Add(string key, string label, double value, string unit)
+    {
+        double rounded = Math.Round(value, 1, MidpointRounding.AwayFromZero);
+        _figures[key] = rounded;
+        Measure.Log($"  {label}: {rounded:N1} {unit}");
+    }
+
+    public void Print(Dictionary<string, object?> settings)
+    {
+        Add("peak_working_set_mib", "peak working set of the whole run", Measure.PeakWorkingSetMiB(), "MiB");
+        _figures["settings"] = settings;
+        var options = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        Console.WriteLine(JsonSerializer.Serialize(_figures, options));
+    }
+
+    /// <summary>Runs the workloads named in <paramref name="options"/>, in the order of <paramref name="workloads"/>, timing each on stderr.</summary>
+    public void RunAll(IEnumerable<(string Name, Action<Plan> Run)> workloads, Options options)
+    {
+        foreach (var (name, run) in workloads)
+        {
+            if (!options.Only.Contains(name)) continue;
+            Measure.Log($"{name}:");
+            var start = Stopwatch.StartNew();
+            run(options.Plan);
+            Measure.Log($"  ({start.Elapsed.TotalSeconds:F1} s)");
+        }
+    }
+}

@@ -1,20 +1,15 @@
 using System.Diagnostics;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Loom.Cli.Bench;
 
 namespace Loom.Peers;
 
 /// <summary>
-/// What bench/torch/bench.py measures and how, for the .NET peers: the same window plan (FULL / QUICK), throughput as
-/// the median over timed windows after warm-up steps, latency as the median of single calls, one JSON object on
+/// What bench/torch/bench.py measures and how, for the .NET peers: the same window plan and timing as `loom bench` (its
+/// Measure.cs is compiled in: BenchPlan.Full / Quick, the same as bench.py's FULL / QUICK), one JSON object on
 /// stdout with bench.py's keys and a "settings" object, progress on stderr.
 /// </summary>
-internal sealed record Plan(int WarmupSteps, int Windows, double WindowSeconds, int LatencyWarmup, int LatencyCalls)
-{
-    public static readonly Plan Full = new(3, 7, 1.0, 50, 500);
-    public static readonly Plan Quick = new(2, 5, 0.3, 10, 100);
-}
-
 /// <summary>The command line the peers share with bench.py: --quick, --only NAME,..., --threads N, --json, --list.</summary>
 internal sealed class Options
 {
@@ -22,7 +17,7 @@ internal sealed class Options
     public int Threads = Environment.ProcessorCount; // .NET reports the CPUs of the process's affinity mask
     public List<string> Only = new();
     public Dictionary<string, string> Extra = new();
-    public Plan Plan => Quick ? Plan.Quick : Plan.Full;
+    public BenchPlan Plan => Quick ? BenchPlan.Quick : BenchPlan.Full;
 
     /// <summary>Parses <paramref name="args"/>; options named in <paramref name="extra"/> take a value and land in <see cref="Extra"/>.
     /// Prints the workload names and returns null for --list; exits with a message on a bad argument.</summary>
@@ -66,61 +61,10 @@ internal sealed class Options
     }
 }
 
-internal static class Measure
+/// <summary>What the peers say of themselves and their machine; the timing itself is loom bench's (Loom.Cli.Bench.Measure, linked).</summary>
+internal static class Host
 {
     public static void Log(string line) => Console.Error.WriteLine(line);
-
-    /// <summary>Median over timed windows (each at least WindowSeconds and one step) of work per second.</summary>
-    public static double Throughput(Action step, double workPerStep, Plan plan)
-    {
-        for (int i = 0; i < plan.WarmupSteps; i++) step();
-        var rates = new double[plan.Windows];
-        for (int w = 0; w < plan.Windows; w++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            int steps = 0;
-            double elapsed;
-            do
-            {
-                step();
-                steps++;
-                elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            } while (elapsed < plan.WindowSeconds);
-            rates[w] = steps * workPerStep / elapsed;
-        }
-        return Median(rates);
-    }
-
-    /// <summary>Median time of one call in microseconds, after LatencyWarmup calls (and, as `loom bench` does, at
-    /// least one window's time of them, so that lazily initialised native code is warm too).</summary>
-    public static double LatencyMicroseconds(Action call, Plan plan)
-    {
-        var warm = Stopwatch.StartNew();
-        for (int i = 0; i < plan.LatencyWarmup || warm.Elapsed.TotalSeconds < plan.WindowSeconds; i++) call();
-        var times = new double[plan.LatencyCalls];
-        for (int i = 0; i < times.Length; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            call();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-        }
-        return Median(times);
-    }
-
-    public static double Median(double[] values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        int mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
-
-    /// <summary>The process's peak resident set so far in MiB (VmHWM), as bench.py's ru_maxrss.</summary>
-    public static double PeakWorkingSetMiB()
-    {
-        using var p = Process.GetCurrentProcess();
-        p.Refresh();
-        return p.PeakWorkingSet64 / (1024.0 * 1024.0);
-    }
 
     public static string CpuName()
     {
@@ -160,7 +104,7 @@ internal sealed class Report
     {
         double rounded = Math.Round(value, 1, MidpointRounding.AwayFromZero);
         _figures[key] = rounded;
-        Measure.Log($"  {label}: {rounded:N1} {unit}");
+        Host.Log($"  {label}: {rounded:N1} {unit}");
     }
 
     public void Print(Dictionary<string, object?> settings)
@@ -172,15 +116,15 @@ internal sealed class Report
     }
 
     /// <summary>Runs the workloads named in <paramref name="options"/>, in the order of <paramref name="workloads"/>, timing each on stderr.</summary>
-    public void RunAll(IEnumerable<(string Name, Action<Plan> Run)> workloads, Options options)
+    public void RunAll(IEnumerable<(string Name, Action<BenchPlan> Run)> workloads, Options options)
     {
         foreach (var (name, run) in workloads)
         {
             if (!options.Only.Contains(name)) continue;
-            Measure.Log($"{name}:");
+            Host.Log($"{name}:");
             var start = Stopwatch.StartNew();
             run(options.Plan);
-            Measure.Log($"  ({start.Elapsed.TotalSeconds:F1} s)");
+            Host.Log($"  ({start.Elapsed.TotalSeconds:F1} s)");
         }
     }
 }

@@ -7,6 +7,7 @@
 // --threads N is the session's intra-op thread count (1: everything on the calling thread); inter-op parallelism
 // is off (sequential execution), as a LeNet is one chain of nodes. Graph optimisations: all.
 using System.Reflection;
+using Loom.Cli.Bench;
 using Loom.Peers;
 using Microsoft.ML.OnnxRuntime;
 
@@ -27,7 +28,7 @@ using var session = new InferenceSession(modelPath, sessionOptions);
 var (inputName, inputMeta) = session.InputMetadata.Single();
 var outputNames = session.OutputMetadata.Keys.ToArray();
 string version = typeof(InferenceSession).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
-Measure.Log($"onnxruntime bench: {options.Threads} intra-op threads, model {modelPath} (input {inputName} [{string.Join(", ", inputMeta.Dimensions)}]){(options.Quick ? ", quick" : "")}");
+Host.Log($"onnxruntime bench: {options.Threads} intra-op threads, model {modelPath} (input {inputName} [{string.Join(", ", inputMeta.Dimensions)}]){(options.Quick ? ", quick" : "")}");
 
 var report = new Report();
 using var runOptions = new RunOptions();
@@ -66,8 +67,8 @@ report.Print(new()
     ["workloads"] = names.Where(options.Only.Contains).ToList(),
     ["runtime"] = $"ONNX Runtime {version} (CPU execution provider), .NET {Environment.Version}",
     ["model"] = Path.GetFullPath(modelPath),
-    ["cpu"] = Measure.CpuName(),
-    ["affinity"] = Measure.Affinity(),
+    ["cpu"] = Host.CpuName(),
+    ["affinity"] = Host.Affinity(),
     ["env"] = new[] { "OMP_WAIT_POLICY", "OMP_NUM_THREADS" }.ToDictionary(k => k, Environment.GetEnvironmentVariable),
 });
 return 0;

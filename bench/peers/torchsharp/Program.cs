@@ -13,6 +13,7 @@
 // bench.py's sgemm is left to it: TorchSharp's torch.mm is the same libtorch call on another BLAS build.
 // --threads N is torch.set_num_threads(N). Every step runs in a dispose scope, so that the native tensors it makes
 // are freed at once rather than when the .NET garbage collector gets to them.
+using Loom.Cli.Bench;
 using Loom.Peers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -26,7 +27,7 @@ var options = Options.Parse(args, names);
 if (options is null) return 0;
 
 torch.set_num_threads(options.Threads);
-Measure.Log($"torchsharp bench: {torch.get_num_threads()} threads, synthetic, seed {Seed}{(options.Quick ? ", quick" : "")}");
+Host.Log($"torchsharp bench: {torch.get_num_threads()} threads, synthetic, seed {Seed}{(options.Quick ? ", quick" : "")}");
 var report = new Report();
 
 Generator NewGenerator() => new Generator((ulong)(Seed + 1));
@@ -36,7 +37,7 @@ nn.Module<Tensor, Tensor> LeNet() => nn.Sequential(
     nn.Conv2d(32, 64, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
     nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10));
 
-void LeNetTrain(Plan plan)
+void LeNetTrain(BenchPlan plan)
 {
     torch.manual_seed(Seed);
     var model = LeNet();
@@ -56,7 +57,7 @@ void LeNetTrain(Plan plan)
     report.Add("lenet_train_peak_working_set_mib", "lenet training: peak working set of the process", Measure.PeakWorkingSetMiB(), "MiB");
 }
 
-void LeNetInfer(Plan plan)
+void LeNetInfer(BenchPlan plan)
 {
     torch.manual_seed(Seed);
     var model = LeNet();
@@ -72,7 +73,7 @@ void LeNetInfer(Plan plan)
     }
 }
 
-void CharTrain(string cell, Plan plan)
+void CharTrain(string cell, BenchPlan plan)
 {
     torch.manual_seed(Seed);
     var model = new CharModel(cell, Vocab, Embed, Hidden);
@@ -92,7 +93,7 @@ void CharTrain(string cell, Plan plan)
     report.Add($"char_{cell}_train_chars_per_s", $"char-{cell} training, seq 100, batch 32", Measure.Throughput(Step, CharBatch * Seq, plan), "chars/s");
 }
 
-void LstmGenerate(Plan plan)
+void LstmGenerate(BenchPlan plan)
 {
     torch.manual_seed(Seed);
     var model = new CharModel("lstm", Vocab, Embed, Hidden);
@@ -128,8 +129,8 @@ report.Print(new()
     ["data"] = $"synthetic, seed {Seed}",
     ["workloads"] = names.Where(options.Only.Contains).ToList(),
     ["runtime"] = $"TorchSharp {typeof(torch).Assembly.GetName().Version?.ToString(3)} (libtorch {torch.__version__}), .NET {Environment.Version}",
-    ["cpu"] = Measure.CpuName(),
-    ["affinity"] = Measure.Affinity(),
+    ["cpu"] = Host.CpuName(),
+    ["affinity"] = Host.Affinity(),
     ["env"] = new[] { "OMP_WAIT_POLICY", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS" }.ToDictionary(k => k, Environment.GetEnvironmentVariable),
 });
 return 0;

@@ -63,47 +63,36 @@ public sealed class SpecAugment : ITransform
     }
 
     /// <summary>Masks <paramref name="frames"/> (frames, features) row-major, in place, as <see cref="Apply(Span{float}, int, int, int, Rng)"/> does (features, frames): the same draws in the same order.</summary>
-    public void ApplyFramesFirst(Span<float> frames, int features, int steps, int validFrames, Rng rng)
-    {
-        ArgumentNullException.ThrowIfNull(rng);
-        if (features < 0 || steps < 0 || (long)features * steps > frames.Length)
-            throw new ArgumentException($"SpecAugment: {steps} frames × {features} features do not fit the {frames.Length} values given.");
-        if (validFrames < 0 || validFrames > steps)
-            throw new ArgumentException($"SpecAugment: valid frames must be between 0 and {steps}, not {validFrames}.");
-        for (int i = 0; i < FrequencyMasks; i++)
-        {
-            var (start, width) = Draw(Math.Min(MaxFrequencyWidth, features), features, rng);
-            for (int t = 0; t < validFrames; t++) frames.Slice(t * features + start, width).Fill(MaskValue);
-        }
-        int maxTime = Math.Min(MaxTimeWidth, (int)(MaxTimeFraction * validFrames));
-        for (int i = 0; i < TimeMasks; i++)
-        {
-            var (start, width) = Draw(maxTime, validFrames, rng);
-            frames.Slice(start * features, width * features).Fill(MaskValue);
-        }
-    }
+    public void ApplyFramesFirst(Span<float> frames, int features, int steps, int validFrames, Rng rng) =>
+        Mask(frames, features, steps, validFrames, framesFirst: true, rng);
 
     /// <summary>
     /// Masks <paramref name="features"/>, (rows, frames) row-major, in place; time masks fall within the first
     /// <paramref name="validFrames"/> frames (a padded clip's own length) and p is a fraction of those.
     /// </summary>
-    public void Apply(Span<float> features, int rows, int frames, int validFrames, Rng rng)
+    public void Apply(Span<float> features, int rows, int frames, int validFrames, Rng rng) =>
+        Mask(features, rows, frames, validFrames, framesFirst: false, rng);
+
+    /// <summary>Both layouts: the frequency masks, then the time masks, two draws each; only where a band lies differs.</summary>
+    private void Mask(Span<float> x, int features, int steps, int validFrames, bool framesFirst, Rng rng)
     {
         ArgumentNullException.ThrowIfNull(rng);
-        if (rows < 0 || frames < 0 || (long)rows * frames > features.Length)
-            throw new ArgumentException($"SpecAugment: {rows} rows × {frames} frames do not fit the {features.Length} features given.");
-        if (validFrames < 0 || validFrames > frames)
-            throw new ArgumentException($"SpecAugment: valid frames must be between 0 and {frames}, not {validFrames}.");
+        if (features < 0 || steps < 0 || (long)features * steps > x.Length)
+            throw new ArgumentException($"SpecAugment: {features} features × {steps} frames do not fit the {x.Length} values given.");
+        if (validFrames < 0 || validFrames > steps)
+            throw new ArgumentException($"SpecAugment: valid frames must be between 0 and {steps}, not {validFrames}.");
         for (int i = 0; i < FrequencyMasks; i++)
         {
-            var (start, width) = Draw(Math.Min(MaxFrequencyWidth, rows), rows, rng);
-            features.Slice(start * frames, width * frames).Fill(MaskValue);
+            var (start, width) = Draw(Math.Min(MaxFrequencyWidth, features), features, rng);
+            if (framesFirst) for (int t = 0; t < validFrames; t++) x.Slice(t * features + start, width).Fill(MaskValue);
+            else x.Slice(start * steps, width * steps).Fill(MaskValue);
         }
         int maxTime = Math.Min(MaxTimeWidth, (int)(MaxTimeFraction * validFrames));
         for (int i = 0; i < TimeMasks; i++)
         {
             var (start, width) = Draw(maxTime, validFrames, rng);
-            for (int r = 0; r < rows; r++) features.Slice(r * frames + start, width).Fill(MaskValue);
+            if (framesFirst) x.Slice(start * features, width * features).Fill(MaskValue);
+            else for (int r = 0; r < features; r++) x.Slice(r * steps + start, width).Fill(MaskValue);
         }
     }
 

@@ -20,7 +20,7 @@ public sealed record SelfTestResult(string Family, string Path, int Cases, strin
 public static class SelfTest
 {
     /// <summary>The families checked, in the order <see cref="Run"/> reports them.</summary>
-    public static IReadOnlyList<string> Families { get; } = ["gemm", "conv2d", "pooling", "activations", "softmax", "recurrent", "fft"];
+    public static IReadOnlyList<string> Families { get; } = ["gemm", "conv2d", "pooling", "activations", "softmax", "recurrent", "fft", "adam"];
 
     /// <summary>The widest vector width this process runs natively (JIT-time constants).</summary>
     public static string VectorWidth =>
@@ -55,6 +55,7 @@ public static class SelfTest
         "activations" => $"TensorPrimitives; ReLU backward {VectorWidth}",
         "softmax" => $"TensorPrimitives ({VectorWidth})",
         "recurrent" => $"packed-W_hh GEMM ({Gemm.PathName}) + TensorPrimitives cell updates ({VectorWidth})",
+        "adam" => $"element-wise update ({VectorWidth}), no fused multiply–add",
         "fft" => $"Stockham radix 4/2/3/≤13 ({(Vector256.IsHardwareAccelerated ? "Vector256" : "scalar")} radix-4/2 loops), Bluestein above; real input via half-length complex",
         _ => throw new ArgumentException($"Unknown kernel family '{family}'.", nameof(family)),
     };
@@ -80,6 +81,7 @@ public static class SelfTest
                     case "softmax": CheckSoftmax(rng, ref cases); break;
                     case "recurrent": CheckRecurrent(rng, ref cases); break;
                     case "fft": CheckFft(rng, ref cases); break;
+                    case "adam": CheckAdam(rng, ref cases); break;
                 }
             }
             catch (Mismatch e) { failure = e.Message; }
@@ -420,6 +422,28 @@ public static class SelfTest
             Close(cIm, oIm, bound, $"complex FFT n={n} ({plan.Description}), imaginary part");
             cases++;
         }
+    }
+
+    /// <summary>Adam's vector update against its formula written out element by element: bit for bit, at every width.</summary>
+    private static void CheckAdam(Random32 rng, ref int cases)
+    {
+        foreach (int n in new[] { 1, 3, 4, 7, 8, 15, 16, 17, 33, 100, 1031 })
+            foreach (bool decoupled in new[] { false, true })
+            {
+                var k = new AdamKernel.Constants(0.85f, 0.99f, 1e-8f, decoupled ? 0.999f : 1f, decoupled ? 0f : 0.1f, 0.05f, 0.3f);
+                var p = rng.Floats(n); var g = rng.Floats(n); var m = rng.Floats(n, 0.1f); var v = Abs(rng.Floats(n, 0.1f));
+                var (ep, em, ev) = ((float[])p.Clone(), (float[])m.Clone(), (float[])v.Clone());
+                for (int i = 0; i < n; i++)
+                {
+                    float gi = g[i] + k.L2 * ep[i];
+                    em[i] = k.Beta1 * em[i] + (1 - k.Beta1) * gi;
+                    ev[i] = k.Beta2 * ev[i] + (1 - k.Beta2) * gi * gi;
+                    ep[i] = ep[i] * k.Decay - k.StepSize * em[i] / (MathF.Sqrt(ev[i]) / k.SqrtBc2 + k.Eps);
+                }
+                AdamKernel.Step(p, g, m, v, k);
+                Exact(em, m, $"Adam m n={n}"); Exact(ev, v, $"Adam v n={n}"); Exact(ep, p, $"Adam p n={n} decoupled={decoupled}");
+                cases++;
+            }
     }
 
     private static float[] Abs(float[] x) => x.Select(Math.Abs).ToArray();

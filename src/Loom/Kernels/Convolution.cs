@@ -5,10 +5,11 @@ namespace Loom.Kernels;
 /// <summary>
 /// 2-D convolution (cross-correlation) by im2col + GEMM, forward and backward.
 /// x: (N, C, H, W), w: (O, C/groups, kH, kW), y: (N, O, OH, OW). A batch is split across threads,
-/// one sample per task with single-threaded GEMMs; a single sample uses threaded GEMMs instead.
+/// one sample per task with single-threaded GEMMs; a single sample uses threaded GEMMs instead. The forward unfolds
+/// the input row by row straight into the GEMM's packed panels (<see cref="Gemm.MultiplyRows"/>) where they fit in cache.
 /// <see cref="ConvolutionReference"/> is the naive twin.
 /// </summary>
-public static class Convolution
+public static unsafe class Convolution
 {
     [ThreadStatic] private static float[]? _col;
 
@@ -35,17 +36,28 @@ public static class Convolution
         int plane = g.OutPlane, inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * plane;
         var xs = x.AsSpan(n * inSize, inSize);
         var ys = y.AsSpan(n * outSize, outSize);
-        ReadOnlySpan<float> col = xs;
-        if (!g.IsPointwise)
-        {
-            var buffer = ColumnBuffer(g);
-            Im2Col.Unfold(xs, g, buffer);
-            col = buffer;
-        }
         int og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
-        for (int grp = 0; grp < g.Groups; grp++)
-            Gemm.Multiply(false, false, og, plane, kg,
-                w.AsSpan(grp * og * kg), kg, col[(grp * kg * plane)..], plane, ys[(grp * og * plane)..], plane, 0f, innerParallel);
+        if (!g.IsPointwise && Gemm.PacksRows(og, plane, kg))
+        {
+            // The unfolded input goes straight into the GEMM's packed panels, row by row: col is never stored.
+            fixed (float* px = xs)
+                for (int grp = 0; grp < g.Groups; grp++)
+                    Gemm.MultiplyRows(og, plane, kg, w.AsSpan(grp * og * kg), kg, new Im2Col.Rows(px, g, grp * kg),
+                        ys[(grp * og * plane)..], plane, innerParallel);
+        }
+        else
+        {
+            ReadOnlySpan<float> col = xs;
+            if (!g.IsPointwise)
+            {
+                var buffer = ColumnBuffer(g);
+                Im2Col.Unfold(xs, g, buffer);
+                col = buffer;
+            }
+            for (int grp = 0; grp < g.Groups; grp++)
+                Gemm.Multiply(false, false, og, plane, kg,
+                    w.AsSpan(grp * og * kg), kg, col[(grp * kg * plane)..], plane, ys[(grp * og * plane)..], plane, 0f, innerParallel);
+        }
         if (bias is not null)
             for (int o = 0; o < g.OutChannels; o++)
             {

@@ -13,7 +13,7 @@ namespace Loom.Kernels;
 /// The tile shape, packing and block sizes follow the instruction set (<see cref="Path"/>): AVX-512, AVX2+FMA,
 /// 128-bit vectors (ARM64 AdvSimd, or SSE) or scalar code.
 /// </summary>
-public static unsafe class Gemm
+public static unsafe partial class Gemm
 {
     /// <summary>The micro-kernel family, by instruction set. <see cref="Path"/> is a JIT-time constant, so each
     /// process runs exactly one family, chosen once at start-up (forced lower by DOTNET_EnableAVX512=0,

@@ -24,6 +24,27 @@ public static unsafe class Im2Col
     }
 
     /// <summary>
+    /// Row <paramref name="row"/> (the tap (c, i, j)) of <see cref="Unfold"/>'s col, OH·OW values, straight from x
+    /// (C, H, W) into dst: what a GEMM packing col needs (<see cref="Rows"/>), without col ever stored whole.
+    /// </summary>
+    internal static void UnfoldRow(float* x, in ConvGeometry g, int row, float* dst)
+    {
+        int taps = g.KernelHeight * g.KernelWidth, c = row / taps, t = row - c * taps, i = t / g.KernelWidth, j = t - i * g.KernelWidth;
+        int dy = i * g.DilationH - g.PadH, dx = j * g.DilationW - g.PadW;
+        var (lo, hi) = ValidColumns(g, dx);
+        new UnfoldTap().Run(x + (long)c * g.InPlane, dst, g, dy, dx, lo, hi);
+    }
+
+    /// <summary>
+    /// One sample's col as the B of <see cref="Gemm.MultiplyRows"/>, row by row: x (C, H, W, pinned by the caller)
+    /// and its geometry; rows from <paramref name="firstRow"/> (a group's taps).
+    /// </summary>
+    internal readonly struct Rows(float* x, ConvGeometry g, int firstRow) : IRowSource
+    {
+        public void Row(int p, float* dst) => UnfoldRow(x, g, firstRow + p, dst);
+    }
+
+    /// <summary>
     /// dx: (C, H, W) += fold(col: (C·kH·kW, OH·OW)). When the output has the input's width at stride 1
     /// ("same" convolutions), col is also scratch: its entries that fall on padding are zeroed, so that each
     /// kernel tap adds one contiguous run instead of one short run per row.

@@ -193,6 +193,8 @@ public static class SelfTest
             new(2, 4, 8, 9, 6, 3, 3, DilationH: 2, DilationW: 2, Groups: 2),  // dilated, grouped
             new(2, 5, 6, 7, 3, 1, 1),                                         // pointwise
             new(4, 1, 12, 12, 8, 5, 5),                                       // one input channel: narrow A·Bᵀ
+            new(1, 16, 14, 14, 24, 3, 3, PadH: 1, PadW: 1),                   // unfolded row by row into the packed panels
+            new(2, 8, 15, 13, 12, 3, 3, StrideH: 2, PadH: 1, PadW: 1),        // the same, strided in one direction
         ];
         foreach (var g in geometries)
         {

@@ -33,6 +33,10 @@ public class ConvolutionKernelTests
         new[] { 1, 2, 6, 7, 3, 3, 3, 2, 2, 3, 3, 2, 1, 1 },    // padding wider than the kernel's reach: whole rows and columns of zeros
         new[] { 1, 2, 4, 6, 3, 5, 3, 1, 1, 2, 1, 1, 1, 1 },    // "same" width at stride 1: the contiguous im2col/col2im path
         new[] { 2, 2, 3, 5, 2, 3, 3, 1, 1, 3, 1, 1, 1, 1 },    // same width, with output rows wholly in the padding
+        new[] { 1, 8, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 2 }, // grouped, with the input unfolded row by row into the GEMM
+        new[] { 2, 1, 40, 21, 8, 5, 5, 2, 2, 2, 2, 1, 1, 1 },  // strided 5×5, as the speech front end, unfolded row by row
+        new[] { 1, 3, 16, 15, 9, 3, 3, 1, 2, 2, 1, 2, 1, 1 },  // row by row with dilation and uneven strides
+        new[] { 1, 120, 5, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  // 1,080 taps: row by row in more than one depth block
     };
 
     private static ConvGeometry Geometry(int[] p) =>
@@ -117,6 +121,71 @@ public class ConvolutionKernelTests
                             int row = (c * g.KernelHeight + i) * g.KernelWidth + j;
                             Assert.Equal(expected, col[row * g.OutPlane + oy * g.OutWidth + ox]);
                         }
+    }
+
+    /// <summary>Each row of col unfolded on its own holds Unfold's values, and nothing past its end is written.</summary>
+    [Theory, MemberData(nameof(Geometries))]
+    public unsafe void UnfoldRowMatchesUnfold(int[] p)
+    {
+        var g = Geometry(p) with { Groups = 1 };
+        var rng = new Rng(5);
+        var x = KernelAssert.Random(rng, g.InChannels * g.InPlane);
+        var col = new float[g.ColumnRows * g.OutPlane];
+        Im2Col.Unfold(x, g, col);
+        int plane = g.OutPlane;
+        var row = new float[plane + 3];
+        for (int r = 0; r < g.ColumnRows; r++)
+        {
+            Array.Fill(row, float.NaN);
+            fixed (float* px = x, pr = row) Im2Col.UnfoldRow(px, g, r, pr);
+            for (int j = 0; j < row.Length; j++)
+            {
+                float expected = j < plane ? col[r * plane + j] : float.NaN;
+                Assert.True(expected.Equals(row[j]), $"{g}: row {r}, column {j}: {row[j]}, expected {expected}.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The forward with the input unfolded row by row into the GEMM's packed panels gives the very bits of unfolding it whole and
+    /// multiplying, on every micro-kernel family (its tiles, edge panels and depth blocks), on one thread and threaded.
+    /// </summary>
+    [Theory, MemberData(nameof(GemmTests.Families), MemberType = typeof(GemmTests))]
+    public void StreamedForwardIsBitIdenticalOnEveryFamily(string name)
+    {
+        var family = Enum.Parse<Gemm.Isa>(name);
+        using var scope = Gemm.ForcePath(family);
+        var (mr, nr, kc, _) = Gemm.Blocking;
+        int[][] shapes = [[1, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1], [2, 1, 40, 21, 8, 5, 5, 2, 2, 2, 2, 1, 1, 1], [1, kc / 9 + 3, 5, 7, mr + 3, 3, 3, 1, 1, 1, 1, 1, 1, 1], [1, 8, 16, nr + 13, 2 * mr + 2, 3, 3, 1, 1, 1, 1, 1, 1, 2]];
+        foreach (var s in shapes)
+        {
+            var g = Geometry(s);
+            Assert.True(Gemm.PacksRows(g.OutChannelsPerGroup, g.OutPlane, g.WeightsPerOutput), $"{g} should be packed row by row.");
+            var rng = new Rng(6);
+            var x = KernelAssert.Random(rng, g.Batch * g.InChannels * g.InPlane);
+            var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
+            int og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput, plane = g.OutPlane;
+            var expected = new float[g.Batch * g.OutChannels * plane];
+            var col = new float[g.ColumnRows * plane];
+            for (int n = 0; n < g.Batch; n++)
+            {
+                Im2Col.Unfold(x.AsSpan(n * g.InChannels * g.InPlane), g, col);
+                for (int grp = 0; grp < g.Groups; grp++)
+                    Gemm.Multiply(false, false, og, plane, kg, w.AsSpan(grp * og * kg), kg, col.AsSpan(grp * kg * plane), plane,
+                        expected.AsSpan((n * g.OutChannels + grp * og) * plane), plane, 0f, parallel: false);
+            }
+            // Threaded, a batch of one shares the product's panels out (the workers run the caller's family); a larger
+            // batch hands whole samples to workers, which run this machine's own family, not the forced one.
+            foreach (int threads in g.Batch == 1 ? new[] { 1, 2 } : [1])
+                KernelAssert.WithThreads(threads, () =>
+                {
+                    var y = new float[expected.Length];
+                    Array.Fill(y, float.NaN);
+                    Convolution.Forward(x, w, null, y, g);
+                    for (int i = 0; i < y.Length; i++)
+                        Assert.True(expected[i].Equals(y[i]), $"{name}, {g}, {threads} threads: y[{i}] = {y[i]}, expected {expected[i]}.");
+                });
+        }
     }
 
     [Theory, MemberData(nameof(Geometries))]

@@ -18,14 +18,18 @@ public static class Pooling
     /// </summary>
     private const int ParallelOutputs = 1 << 16;
 
-    /// <summary>y = max over each window; argmax records the flat in-plane index that won (for backward).</summary>
-    public static void MaxForward(float[] x, float[] y, int[] argmax, ConvGeometry g)
+    /// <summary>
+    /// y = max over each window; argmax records the flat in-plane index that won (for backward), or is null when
+    /// no backward will follow (inference), which computes the values alone.
+    /// </summary>
+    public static void MaxForward(float[] x, float[] y, int[]? argmax, ConvGeometry g)
     {
-        CheckLengths(g, x.Length, y.Length, argmax.Length, "MaxForward");
+        CheckLengths(g, x.Length, y.Length, argmax?.Length ?? y.Length, "MaxForward");
         int oh = g.OutHeight, ow = g.OutWidth;
         if (IsPlain2x2(g))
         {
-            ForEachPlane(g, p => Max2x2(x, y, argmax, g, p));
+            if (argmax is null) ForEachPlane(g, p => Max2x2Values(x, y, g, p));
+            else ForEachPlane(g, p => Max2x2(x, y, argmax, g, p));
             return;
         }
         ForEachPlane(g, p =>
@@ -52,7 +56,7 @@ public static class Pooling
                     }
                 done:
                     y[ob + yy * ow + xx] = best;
-                    argmax[ob + yy * ow + xx] = bestIndex;
+                    if (argmax is not null) argmax[ob + yy * ow + xx] = bestIndex;
                 }
         });
     }
@@ -112,6 +116,44 @@ public static class Pooling
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="Max2x2"/>'s values without the indices (inference): the same comparisons in the same order, so the
+    /// same maxima and NaNs, without the index blends or an argmax buffer to fill.
+    /// </summary>
+    private static unsafe void Max2x2Values(float[] x, float[] y, in ConvGeometry g, int p)
+    {
+        int w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
+        fixed (float* px = &x[p * g.InPlane], py = &y[p * oh * ow])
+            for (int yy = 0; yy < oh; yy++)
+            {
+                float* r0 = px + 2 * yy * w, r1 = r0 + w;
+                float* yr = py + yy * ow;
+                if ((Sse2.IsSupported || AdvSimd.Arm64.IsSupported) && ow >= 4)
+                {
+                    for (int xx = 0; ; xx += 4)
+                    {
+                        if (xx > ow - 4) xx = ow - 4;
+                        var (a, b) = EvenOdd(Vector128.Load(r0 + 2 * xx), Vector128.Load(r0 + 2 * xx + 4));
+                        var (c, d) = EvenOdd(Vector128.Load(r1 + 2 * xx), Vector128.Load(r1 + 2 * xx + 4));
+                        var v = Vector128.ConditionalSelect(TakesVector(a, b), b, a);
+                        v = Vector128.ConditionalSelect(TakesVector(v, c), c, v);
+                        v = Vector128.ConditionalSelect(TakesVector(v, d), d, v);
+                        v.Store(yr + xx);
+                        if (xx == ow - 4) break;
+                    }
+                    continue;
+                }
+                for (int xx = 0; xx < ow; xx++)
+                {
+                    float v = r0[2 * xx];
+                    if (Takes(v, r0[2 * xx + 1])) v = r0[2 * xx + 1];
+                    if (Takes(v, r1[2 * xx])) v = r1[2 * xx];
+                    if (Takes(v, r1[2 * xx + 1])) v = r1[2 * xx + 1];
+                    yr[xx] = v;
+                }
+            }
     }
 
     /// <summary>The even and the odd lanes of lo:hi (eight values), in order: one SSE shuffle, or ARM64's uzp1/uzp2.</summary>

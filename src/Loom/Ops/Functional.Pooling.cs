@@ -10,6 +10,12 @@ public static partial class Functional
     {
         var g = PoolGeometry(x, kernel, stride, padding, dilation, layer);
         var y = Tensor.Uninitialized([g.Batch, g.InChannels, g.OutHeight, g.OutWidth]); // every window writes its cell
+        if (!GradMode.IsEnabled || !x.RequiresGrad)
+        {
+            // No gradient will ask where each maximum was: the values alone, without an argmax buffer.
+            Pooling.MaxForward(x.Data, y.Data, null, g);
+            return y;
+        }
         var argmax = BufferPool.RentInts(y.Size);
         Pooling.MaxForward(x.Data, y.Data, argmax, g);
         return Graph.Record(y, layer, [x], dy => { if (x.GradBufferToWrite(out bool acc) is { } dx) Pooling.MaxBackward(dy, argmax, dx, g, acc); });

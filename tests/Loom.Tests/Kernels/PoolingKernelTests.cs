@@ -69,7 +69,16 @@ public class PoolingKernelTests
                         }
                 Pooling.MaxBackward(dy, argmax, dx, g);
                 KernelAssert.Close(dxRef, dx, KernelAssert.Abs(dxRef), "MaxBackward", 1e-6, 1e-6);
+                AssertValuesAloneMatch(x, y, g);
             });
+    }
+
+    /// <summary>Without an argmax buffer (inference) the maxima are the very values the tracking path gave, NaNs included.</summary>
+    private static void AssertValuesAloneMatch(float[] x, float[] expected, ConvGeometry g)
+    {
+        var y = Enumerable.Repeat(-123f, expected.Length).ToArray();
+        Pooling.MaxForward(x, y, null, g);
+        for (int i = 0; i < y.Length; i++) Assert.True(expected[i].Equals(y[i]), $"{g}: values alone y[{i}] = {y[i]}, with argmax {expected[i]}.");
     }
 
     [Fact]
@@ -124,6 +133,7 @@ public class PoolingKernelTests
                     Assert.Equal(arg, argmax[o]);
                     Assert.Equal(best, y[o]);
                 }
+        AssertValuesAloneMatch(x, y, g);
         // Overwriting backward equals clearing and accumulating.
         var dy = KernelAssert.Random(rng, y.Length);
         var written = Enumerable.Repeat(float.NaN, x.Length).ToArray();

@@ -22,7 +22,6 @@ public static unsafe partial class Gemm
     internal static bool PacksRows(int m, int n, int k) =>
         k > 0 && m > SkinnyRows && (long)m * n * k > SmallWork && (long)k * n <= RowPackedFloats;
 
-    [ThreadStatic] private static float[]? _rowPackedB; // B packed whole (the calling thread's; its workers read it)
     [ThreadStatic] private static float[]? _rows;       // RowGroup rows of B, each padded to whole panels
     private const int RowGroup = 8;
 
@@ -61,8 +60,10 @@ public static unsafe partial class Gemm
     {
         int panels = (n + T.NR - 1) / T.NR, width = panels * T.NR;
         int depth = BlockDepth<T>(k);
-        var packB = _rowPackedB;
-        if (packB is null || packB.Length < (long)width * k + Align) _rowPackedB = packB = GC.AllocateUninitializedArray<float>(width * k + Align, pinned: true);
+        // B packed whole, in the blocked product's buffer (the calling thread's, read by its workers): a convolution's
+        // backward, which runs the blocked product, then reuses the same memory rather than a second copy's worth.
+        var packB = _packB;
+        if (packB is null || packB.Length < (long)width * k + Align) _packB = packB = GC.AllocateUninitializedArray<float>(width * k + Align, pinned: true);
         var rows = _rows;
         if (rows is null || rows.Length < RowGroup * width) _rows = rows = GC.AllocateUninitializedArray<float>(RowGroup * width, pinned: true);
         fixed (float* rawB = packB, pr = rows)

@@ -21,6 +21,15 @@ public static unsafe class Convolution
         return col;
     }
 
+    /// <summary>One sample's column matrix: the input itself for a pointwise kernel, else its im2col unfolding in this thread's buffer.</summary>
+    private static ReadOnlySpan<float> Columns(ReadOnlySpan<float> xs, in ConvGeometry g)
+    {
+        if (g.IsPointwise) return xs;
+        var buffer = ColumnBuffer(g);
+        Im2Col.Unfold(xs, g, buffer);
+        return buffer;
+    }
+
     /// <summary>
     /// y = conv(x, w) + bias, or with <paramref name="relu"/> max(0, that): the activation is applied to each
     /// sample's output right after its GEMM, while it is still in cache, instead of in a separate pass over the batch.
@@ -47,13 +56,7 @@ public static unsafe class Convolution
         }
         else
         {
-            ReadOnlySpan<float> col = xs;
-            if (!g.IsPointwise)
-            {
-                var buffer = ColumnBuffer(g);
-                Im2Col.Unfold(xs, g, buffer);
-                col = buffer;
-            }
+            var col = Columns(xs, g);
             for (int grp = 0; grp < g.Groups; grp++)
                 Gemm.Multiply(false, false, og, plane, kg,
                     w.AsSpan(grp * og * kg), kg, col[(grp * kg * plane)..], plane, ys[(grp * og * plane)..], plane, 0f, innerParallel);
@@ -122,14 +125,7 @@ public static unsafe class Convolution
                 if (pb is not null)
                     for (int o = 0; o < g.OutChannels; o++) pb[o] += TensorPrimitives.Sum(dys.Slice(o * plane, plane));
                 if (pw is null) continue;
-                var xs = x.AsSpan(n * inSize, inSize);
-                ReadOnlySpan<float> col = xs;
-                if (!g.IsPointwise)
-                {
-                    var buffer = ColumnBuffer(g);
-                    Im2Col.Unfold(xs, g, buffer);
-                    col = buffer;
-                }
+                var col = Columns(x.AsSpan(n * inSize, inSize), g);
                 for (int grp = 0; grp < g.Groups; grp++)
                     Gemm.Multiply(false, true, og, kg, plane, dys[(grp * og * plane)..], plane, col[(grp * kg * plane)..], plane, pw.AsSpan(grp * og * kg), kg, 1f, !perChunk);
             }

@@ -29,8 +29,8 @@ public static unsafe partial class Gemm
     /// C (m×n, row stride ldc) = A (m×k, row-major, lda) · B, where B (k×n) comes row by row from
     /// <paramref name="source"/> and each row goes straight into the packed panels (the layout of <see cref="Pack"/>).
     /// For a convolution this replaces storing the unfolded input and then packing a copy of it: one buffer of B's size
-    /// instead of two (LeNet's second convolution: 225 KB less, which left the next layer's 1.6 MB of weights in a 2 MB
-    /// L2) and no packing pass. The same micro-kernel sums in the same order as <see cref="Multiply"/>: the results
+    /// instead of two (LeNet's second convolution: 225 KB less beside the next layer's 1.6 MB of weights, which a 2 MB
+    /// L2 would keep from call to call if the rest fitted beside them; docs/performance.md) and no packing pass. The same micro-kernel sums in the same order as <see cref="Multiply"/>: the results
     /// are identical. With <paramref name="parallel"/>, the panels are shared out among the threads after packing.
     /// </summary>
     internal static void MultiplyRows<TSource>(int m, int n, int k, ReadOnlySpan<float> a, int lda, TSource source,

@@ -48,7 +48,7 @@ public static class SelfTest
     public static string PathOf(string family) => family switch
     {
         "gemm" => Gemm.PathName,
-        "conv2d" => $"im2col/col2im ({VectorWidth} row adds) + GEMM",
+        "conv2d" => $"im2col/col2im ({VectorWidth} row adds) + GEMM; the forward unfolds rows straight into the packed panels",
         "pooling" => "max 2×2: " + (Sse2.IsSupported ? "SSE shuffles" : AdvSimd.Arm64.IsSupported ? "AdvSimd uzp" : "scalar")
             + "; avg 2×2: " + (Avx2.IsSupported ? "AVX2" : AdvSimd.Arm64.IsSupported ? "AdvSimd faddp/zip" : "scalar")
             + "; other windows: scalar",
@@ -265,6 +265,10 @@ public static class SelfTest
             Exact(yRef, y, $"max pooling {g}");
             for (int i = 0; i < outSize; i++)
                 if (argmax[i] != argRef[i]) throw new Mismatch($"max pooling {g}: argmax {i} is {argmax[i]}, the naive twin gives {argRef[i]}");
+            // The values alone, as inference computes them (no argmax).
+            var yValues = new float[outSize];
+            Pooling.MaxForward(x, yValues, null, g);
+            Exact(yRef, yValues, $"max pooling without argmax {g}");
 
             // Average pooling (every divisor counts the padding: PyTorch's default), forward and backward.
             var xa = rng.Floats(inSize);

@@ -83,8 +83,8 @@ internal static class DataCommand
         var jobs = new Option<int>("--jobs") { Description = "espeak-ng processes at once.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var archive = new Option<string?>("--archive") { Description = "Also pack manifest.tsv and the clips into this .tar.gz (how the embedded sample is made)." };
         var espeak = new Option<string>("--espeak") { Description = "The espeak-ng program.", DefaultValueFactory = _ => "espeak-ng" };
-        var speakers = new Option<string>("--speakers") { Description = "Training speakers: standard (5 accents × 17 variants, the embedded sample's recipe) or wide (the same accents × 91 variants); validation and test speakers are the same in both.", DefaultValueFactory = _ => "standard" };
-        speakers.AcceptOnlyFromAmong("standard", "wide");
+        var speakers = new Option<string>("--speakers") { Description = "Training speakers: standard (5 accents × 17 variants, the embedded sample's recipe), wide (the same accents × 91 variants) or wide-whisper (wide and whispered renderings of 20 of its variants: 111); validation and test speakers are the same in all.", DefaultValueFactory = _ => "standard" };
+        speakers.AcceptOnlyFromAmong([.. SpokenPhrasesMaker.Recipes.Keys]);
         var make = new Command("make", "Generate a data set: spoken-phrases, rendered by espeak-ng.") { name, output, count, counts, seed, rate, bits, jobs, archive, espeak, speakers };
         CommandRunner.SetAction(make, parse =>
         {
@@ -104,7 +104,7 @@ internal static class DataCommand
             if (sampleRate is < 8000 or > 48000) throw new UserException($"--rate {sampleRate}: speech is made at 8,000 to 48,000 Hz.");
             if (depth is not (8 or 16)) throw new UserException($"--bits {depth}: the files are 8- or 16-bit PCM.");
             if (parallel < 1) throw new UserException($"--jobs {parallel}: at least 1.");
-            var settings = new SpokenPhrasesMaker.Settings(parse.GetValue(output)!, train, val, test, parse.GetValue(seed), sampleRate, depth, parallel, parse.GetValue(archive), parse.GetValue(speakers) == "wide");
+            var settings = new SpokenPhrasesMaker.Settings(parse.GetValue(output)!, train, val, test, parse.GetValue(seed), sampleRate, depth, parallel, parse.GetValue(archive), parse.GetValue(speakers)!);
             var engine = EspeakNg.Find(parse.GetValue(espeak)!);
             Console.Error.WriteLine($"Rendering {train + val + test:N0} clips with {engine.Version} into {settings.OutDir} ({parallel} at once)…");
             int step = Math.Max(1, (train + val + test) / 20);

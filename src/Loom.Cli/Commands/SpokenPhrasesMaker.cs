@@ -55,21 +55,76 @@ internal static class SpokenPhrasesMaker
         Speakers[2],
     ];
 
+    /// <summary>
+    /// The training variants of which the whisper recipe adds a whispered rendering: the 20 that use espeak-ng's
+    /// default (non-Klatt) synthesiser and sound human (11 male, 9 female). Of the 91 wide variants one is a whisper,
+    /// so about 1 % of the wide set's clips; the test split's speakers include two whispering ones (variant
+    /// <c>whisperf</c>), and a model trained on the wide set errs on them most (docs/speech.md).
+    /// </summary>
+    public static readonly string[] WhisperedBases =
+        ["m1", "m2", "m3", "m4", "m5", "f1", "f2", "f3", "croak", "grandpa", "Andy", "Annie", "Alicia", "Lee", "anika", "belinda",
+         "boris", "linda", "max", "steph"];
+
+    /// <summary>What a whispered rendering's variant name adds to its base's ("m1" → "m1-whispered").</summary>
+    public const string WhisperedSuffix = "-whispered";
+
+    /// <summary>
+    /// The whisper recipe (<c>--speakers wide-whisper</c>): the wide recipe's training speakers and a whispered
+    /// rendering of 20 of its variants in each of the five accents (111 variants, 555 speakers, about 18 % of the
+    /// clips whispered); the same validation and test speakers. The whispered variants are Loom's own variant files,
+    /// made from their bases by <see cref="WhisperedVariant"/>; none is the test split's <c>whisperf</c>.
+    /// </summary>
+    public static IReadOnlyList<SplitSpeakers> WideWhisperSpeakers { get; } =
+    [
+        new("train", TrainVoices, [.. WideSpeakers[0].Variants, .. WhisperedBases.Select(b => b + WhisperedSuffix)]),
+        Speakers[1],
+        Speakers[2],
+    ];
+
+    /// <summary>The recipes of <c>--speakers</c>, by name.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<SplitSpeakers>> Recipes { get; } = new Dictionary<string, IReadOnlyList<SplitSpeakers>>
+    {
+        ["standard"] = Speakers,
+        ["wide"] = WideSpeakers,
+        ["wide-whisper"] = WideWhisperSpeakers,
+    };
+
+    /// <summary>
+    /// A whispered rendering of a variant: its file with espeak-ng's own whisper settings appended (later lines
+    /// override earlier ones): voicing cut to <paramref name="voicing"/> % and breath noise added along the formants,
+    /// as espeak-ng's <c>whisper</c> (voicing 17) and <c>whisperf</c> (voicing 20) variants do. The base keeps its
+    /// pitch range, formant shifts and timbre, so the whisper is a new speaker, not a copy of a held-out one.
+    /// </summary>
+    public static string WhisperedVariant(string baseText, int voicing) =>
+        baseText.TrimEnd() + $"\n\n// a whispered rendering, made by loom data make spoken-phrases --speakers wide-whisper\nvoicing {voicing}\n" +
+        "breath 75 75 50 40 15 10\nbreathw 150 150 200 200 400 400\n";
+
     /// <summary>Ranges sampled uniformly per clip.</summary>
     public const int MinWords = 1, MaxWords = 6, MinSpeed = 130, MaxSpeed = 200, MinPitch = 20, MaxPitch = 80;
 
     public const double MinSnrDb = 5, MaxSnrDb = 30, MinPeak = 0.3, MaxPeak = 0.9, MaxLeadSeconds = 0.2;
 
     /// <summary>What to make: clips per split, output format, parallel espeak-ng processes, and an optional .tar.gz of it all.</summary>
-    public sealed record Settings(string OutDir, int Train, int Val, int Test, ulong Seed, int SampleRate, int Bits, int Jobs, string? Archive, bool Wide = false)
+    public sealed record Settings(string OutDir, int Train, int Val, int Test, ulong Seed, int SampleRate, int Bits, int Jobs, string? Archive, string Recipe = "standard")
     {
-        public IReadOnlyList<SplitSpeakers> Speakers => Wide ? WideSpeakers : SpokenPhrasesMaker.Speakers;
+        public IReadOnlyList<SplitSpeakers> Speakers => Recipes[Recipe];
     }
 
     /// <summary>What was made.</summary>
     public sealed record Summary(IReadOnlyList<SpokenPhrasesClip> Clips, TimeSpan Elapsed, string EspeakVersion);
 
     public static Summary Make(Settings s, EspeakNg espeak, Action<int, int>? progress = null)
+    {
+        var whispered = s.Speakers.SelectMany(x => x.Variants).Where(v => v.EndsWith(WhisperedSuffix, StringComparison.Ordinal)).Distinct().ToList();
+        if (whispered.Count == 0) return MakeWith(s, espeak, progress);
+        // Voicing 15, 20 or 25 % by turns: a little spread around espeak-ng's own whispers (17 and 20).
+        var files = whispered.Select((v, i) => (v, WhisperedVariant(espeak.VariantText(v[..^WhisperedSuffix.Length]), 15 + 5 * (i % 3))))
+            .ToDictionary(x => x.v, x => x.Item2);
+        using var copy = espeak.WithVariants(files);
+        return MakeWith(s, copy.Engine, progress);
+    }
+
+    private static Summary MakeWith(Settings s, EspeakNg espeak, Action<int, int>? progress)
     {
         CheckSpeakersExist(espeak, s.Speakers);
         var watch = Stopwatch.StartNew();

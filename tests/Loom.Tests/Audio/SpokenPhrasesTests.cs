@@ -152,7 +152,8 @@ public sealed class SpokenPhrasesTests : IDisposable
     [Fact]
     public void TheRecipesSplitsShareNoAccentAndNoVariant()
     {
-        foreach (var splits in new[] { SpokenPhrasesMaker.Speakers, SpokenPhrasesMaker.WideSpeakers })
+        Assert.Equal(["standard", "wide", "wide-whisper"], SpokenPhrasesMaker.Recipes.Keys);
+        foreach (var splits in SpokenPhrasesMaker.Recipes.Values)
         {
             Assert.Equal(["train", "val", "test"], splits.Select(s => s.Split));
             for (int a = 0; a < splits.Count; a++)
@@ -169,9 +170,27 @@ public sealed class SpokenPhrasesTests : IDisposable
         Assert.Subset(wide[0].Variants.ToHashSet(), standard[0].Variants.ToHashSet());
         Assert.Equal(91, wide[0].Variants.Distinct().Count());
         Assert.Equal(standard.Skip(1), wide.Skip(1));
+        // The whisper recipe adds 20 whispered renderings of wide variants, and nothing else.
+        var whisper = SpokenPhrasesMaker.WideWhisperSpeakers;
+        Assert.Equal(wide[0].Variants.Concat(SpokenPhrasesMaker.WhisperedBases.Select(b => b + "-whispered")), whisper[0].Variants);
+        Assert.Equal(20, SpokenPhrasesMaker.WhisperedBases.Distinct().Count());
+        Assert.Subset(wide[0].Variants.ToHashSet(), SpokenPhrasesMaker.WhisperedBases.ToHashSet());
+        Assert.Equal(standard.Skip(1), whisper.Skip(1));
         Assert.Equal(40, SpokenPhrases.Vocabulary.Count);
         Assert.Equal(40, SpokenPhrases.Vocabulary.Distinct().Count());
         Assert.All(SpokenPhrases.Vocabulary, w => Assert.True(SpeechAlphabet.CanEncode(w)));
+    }
+
+    [Fact]
+    public void AWhisperedVariantIsItsBaseWithEspeakNgsWhisperSettingsLast()
+    {
+        const string f2 = "language variant\nname female2\ngender female\n\npitch 142 220\nbreath 0 2 3 3 3 3 3 2\n\n";
+        string text = SpokenPhrasesMaker.WhisperedVariant(f2, 20);
+        Assert.StartsWith(f2.TrimEnd(), text);
+        // espeak-ng reads a variant file line by line, a later setting replacing an earlier one: the whisper's come last.
+        string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["voicing 20", "breath 75 75 50 40 15 10", "breathw 150 150 200 200 400 400"], lines[^3..]);
+        Assert.Equal(1, lines.Count(l => l.StartsWith("name ", StringComparison.Ordinal)));
     }
 
     [Fact]

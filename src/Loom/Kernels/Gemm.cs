@@ -439,7 +439,12 @@ public static unsafe partial class Gemm
 
     /// <summary>For each MC block of rows: packs A, then runs the micro-kernel over every tile against the packed B; adds bias (nc values, or null) to every row.</summary>
     private static void RunTiles<T>(bool transA, int m, int nc, int kc, float* a, int lda, int pc, float* bp, float* c, int ldc, bool overwrite, float* bias)
-        where T : struct, IGemmTile
+        where T : struct, IGemmTile =>
+        RunTiles<T, PackedPanels<T>, PackedRows<T>>(transA, m, nc, kc, a, lda, pc, new PackedPanels<T>(bp, kc), c, ldc, overwrite, bias);
+
+    /// <summary>RunTiles over B panels from any source: packed, or rows read in place (<see cref="MultiplyShifted"/>).</summary>
+    private static void RunTiles<T, TPanels, TB>(bool transA, int m, int nc, int kc, float* a, int lda, int pc, TPanels source, float* c, int ldc, bool overwrite, float* bias)
+        where T : struct, IGemmTile where TPanels : struct, IPanelSource<TB> where TB : struct, IPanelRows
     {
         int panels = (nc + T.NR - 1) / T.NR;
         var packA = _packA;
@@ -454,9 +459,8 @@ public static unsafe partial class Gemm
                 for (int p = 0; p < panels; p++)
                 {
                     int j = p * T.NR, nr = Math.Min(T.NR, nc - j);
-                    float* bpanel = bp + (long)p * T.NR * kc;
                     for (int i = 0; i < mc; i += T.MR)
-                        MicroKernel<T>(kc, ap + (long)i * kc, bpanel, c + (long)(ic + i) * ldc + j, ldc, Math.Min(T.MR, mc - i), nr, overwrite, bias == null ? null : bias + j);
+                        MicroKernel<T, TB>(kc, ap + (long)i * kc, source.Panel(p), c + (long)(ic + i) * ldc + j, ldc, Math.Min(T.MR, mc - i), nr, overwrite, bias == null ? null : bias + j);
                 }
             }
         }
@@ -614,17 +618,17 @@ public static unsafe partial class Gemm
     /// full tiles go straight to C.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit] // the scratch tile is written in full before it is read
-    private static void MicroKernel<T>(int kc, float* ap, float* bp, float* c, int ldc, int mr, int nr, bool overwrite, float* bias)
-        where T : struct, IGemmTile
+    private static void MicroKernel<T, TB>(int kc, float* ap, TB b, float* c, int ldc, int mr, int nr, bool overwrite, float* bias)
+        where T : struct, IGemmTile where TB : struct, IPanelRows
     {
         if (mr == T.MR && nr == T.NR)
         {
-            T.Full(kc, ap, bp, c, ldc, overwrite, bias);
+            T.Full(kc, ap, b, c, ldc, overwrite, bias);
             return;
         }
         // Edge tile: compute the full tile into a scratch block (every family's Edge writes it), then add the valid part.
         float* tmp = stackalloc float[MaxTile];
-        T.Edge(kc, ap, bp, tmp, nr);
+        T.Edge(kc, ap, b, tmp, nr);
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++)
             {

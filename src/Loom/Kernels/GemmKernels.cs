@@ -4,8 +4,62 @@ using System.Runtime.Intrinsics;
 namespace Loom.Kernels;
 
 /// <summary>
+/// Where a micro-kernel finds the rows of its B panel, NR floats each, in the order p = 0, 1, …: a packed panel
+/// (<see cref="PackedRows{TTile}"/>), or the rows of a padded input image at the offsets of a convolution's kernel
+/// taps (<see cref="ShiftedRows"/>). A struct, so that each kernel is compiled per kind with the call inlined.
+/// </summary>
+internal unsafe interface IPanelRows
+{
+    /// <summary>The next row's first float; each call moves on by one row.</summary>
+    float* Next();
+}
+
+/// <summary>A packed panel of <typeparamref name="TTile"/>'s family: kc rows, NR floats apart.</summary>
+internal unsafe struct PackedRows<TTile>(float* panel) : IPanelRows where TTile : struct, IGemmTile
+{
+    private float* _row = panel;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float* Next()
+    {
+        float* row = _row;
+        _row += TTile.NR;
+        return row;
+    }
+}
+
+/// <summary>Rows at <c>origin + offsets[p]</c>: B of a stride-1 convolution read in place (<see cref="Gemm.MultiplyShifted"/>).</summary>
+internal unsafe struct ShiftedRows(float* origin, int* offsets) : IPanelRows
+{
+    private int* _offset = offsets;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float* Next() => origin + *_offset++;
+}
+
+/// <summary>The B panels of one depth block, by panel index (NR columns each), for <see cref="Gemm"/>'s tile loop.</summary>
+internal interface IPanelSource<TB> where TB : struct, IPanelRows
+{
+    TB Panel(int p);
+}
+
+/// <summary>A block of packed panels: panel p starts p·NR·kc floats in.</summary>
+internal readonly unsafe struct PackedPanels<TTile>(float* block, int kc) : IPanelSource<PackedRows<TTile>> where TTile : struct, IGemmTile
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public PackedRows<TTile> Panel(int p) => new(block + (long)p * TTile.NR * kc);
+}
+
+/// <summary>Shifted rows of a block: panel p is columns p·NR onwards of every row.</summary>
+internal readonly unsafe struct ShiftedPanels<TTile>(float* origin, int* offsets) : IPanelSource<ShiftedRows> where TTile : struct, IGemmTile
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ShiftedRows Panel(int p) => new(origin + (long)p * TTile.NR, offsets);
+}
+
+/// <summary>
 /// The register-blocked micro-kernels behind <see cref="IGemmTile"/>'s families: each computes one tile of C from a
-/// packed A panel (kc×MR, k-major) and a packed B panel (kc×NR, k-major), accumulators in registers, and writes C
+/// packed A panel (kc×MR, k-major) and a B panel (kc rows of NR, from <see cref="IPanelRows"/>), accumulators in registers, and writes C
 /// (or adds into it) once at the end, adding a column bias on the way when given one.
 /// </summary>
 internal static unsafe class GemmKernels
@@ -17,14 +71,15 @@ internal static unsafe class GemmKernels
     /// operation one instruction (<see cref="IVectorOps{TVector}"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void EightRowsTwoVectors<TOps, TV>(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias)
-        where TOps : struct, IVectorOps<TV> where TV : struct
+    public static void EightRowsTwoVectors<TOps, TV, TB>(int kc, float* ap, TB b, float* c, int ldc, bool overwrite, float* bias)
+        where TOps : struct, IVectorOps<TV> where TV : struct where TB : struct, IPanelRows
     {
         int w = TOps.Count;
         TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
             c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         for (int p = 0; p < kc; p++)
         {
+            float* bp = b.Next();
             var b0 = TOps.Load(bp);
             var b1 = TOps.Load(bp + w);
             TV a;
@@ -36,7 +91,7 @@ internal static unsafe class GemmKernels
             a = TOps.Broadcast(ap[5]); c50 = TOps.MultiplyAdd(a, b0, c50); c51 = TOps.MultiplyAdd(a, b1, c51);
             a = TOps.Broadcast(ap[6]); c60 = TOps.MultiplyAdd(a, b0, c60); c61 = TOps.MultiplyAdd(a, b1, c61);
             a = TOps.Broadcast(ap[7]); c70 = TOps.MultiplyAdd(a, b0, c70); c71 = TOps.MultiplyAdd(a, b1, c71);
-            ap += 8; bp += 2 * w;
+            ap += 8;
         }
         if (bias != null)
         {
@@ -62,18 +117,17 @@ internal static unsafe class GemmKernels
     }
 
     /// <summary>
-    /// The left half of <see cref="EightRowsTwoVectors{TOps, TV}"/>'s tile (one vector per row: the AVX-512 kernel's edge
-    /// tiles at most 16 columns wide) into a scratch tile of rows <paramref name="stride"/> floats apart, B's panel being
-    /// <paramref name="stride"/> wide too.
+    /// The left half of <see cref="EightRowsTwoVectors{TOps, TV, TB}"/>'s tile (one vector per row: the AVX-512 kernel's edge
+    /// tiles at most 16 columns wide) into a scratch tile of rows <paramref name="stride"/> floats apart.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void EightRowsOneVector<TOps, TV>(int kc, float* ap, float* bp, float* c, int stride)
-        where TOps : struct, IVectorOps<TV> where TV : struct
+    public static void EightRowsOneVector<TOps, TV, TB>(int kc, float* ap, TB b, float* c, int stride)
+        where TOps : struct, IVectorOps<TV> where TV : struct where TB : struct, IPanelRows
     {
         TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         for (int p = 0; p < kc; p++)
         {
-            var b0 = TOps.Load(bp);
+            var b0 = TOps.Load(b.Next());
             c0 = TOps.MultiplyAdd(TOps.Broadcast(ap[0]), b0, c0);
             c1 = TOps.MultiplyAdd(TOps.Broadcast(ap[1]), b0, c1);
             c2 = TOps.MultiplyAdd(TOps.Broadcast(ap[2]), b0, c2);
@@ -82,7 +136,7 @@ internal static unsafe class GemmKernels
             c5 = TOps.MultiplyAdd(TOps.Broadcast(ap[5]), b0, c5);
             c6 = TOps.MultiplyAdd(TOps.Broadcast(ap[6]), b0, c6);
             c7 = TOps.MultiplyAdd(TOps.Broadcast(ap[7]), b0, c7);
-            ap += 8; bp += stride;
+            ap += 8;
         }
         TOps.Store(c0, c); TOps.Store(c1, c + stride); TOps.Store(c2, c + 2 * stride); TOps.Store(c3, c + 3 * stride);
         TOps.Store(c4, c + 4 * stride); TOps.Store(c5, c + 5 * stride); TOps.Store(c6, c + 6 * stride); TOps.Store(c7, c + 7 * stride);
@@ -94,12 +148,14 @@ internal static unsafe class GemmKernels
     /// B for every row: one load per FMA, about half this kernel's speed.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void SixRowsTwoVectors256(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias)
+    public static void SixRowsTwoVectors256<TB>(int kc, float* ap, TB b, float* c, int ldc, bool overwrite, float* bias)
+        where TB : struct, IPanelRows
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++)
         {
+            float* bp = b.Next();
             var b0 = Vector256.Load(bp);
             var b1 = Vector256.Load(bp + 8);
             Vector256<float> a;
@@ -109,7 +165,7 @@ internal static unsafe class GemmKernels
             a = Vector256.Create(ap[3]); c30 = Vector256.FusedMultiplyAdd(a, b0, c30); c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
             a = Vector256.Create(ap[4]); c40 = Vector256.FusedMultiplyAdd(a, b0, c40); c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
             a = Vector256.Create(ap[5]); c50 = Vector256.FusedMultiplyAdd(a, b0, c50); c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
-            ap += 6; bp += 16;
+            ap += 6;
         }
         if (bias != null)
         {
@@ -142,18 +198,20 @@ internal static unsafe class GemmKernels
 
     /// <summary>The portable tile, 4×4 in scalar registers, for a runtime without vector instructions.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void FourByFourScalar(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias)
+    public static void FourByFourScalar<TB>(int kc, float* ap, TB b, float* c, int ldc, bool overwrite, float* bias)
+        where TB : struct, IPanelRows
     {
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0,
             c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
         for (int p = 0; p < kc; p++)
         {
+            float* bp = b.Next();
             float b0 = bp[0], b1 = bp[1], b2 = bp[2], b3 = bp[3], a;
             a = ap[0]; c00 += a * b0; c01 += a * b1; c02 += a * b2; c03 += a * b3;
             a = ap[1]; c10 += a * b0; c11 += a * b1; c12 += a * b2; c13 += a * b3;
             a = ap[2]; c20 += a * b0; c21 += a * b1; c22 += a * b2; c23 += a * b3;
             a = ap[3]; c30 += a * b0; c31 += a * b1; c32 += a * b2; c33 += a * b3;
-            ap += 4; bp += 4;
+            ap += 4;
         }
         Row(c, c00, c01, c02, c03, bias, overwrite); c += ldc;
         Row(c, c10, c11, c12, c13, bias, overwrite); c += ldc;

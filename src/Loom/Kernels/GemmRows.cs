@@ -19,8 +19,10 @@ public static unsafe partial class Gemm
     /// Whether an m×n×k product may take its B row by row (<see cref="MultiplyRows"/>): the cases <see cref="Multiply"/>
     /// would block anyway (neither skinny nor tiny), with a packed B small enough to be held whole.
     /// </summary>
-    internal static bool PacksRows(int m, int n, int k) =>
-        k > 0 && m > SkinnyRows && (long)m * n * k > SmallWork && (long)k * n <= RowPackedFloats;
+    internal static bool PacksRows(int m, int n, int k) => Blocks(m, n, k) && (long)k * n <= RowPackedFloats;
+
+    /// <summary>Whether <see cref="Multiply"/> would run an m×n×k product blocked: neither skinny nor tiny.</summary>
+    internal static bool Blocks(int m, int n, int k) => k > 0 && m > SkinnyRows && (long)m * n * k > SmallWork;
 
     [ThreadStatic] private static float[]? _rows;       // RowGroup rows of B, each padded to whole panels
     private const int RowGroup = 8;

@@ -23,16 +23,16 @@ internal unsafe interface IGemmTile
     static abstract int MC { get; }
 
     /// <summary>
-    /// C[0..MR, 0..NR] (row stride ldc) += Apanel (kc×MR, k-major) · Bpanel (kc×NR, k-major), or = with
+    /// C[0..MR, 0..NR] (row stride ldc) += Apanel (kc×MR, k-major) · Bpanel (kc rows of NR), or = with
     /// <paramref name="overwrite"/> (C is then never read), plus bias[0..NR] on every row when bias is not null.
     /// </summary>
-    static abstract void Full(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias);
+    static abstract void Full<TB>(int kc, float* ap, TB b, float* c, int ldc, bool overwrite, float* bias) where TB : struct, IPanelRows;
 
     /// <summary>
     /// An edge tile's product, of which only the first <paramref name="nr"/> columns count, into the NR-wide scratch
     /// block <paramref name="tmp"/> (overwritten, no bias).
     /// </summary>
-    static abstract void Edge(int kc, float* ap, float* bp, float* tmp, int nr);
+    static abstract void Edge<TB>(int kc, float* ap, TB b, float* tmp, int nr) where TB : struct, IPanelRows;
 }
 
 // Tile shapes: the accumulators fill the register file, with room for the B vectors and one broadcast of A.
@@ -50,15 +50,15 @@ internal unsafe struct Avx512Tile : IGemmTile
     public static int MC => 48;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Full(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias) =>
-        GemmKernels.EightRowsTwoVectors<Vector512Ops, Vector512<float>>(kc, ap, bp, c, ldc, overwrite, bias);
+    public static void Full<TB>(int kc, float* ap, TB b, float* c, int ldc, bool overwrite, float* bias) where TB : struct, IPanelRows =>
+        GemmKernels.EightRowsTwoVectors<Vector512Ops, Vector512<float>, TB>(kc, ap, b, c, ldc, overwrite, bias);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Edge(int kc, float* ap, float* bp, float* tmp, int nr)
+    public static void Edge<TB>(int kc, float* ap, TB b, float* tmp, int nr) where TB : struct, IPanelRows
     {
         // At most 16 columns: the left half of the tile (one vector per row) does, at half the cost.
-        if (nr <= NR / 2) GemmKernels.EightRowsOneVector<Vector512Ops, Vector512<float>>(kc, ap, bp, tmp, NR);
-        else Full(kc, ap, bp, tmp, NR, overwrite: true, bias: null);
+        if (nr <= NR / 2) GemmKernels.EightRowsOneVector<Vector512Ops, Vector512<float>, TB>(kc, ap, b, tmp, NR);
+        else Full(kc, ap, b, tmp, NR, overwrite: true, bias: null);
     }
 }
 
@@ -76,11 +76,11 @@ internal unsafe struct Avx2Tile : IGemmTile
     public static int MC => 48;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Full(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias) =>
-        GemmKernels.SixRowsTwoVectors256(kc, ap, bp, c, ldc, overwrite, bias);
+    public static void Full<TB>(int kc, float* ap, TB b, float* c, int ldc, bool overwrite, float* bias) where TB : struct, IPanelRows =>
+        GemmKernels.SixRowsTwoVectors256(kc, ap, b, c, ldc, overwrite, bias);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Edge(int kc, float* ap, float* bp, float* tmp, int nr) => Full(kc, ap, bp, tmp, NR, overwrite: true, bias: null);
+    public static void Edge<TB>(int kc, float* ap, TB b, float* tmp, int nr) where TB : struct, IPanelRows => Full(kc, ap, b, tmp, NR, overwrite: true, bias: null);
 }
 
 /// <summary>
@@ -98,11 +98,11 @@ internal unsafe struct Vector128Tile : IGemmTile
     public static int MC => 96;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Full(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias) =>
-        GemmKernels.EightRowsTwoVectors<Vector128Ops, Vector128<float>>(kc, ap, bp, c, ldc, overwrite, bias);
+    public static void Full<TB>(int kc, float* ap, TB b, float* c, int ldc, bool overwrite, float* bias) where TB : struct, IPanelRows =>
+        GemmKernels.EightRowsTwoVectors<Vector128Ops, Vector128<float>, TB>(kc, ap, b, c, ldc, overwrite, bias);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Edge(int kc, float* ap, float* bp, float* tmp, int nr) => Full(kc, ap, bp, tmp, NR, overwrite: true, bias: null);
+    public static void Edge<TB>(int kc, float* ap, TB b, float* tmp, int nr) where TB : struct, IPanelRows => Full(kc, ap, b, tmp, NR, overwrite: true, bias: null);
 }
 
 /// <summary>Scalar code for a runtime without vector instructions, 4×4: 16 accumulators; blocks by the BLIS rule, unmeasured.</summary>
@@ -114,9 +114,9 @@ internal unsafe struct ScalarTile : IGemmTile
     public static int MC => 64;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Full(int kc, float* ap, float* bp, float* c, int ldc, bool overwrite, float* bias) =>
-        GemmKernels.FourByFourScalar(kc, ap, bp, c, ldc, overwrite, bias);
+    public static void Full<TB>(int kc, float* ap, TB b, float* c, int ldc, bool overwrite, float* bias) where TB : struct, IPanelRows =>
+        GemmKernels.FourByFourScalar(kc, ap, b, c, ldc, overwrite, bias);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Edge(int kc, float* ap, float* bp, float* tmp, int nr) => Full(kc, ap, bp, tmp, NR, overwrite: true, bias: null);
+    public static void Edge<TB>(int kc, float* ap, TB b, float* tmp, int nr) where TB : struct, IPanelRows => Full(kc, ap, b, tmp, NR, overwrite: true, bias: null);
 }

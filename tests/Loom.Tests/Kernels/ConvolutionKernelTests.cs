@@ -147,8 +147,9 @@ public class ConvolutionKernelTests
     }
 
     /// <summary>
-    /// The forward with the input unfolded row by row into the GEMM's packed panels gives the very bits of unfolding it whole and
-    /// multiplying, on every micro-kernel family (its tiles, edge panels and depth blocks), on one thread and threaded.
+    /// The forward without a stored unfolding — reading the padded input in place at stride 1, or unfolding it row by
+    /// row into the GEMM's packed panels when strided — gives the very bits of unfolding it whole and multiplying, on
+    /// every micro-kernel family (its tiles, edge rows and panels, depth blocks), on one thread and threaded.
     /// </summary>
     [Theory, MemberData(nameof(GemmTests.Families), MemberType = typeof(GemmTests))]
     public void StreamedForwardIsBitIdenticalOnEveryFamily(string name)
@@ -156,11 +157,27 @@ public class ConvolutionKernelTests
         var family = Enum.Parse<Gemm.Isa>(name);
         using var scope = Gemm.ForcePath(family);
         var (mr, nr, kc, _) = Gemm.Blocking;
-        int[][] shapes = [[1, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1], [2, 1, 40, 21, 8, 5, 5, 2, 2, 2, 2, 1, 1, 1], [1, kc / 9 + 3, 5, 7, mr + 3, 3, 3, 1, 1, 1, 1, 1, 1, 1], [1, 8, 16, nr + 13, 2 * mr + 2, 3, 3, 1, 1, 1, 1, 1, 1, 2]];
-        foreach (var s in shapes)
+        // n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups; the first five are read in place, the rest row by row.
+        int[][] inPlace =
+        [
+            [1, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],         // LeNet's second convolution
+            [1, kc / 9 + 3, 5, 7, mr + 3, 3, 3, 1, 1, 1, 1, 1, 1, 1], // two depth blocks, an edge row tile
+            [1, 8, 16, nr + 13, 2 * mr + 2, 3, 3, 1, 1, 1, 1, 1, 1, 2], // grouped, an edge panel
+            [1, 4, 24, 13, mr + 1, 3, 3, 1, 1, 0, 0, 2, 2, 1],      // dilated, unpadded: the last tap reads past the image
+            [2, 16, 1, 100, 12, 1, 5, 1, 1, 0, 2, 1, 1, 1],         // 1-D (H = kH = 1), a batch
+        ];
+        int[][] rowByRow =
+        [
+            [2, 1, 40, 21, 8, 5, 5, 2, 2, 2, 2, 1, 1, 1],           // strided 5×5, as the speech front end
+            [1, kc / 9 + 3, 10, 14, mr + 3, 3, 3, 2, 2, 1, 1, 1, 1, 1],
+            [1, 8, 16, 2 * nr + 26, 2 * mr + 2, 3, 3, 1, 2, 1, 1, 1, 1, 2],
+        ];
+        foreach (var s in inPlace.Concat(rowByRow))
         {
             var g = Geometry(s);
-            Assert.True(Gemm.PacksRows(g.OutChannelsPerGroup, g.OutPlane, g.WeightsPerOutput), $"{g} should be packed row by row.");
+            bool readsInPlace = Array.IndexOf(inPlace, s) >= 0;
+            Assert.True(readsInPlace == Convolution.ReadsInPlace(g), $"{g} should {(readsInPlace ? "" : "not ")}be read in place.");
+            if (!readsInPlace) Assert.True(Gemm.PacksRows(g.OutChannelsPerGroup, g.OutPlane, g.WeightsPerOutput), $"{g} should be packed row by row.");
             var rng = new Rng(6);
             var x = KernelAssert.Random(rng, g.Batch * g.InChannels * g.InPlane);
             var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);

@@ -207,6 +207,49 @@ public class GemmTests
         Assert.Throws<ArgumentException>(() => Gemm.MultiplyPacked(m, n, k, a, lda, packed.AsSpan(1), c, ldc));
     }
 
+    /// <summary>
+    /// The product whose B rows are read in place at given offsets (a stride-1 convolution's padded input): against the
+    /// reference, and bit for bit against the same B gathered and pre-packed, on one thread and shared out by rows.
+    /// </summary>
+    private static void CheckShiftedProduct(int m, int n, int k, int seed)
+    {
+        var rng = new Rng((ulong)seed);
+        int lda = k + 3, ldc = n + 2, nr = Gemm.Blocking.NR;
+        var a = Padded(rng, m, k, lda, float.NaN);
+        // Rows anywhere in a buffer, overlapping and out of order, the last ones near its end: the whole-panel loads
+        // past n read the slack the contract asks for (NR − 1 floats), which holds NaN to show it is never used.
+        var source = new float[3 * n + 2 * k + nr - 1];
+        rng.FillUniform(source.AsSpan(0, source.Length - (nr - 1)), -1f, 1f);
+        source.AsSpan(source.Length - (nr - 1)).Fill(float.NaN);
+        var offsets = new int[k];
+        for (int p = 0; p < k; p++) offsets[p] = p == k - 1 ? source.Length - (nr - 1) - n : (int)(rng.NextFloat() * (source.Length - (nr - 1) - n));
+        var b = new float[k * n];
+        for (int p = 0; p < k; p++) source.AsSpan(offsets[p], n).CopyTo(b.AsSpan(p * n));
+        var packed = new float[Gemm.PackedSize(k, n)];
+        Gemm.Pack(false, k, n, b, n, packed);
+        var expected = Padded(rng, m, n, ldc, 777f);
+        Gemm.MultiplyPacked(m, n, k, a, lda, packed, expected, ldc, 0f);
+        var reference = new float[m * ldc];
+        GemmReference.MultiplyAccumulate(false, false, m, n, k, a, lda, b, n, reference, ldc);
+        var bound = new float[m * ldc];
+        GemmReference.MultiplyAccumulate(false, false, m, n, k, KernelAssert.Abs(a), lda, KernelAssert.Abs(b), n, bound, ldc);
+        foreach (int threads in new[] { 1, 2 })
+            KernelAssert.WithThreads(threads, () =>
+            {
+                var c = Padded(rng, m, n, ldc, 777f);
+                for (int i = 0; i < m; i++) c.AsSpan(i * ldc, n).Fill(float.NaN); // C is written, never read
+                unsafe
+                {
+                    fixed (float* origin = source) Gemm.MultiplyShifted(m, n, k, a, lda, origin, offsets, c, ldc, parallel: true);
+                }
+                for (int i = 0; i < m; i++)
+                {
+                    KernelAssert.Close(reference.AsSpan(i * ldc, n), c.AsSpan(i * ldc, n), bound.AsSpan(i * ldc, n).ToArray(), $"shifted row {i}, {threads} threads");
+                    Assert.Equal(expected.AsSpan(i * ldc, ldc).ToArray(), c.AsSpan(i * ldc, ldc).ToArray());
+                }
+            });
+    }
+
     [Theory]
     [InlineData(0f)]
     [InlineData(1f)]
@@ -274,6 +317,9 @@ public class GemmTests
         CheckColumnBias(mc + 1, nr / 2, 50, false, false, 1f);
         CheckPackedProduct(2 * mr + 3, 2 * nr + 1, kc + 17, true, 0f);
         CheckPackedProduct(mr + 2, nr - 1, 40, false, 1f);
+        CheckShiftedProduct(3 * mr - 1, nr + nr / 2 + 1, kc + 9, 21);  // an edge tile over half a panel; two depth blocks
+        CheckShiftedProduct(mc + mr + 1, 3 * nr + 5, 40, 22);           // two MC row blocks, an edge panel at most half wide
+        CheckShiftedProduct(64, 224, 288, 23);                          // LeNet's second convolution; threaded
         Assert.Equal(family, Gemm.ThreadPath);
     }
 

@@ -32,7 +32,8 @@ internal sealed class TrainOptions
     public readonly Option<int> MaxLength = new("--max-length") { Description = "Text classifiers and taggers: tokens per sequence (longer texts are cut, longer sentences split).", DefaultValueFactory = _ => 200 };
     public readonly Option<int?> MinCount = new("--min-count") { Description = "Text: keep tokens seen at least this often in the training split (default 1 for characters, 2 for words); rarer ones become <unk>." };
     public readonly Option<int> MaxVocab = new("--max-vocab") { Description = "Word models: at most this many tokens in the vocabulary.", DefaultValueFactory = _ => 20000 };
-    public readonly Option<double> ValidationSplit = new("--validation-split") { Description = "Hold out this fraction of the training set (seeded) to validate each epoch, and keep the weights of the epoch with the lowest validation loss; the test set is then used once, at the end.", DefaultValueFactory = _ => 0 };
+    public readonly Option<string> Monitor = new("--monitor") { Description = "The validation metric that chooses the epoch kept: val_loss (lowest, the default), val_accuracy (highest), or for speech models val_cer or val_wer (lowest).", DefaultValueFactory = _ => "val_loss" };
+    public readonly Option<double> ValidationSplit = new("--validation-split") { Description = "Hold out this fraction of the training set (seeded) to validate each epoch, and keep the weights of the epoch best by --monitor (lowest validation loss by default); the test set is then used once, at the end.", DefaultValueFactory = _ => 0 };
     public readonly Option<bool> Json = CliOptions.Json();
     public readonly Option<string?> Report = new("--report") { Description = "Write learning curves, the schedule, the confusion matrix and the most confidently wrong held-out examples into this folder, linked from report.html." };
     public readonly Option<bool> Distributed = new("--distributed") { Description = "Data-parallel training over MPI: start as `mpirun -np N loom train ... --distributed`; every rank trains on its part of each batch (--batch-size is the global batch), rank 0 prints and writes files. --threads is per rank (default: the cores divided among the ranks on each machine)." };
@@ -41,12 +42,13 @@ internal sealed class TrainOptions
     {
         Optimizer.AcceptOnlyFromAmong([.. TrainingSettings.Optimizers]);
         Schedule.AcceptOnlyFromAmong([.. TrainingSettings.Schedules]);
+        Monitor.AcceptOnlyFromAmong([.. TrainingSettings.Monitors]);
     }
 
     public void AddTo(Command command)
     {
         foreach (Option option in (Option[])[Model, Data, DataDir, Epochs, BatchSize, Lr, Optimizer, Momentum, WeightDecay, Schedule, Clip, LabelSmoothing, Seed,
-            Threads, Output, Checkpoint, Resume, SeqLen, MaxLength, MinCount, MaxVocab, ValidationSplit, Json, Report, Distributed])
+            Threads, Output, Checkpoint, Resume, SeqLen, MaxLength, MinCount, MaxVocab, ValidationSplit, Monitor, Json, Report, Distributed])
             command.Options.Add(option);
     }
 
@@ -84,6 +86,7 @@ internal sealed class TrainOptions
             LabelSmoothing = saved.Float(LabelSmoothing, "label_smoothing"),
             Seed = saved.Int(Seed, "seed"),
             ValidationSplit = parse.GetValue(ValidationSplit),
+            Monitor = parse.GetValue(Monitor)!,
             Text = new TextSizing(parse.GetValue(SeqLen), parse.GetValue(MaxLength), parse.GetValue(MinCount), parse.GetValue(MaxVocab)),
         };
         CliOptions.RequirePositive(settings.Epochs, "--epochs");

@@ -61,6 +61,8 @@ public sealed class Recipe
         TrainLoader = new DataLoader(data.Train, settings.BatchSize, shuffle: !stream, seed: (ulong)settings.Seed,
             transforms: DataSets.Preprocessing(spec, training: true), reuseBuffers: true);
         TestLoader = TestLoaderFor(spec, data.Test, stream ? settings.BatchSize : settings.EvaluationBatchSize);
+        if (settings.Monitor is "val_cer" or "val_wer" && spec.Task != TaskKind.Transcribe)
+            throw new ArgumentException($"Monitoring {settings.Monitor} needs a speech model: only a transcriber reports error rates.");
         Optimizer = settings.CreateOptimizer(Model);
         var objective = spec.Task == TaskKind.Transcribe ? new Speech.CtcObjective()
             : Objective.Classification((logits, targets) => Losses.CrossEntropy(logits, targets, settings.LabelSmoothing));
@@ -157,13 +159,14 @@ public sealed class Recipe
     /// <summary>
     /// Trains to <see cref="TrainingSettings.Epochs"/> in total, measuring the held-out set after every epoch; with
     /// <paramref name="checkpointPath"/> a resumable checkpoint is written there (atomically) after each. With a
-    /// validation split, the weights of the epoch with the lowest validation loss are kept and the test set is
-    /// measured once, at the end.
+    /// validation split (or a data set's own validation split), the weights of the epoch best by
+    /// <see cref="TrainingSettings.Monitor"/> (lowest validation loss by default) are kept and the test set is measured
+    /// once, at the end.
     /// </summary>
     public RecipeResult Fit(string? checkpointPath = null, IEnumerable<ICallback>? callbacks = null, CancellationToken cancel = default)
     {
         var all = new List<ICallback>(callbacks ?? []);
-        var best = ValidationLoader is null ? null : new RestoreBestWeights("val_loss");
+        var best = ValidationLoader is null ? null : new RestoreBestWeights(Settings.Monitor);
         if (best is not null) all.Add(best);
         // The trainer raises callbacks before it returns the epochs, so the checkpoint keeps its own running list.
         var epochsSoFar = new List<EpochResult>(_history);

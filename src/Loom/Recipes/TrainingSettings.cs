@@ -38,6 +38,15 @@ public sealed record TrainingSettings
     public int Seed { get; init; } = 1;
     /// <summary>A seeded fraction of the training set held out to validate each epoch (0: validate on the test set).</summary>
     public double ValidationSplit { get; init; }
+    /// <summary>
+    /// The validation metric that chooses the epoch whose weights are kept, as Keras's <c>monitor</c>: val_loss (the
+    /// default), val_accuracy (highest), or a transcriber's val_cer / val_wer (lowest). A CTC model's loss and error
+    /// rate can part: one speech run's loss was lowest at epoch 17 of 30 while its WER fell to the last (docs/speech.md).
+    /// </summary>
+    public string Monitor { get; init; } = "val_loss";
+
+    /// <summary>The metrics <see cref="Monitor"/> may name.</summary>
+    public static IReadOnlyList<string> Monitors { get; } = ["val_loss", "val_accuracy", "val_cer", "val_wer"];
     /// <summary>How new text models are sized.</summary>
     public TextSizing Text { get; init; } = new();
 
@@ -50,6 +59,7 @@ public sealed record TrainingSettings
         if (!(LearningRate > 0f) || !float.IsFinite(LearningRate)) throw new ArgumentException($"The learning rate must be a positive number, got {Show(LearningRate)}.");
         if (!Optimizers.Contains(Optimizer)) throw new ArgumentException($"Unknown optimizer '{Optimizer}' (known: {string.Join(", ", Optimizers)}).");
         if (!Schedules.Contains(Schedule)) throw new ArgumentException($"Unknown schedule '{Schedule}' (known: {string.Join(", ", Schedules)}).");
+        if (!Monitors.Contains(Monitor)) throw new ArgumentException($"Unknown monitored metric '{Monitor}' (known: {string.Join(", ", Monitors)}).");
         if (!(ValidationSplit >= 0 && ValidationSplit < 1)) throw new ArgumentException($"The validation split must be at least 0 and below 1, got {ValidationSplit.ToString(CultureInfo.InvariantCulture)}.");
         if (Text.SequenceLength <= 0 || Text.MaxLength <= 0 || Text.MaxVocabulary <= 0)
             throw new ArgumentException($"Text sizes must be positive, got sequence length {Text.SequenceLength}, max length {Text.MaxLength}, max vocabulary {Text.MaxVocabulary}.");

@@ -5,6 +5,7 @@ using Loom.Recipes;
 using Loom.Serialization;
 using Loom.Tests.Cli;
 using Loom.Tests.Core;
+using Loom.Training;
 using Xunit;
 
 namespace Loom.Tests.Recipes;
@@ -80,5 +81,27 @@ public sealed class RecipeTests
         Assert.Contains("validation split", Assert.Throws<ArgumentException>(() => new TrainingSettings { ValidationSplit = 1 }.Validate()).Message);
         var e = Assert.Throws<ArgumentException>(() => Recipe.For("char-lstm", "fashion-mnist-mini"));
         Assert.Contains("reads text", e.Message);
+        Assert.Contains("Unknown monitored metric 'val_f1' (known: val_loss, val_accuracy, val_cer, val_wer)",
+            Assert.Throws<ArgumentException>(() => new TrainingSettings { Monitor = "val_f1" }.Validate()).Message);
+        // Error rates are a transcriber's: a classifier reports none, so monitoring one could never choose an epoch.
+        Assert.Contains("needs a speech model", Assert.Throws<ArgumentException>(() =>
+            Recipe.For("lenet", "fashion-mnist-mini", new TrainingSettings { Monitor = "val_wer", ValidationSplit = 0.2 })).Message);
+    }
+
+    [Fact]
+    public void TheKeptEpochIsTheBestByTheMonitoredMetric()
+    {
+        // A speech run's loss and WER can part: the loss lowest at epoch 2, the WER at epoch 3.
+        EpochResult Epoch(int n, double loss, double wer, double accuracy) =>
+            new(n, 1, 0, loss, accuracy, 1e-3f, 1, 1) { ValidationCer = wer / 3, ValidationWer = wer };
+        EpochResult[] epochs = [Epoch(1, 0.30, 0.20, 0.5), Epoch(2, 0.18, 0.135, 0.7), Epoch(3, 0.19, 0.102, 0.6)];
+        foreach (var (monitor, kept) in new[] { ("val_loss", 2), ("val_wer", 3), ("val_cer", 3), ("val_accuracy", 2) })
+        {
+            var best = new RestoreBestWeights(monitor);
+            var model = new Loom.Nn.Linear(2, 2);
+            var trainer = new Trainer(model, new Loom.Optim.Sgd(model.Parameters(), 0.1f), Objective.Classification());
+            foreach (var epoch in epochs) best.OnEpochEnd(trainer, epoch);
+            Assert.True(kept == best.BestEpoch, $"{monitor}: kept epoch {best.BestEpoch}, expected {kept}");
+        }
     }
 }

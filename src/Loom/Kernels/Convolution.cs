@@ -111,8 +111,8 @@ public static unsafe class Convolution
         int hp = g.InHeight + 2 * g.PadH, wp = g.InWidth + 2 * g.PadW, paddedPlane = hp * wp;
         int oh = g.OutHeight, ow = g.OutWidth, plane = g.OutPlane, gridN = oh * wp;
         int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
-        // The last row of the last tap ends (KW − 1)·dW floats past the image; whole-vector loads read up to 31 past that.
-        int size = g.InChannels * paddedPlane + (g.KernelWidth - 1) * g.DilationW + 32;
+        // The last row of the last tap ends (KW − 1)·dW floats past the image; whole-panel loads read a little past that.
+        int size = g.InChannels * paddedPlane + (g.KernelWidth - 1) * g.DilationW + Gemm.ShiftedSlack;
         var padded = _padded;
         if (padded is null || padded.Length < size) _padded = padded = GC.AllocateUninitializedArray<float>(size, pinned: true);
         var grid = _grid;

@@ -2,13 +2,16 @@ namespace Loom.Kernels;
 
 public static unsafe partial class Gemm
 {
+    /// <summary>Floats past the end of B's last row that <see cref="MultiplyShifted"/> may read: the widest family's NR − 1, rounded up.</summary>
+    internal const int ShiftedSlack = 32;
+
     /// <summary>
     /// C (m×n, row stride ldc) = A (m×k, row-major, lda) · B, where row p of B is the n floats at
     /// <c>origin + offsets[p]</c>, read in place: never copied, never packed. A stride-1 convolution's unfolded input
     /// is such a B once the input is padded: for tap (channel ci, kernel row i, kernel column j), the row holds the
     /// padded image from ci·Hp·Wp + i·Wp + j on, output positions on a grid Wp wide (<see cref="Convolution"/>).
     /// The micro-kernels load whole NR-wide rows, so up to NR − 1 floats past the end of each row are read (not used):
-    /// the caller leaves that much readable after the last one. The same micro-kernels sum in the same order as
+    /// the caller leaves <see cref="ShiftedSlack"/> floats readable after the last one. The same micro-kernels sum in the same order as
     /// <see cref="Multiply"/> and <see cref="MultiplyRows"/>, on the same B: the results are identical. With
     /// <paramref name="parallel"/>, C's rows are shared out among the threads.
     /// </summary>

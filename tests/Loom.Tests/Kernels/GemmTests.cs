@@ -317,6 +317,7 @@ public class GemmTests
         CheckColumnBias(mc + 1, nr / 2, 50, false, false, 1f);
         CheckPackedProduct(2 * mr + 3, 2 * nr + 1, kc + 17, true, 0f);
         CheckPackedProduct(mr + 2, nr - 1, 40, false, 1f);
+        Assert.True(nr - 1 <= Gemm.ShiftedSlack, $"{name}'s panels read {nr - 1} floats past a row; the slack convolutions leave is {Gemm.ShiftedSlack}.");
         CheckShiftedProduct(3 * mr - 1, nr + nr / 2 + 1, kc + 9, 21);  // an edge tile over half a panel; two depth blocks
         CheckShiftedProduct(mc + mr + 1, 3 * nr + 5, 40, 22);           // two MC row blocks, an edge panel at most half wide
         CheckShiftedProduct(64, 224, 288, 23);                          // LeNet's second convolution; threaded

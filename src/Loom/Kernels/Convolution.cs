@@ -87,7 +87,8 @@ public static unsafe class Convolution
     /// the padded width and dropped are work thrown away: LeNet keeps 28 of 30 and 14 of 16 columns), and an
     /// unfolded input (kg·OH·OW floats, the pass this saves) larger than the output on the padded grid (og·OH·Wp,
     /// the pass it adds). LeNet's second convolution reads in place (288·196 against 64·224); its first, with 9 taps
-    /// and 32 outputs, is faster unfolded (9·784 against 32·840; measured 18 against 21 µs).
+    /// and 32 outputs, is faster unfolded (9·784 against 32·840; 17.8–19.4 against 20.6–21.3 µs in alternated bench/lenet-layers.cs runs
+    /// on the Xeon of docs/performance.md).
     /// </summary>
     internal static bool ReadsInPlace(in ConvGeometry g)
     {

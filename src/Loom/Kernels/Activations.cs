@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -10,6 +11,7 @@ public static class Activations
     public static void Relu(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
 
     /// <summary>dx += dy where x &gt; 0; with <paramref name="accumulate"/> false, dx = that (dx may then be dy itself).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool accumulate = true)
     {
         int i = 0;
@@ -52,11 +54,13 @@ public static class Activations
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyRelu(ReadOnlySpan<float> x, Span<float> y, float slope)
     {
         for (int i = 0; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : slope * x[i];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float slope, bool accumulate = true)
     {
         for (int i = 0; i < x.Length; i++)
@@ -69,6 +73,7 @@ public static class Activations
     public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
 
     /// <summary>dx += dy·(1 − y²), from the output y = tanh(x); with <paramref name="accumulate"/> false, dx = that.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, bool accumulate = true)
     {
         for (int i = 0; i < y.Length; i++)
@@ -81,6 +86,7 @@ public static class Activations
     public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
 
     /// <summary>dx += dy·y·(1 − y), from the output y = σ(x); with <paramref name="accumulate"/> false, dx = that.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, bool accumulate = true)
     {
         for (int i = 0; i < y.Length; i++)
@@ -91,12 +97,14 @@ public static class Activations
     }
 
     /// <summary>Exact GELU, x·Φ(x), PyTorch's default (approximate='none').</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gelu(ReadOnlySpan<float> x, Span<float> y)
     {
         for (int i = 0; i < x.Length; i++) y[i] = (float)(0.5 * x[i] * (1.0 + Erf(x[i] / Math.Sqrt(2.0))));
     }
 
     /// <summary>dx += dy·(Φ(x) + x·φ(x)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
     {
         const double invSqrt2Pi = 0.3989422804014327;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace Loom.Kernels;
@@ -42,6 +43,7 @@ public static unsafe class Convolution
         Threading.For(g.Batch, n => ForwardSample(x, w, bias, y, g, n, relu, innerParallel: !perSample), perSample);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardSample(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry g, int n, bool relu, bool innerParallel)
     {
         int plane = g.OutPlane, inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * plane;
@@ -107,6 +109,7 @@ public static unsafe class Convolution
     /// no pass that writes kg·OH·OW floats (LeNet's second convolution: 225 KB, beside the next layer's 1.6 MB of
     /// weights in a 2 MB L2) and B read from a padded image of 32 KB, which L1 holds.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardShifted(ReadOnlySpan<float> xs, float[] w, float[]? bias, Span<float> ys, in ConvGeometry g, bool relu, bool innerParallel)
     {
         int hp = g.InHeight + 2 * g.PadH, wp = g.InWidth + 2 * g.PadW, paddedPlane = hp * wp;

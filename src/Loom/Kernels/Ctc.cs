@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Loom.Kernels;
 
 /// <summary>
@@ -19,6 +20,7 @@ public static class Ctc
     /// Fills <paramref name="alpha"/> (length·S', row t is frame t; unreachable states −∞) and returns the
     /// negative log-likelihood −log p(target | x), +∞ when no alignment fits in <paramref name="length"/> frames.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Forward(ReadOnlySpan<float> logProbs, int stride, int length, ReadOnlySpan<int> target, int blank, Span<double> alpha)
     {
         int sp = 2 * target.Length + 1;
@@ -56,6 +58,7 @@ public static class Ctc
     /// </summary>
     /// <param name="beta">Scratch of 2·S' doubles (two rolling frames).</param>
     /// <param name="lcab">Scratch of length·C doubles: log Σ alpha·beta per frame and class.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward(ReadOnlySpan<float> logProbs, int stride, int length, int classes, ReadOnlySpan<int> target, int blank,
         ReadOnlySpan<double> alpha, double nll, float scale, Span<double> beta, Span<double> lcab, Span<float> grad)
     {
@@ -102,6 +105,7 @@ public static class Ctc
     }
 
     /// <summary>lcab[l'_s] ⊕= alpha_t(s) + beta_t(s) over the frame's live states.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Accumulate(ReadOnlySpan<double> alpha, ReadOnlySpan<double> beta, ReadOnlySpan<int> target, int blank,
         Span<double> lcab, int lo, int hi)
     {

@@ -136,6 +136,7 @@ public sealed class FftPlan
     /// (outRe, outIm) = DFT(inRe, inIm), each of <see cref="Length"/> floats; <paramref name="scratch"/> holds at
     /// least <see cref="ScratchLength"/>. Input and output may be the same spans.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<float> inRe, ReadOnlySpan<float> inIm, Span<float> outRe, Span<float> outIm, Span<float> scratch)
     {
         int n = Length;
@@ -176,6 +177,7 @@ public sealed class FftPlan
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Radix2(int m, int s, float[] twRe, float[] twIm, ReadOnlySpan<float> xRe, ReadOnlySpan<float> xIm, Span<float> yRe, Span<float> yIm)
     {
         for (int j = 0; j < m; j++)
@@ -207,6 +209,7 @@ public sealed class FftPlan
     }
 
     // ω₄ = −i, so the 4-point DFT needs no multiplications: A1 = (a0 − a2) − i(a1 − a3), A3 = (a0 − a2) + i(a1 − a3).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Radix4(int m, int s, float[] twRe, float[] twIm, ReadOnlySpan<float> xRe, ReadOnlySpan<float> xIm, Span<float> yRe, Span<float> yIm)
     {
         for (int j = 0; j < m; j++)
@@ -250,6 +253,7 @@ public sealed class FftPlan
     }
 
     // ω₃ = −½ − i·√3/2: A0 = a0 + (a1 + a2), A1,2 = a0 − ½(a1 + a2) ∓ i·(√3/2)(a1 − a2).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Radix3(int m, int s, float[] twRe, float[] twIm, ReadOnlySpan<float> xRe, ReadOnlySpan<float> xIm, Span<float> yRe, Span<float> yIm)
     {
         const float Sin60 = 0.8660254037844386f;
@@ -274,6 +278,7 @@ public sealed class FftPlan
     }
 
     /// <summary>Any radix p ≤ <see cref="MaxDirectRadix"/> by its p-point DFT matrix: p² complex products per butterfly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RadixGeneric(Stage st, int m, int s, ReadOnlySpan<float> xRe, ReadOnlySpan<float> xIm, Span<float> yRe, Span<float> yIm)
     {
         int p = st.Radix;
@@ -303,6 +308,7 @@ public sealed class FftPlan
     /// X[k] = c[k]·Σ_j (x[j]·c[j])·conj(c[k − j]) with c[j] = exp(−πi·j²/n): the sum is a circular convolution of
     /// length m, done as inverse(FFT(a)·FFT(b)), the inverse through conjugation (IFFT(z) = conj(FFT(conj z))/m).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Bluestein(ReadOnlySpan<float> inRe, ReadOnlySpan<float> inIm, Span<float> outRe, Span<float> outIm, Span<float> scratch)
     {
         int n = Length, m = _inner!.Length;

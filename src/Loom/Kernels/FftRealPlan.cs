@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Loom.Kernels;
 
 /// <summary>
@@ -76,6 +77,7 @@ public sealed class FftRealPlan
             throw new ArgumentException($"Real FFT of length {Length}: scratch holds {scratchLength} floats, {ScratchLength} needed (FftRealPlan.ScratchLength).");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run(ReadOnlySpan<float> x, Span<float> re, Span<float> im, bool power, Span<float> scratch)
     {
         int n = Length;

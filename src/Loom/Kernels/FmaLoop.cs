@@ -45,7 +45,7 @@ public static class FmaLoop
         _ => Loop<ScalarOps, float>(iterations),
     };
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static float Loop<TOps, TV>(long iterations) where TOps : struct, IVectorOps<TV> where TV : struct
     {
         // c ← 0.999·c + 0.001 converges to 1: no overflow, no denormals.

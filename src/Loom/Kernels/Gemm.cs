@@ -160,6 +160,7 @@ public static unsafe partial class Gemm
             }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackWhole<T>(bool transB, int k, int n, float* b, int ldb, float* packed) where T : struct, IGemmTile
     {
         int panels = (n + T.NR - 1) / T.NR;
@@ -198,6 +199,7 @@ public static unsafe partial class Gemm
             }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplyPackedBlocks<T>(int m, int n, int k, float* a, int lda, float* packed, float* c, int ldc, bool overwrite)
         where T : struct, IGemmTile
     {
@@ -213,6 +215,7 @@ public static unsafe partial class Gemm
     /// one contiguous dot product per element when B is transposed (a layer's weight, out×in), otherwise
     /// one vectorised row update per element of A.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplySkinny(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
     {
@@ -352,6 +355,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>C = beta·C before the products add into it: cleared for 0 (never read, so NaN there does not leak), kept for 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScaleC(Span<float> c, int m, int n, int ldc, float beta)
     {
         if (beta == 0f) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
@@ -411,6 +415,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>The blocked product on the calling thread: NC column blocks, KC-deep packed panels of B, MC row blocks of A.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Serial<T>(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, float* bias)
         where T : struct, IGemmTile
@@ -443,6 +448,7 @@ public static unsafe partial class Gemm
         RunTiles<T, PackedPanels<T>, PackedRows<T>>(transA, m, nc, kc, a, lda, pc, new PackedPanels<T>(bp, kc), c, ldc, overwrite, bias);
 
     /// <summary>RunTiles over B panels from any source: packed, or rows read in place (<see cref="MultiplyShifted"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTiles<T, TPanels, TB>(bool transA, int m, int nc, int kc, float* a, int lda, int pc, TPanels source, float* c, int ldc, bool overwrite, float* bias)
         where T : struct, IGemmTile where TPanels : struct, IPanelSource<TB> where TB : struct, IPanelRows
     {
@@ -482,6 +488,7 @@ public static unsafe partial class Gemm
     private static float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] as MR-row panels, each stored k-major (MR floats per k), zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA<T>(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, float* dst)
         where T : struct, IGemmTile
     {
@@ -514,6 +521,7 @@ public static unsafe partial class Gemm
     /// panel, each panel walked kc rows of A, more cache lines than L1 holds, and the next panel fetched them all again
     /// from L2.)
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackTransposedA<T>(float* a, int lda, int ic, int pc, int mc, int kc, float* dst)
         where T : struct, IGemmTile
     {
@@ -533,6 +541,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] as NR-column panels, each stored k-major (NR floats per k), zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB<T>(bool transB, float* b, int ldb, int pc, int jc, int kc, int nc, float* dst)
         where T : struct, IGemmTile
     {
@@ -578,6 +587,7 @@ public static unsafe partial class Gemm
     /// values stored in ascending order at stride 6, so the two extra values land where the next column's store
     /// overwrites them, or in the next panel (packed later) or the buffer's slack past the last one.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int TransposeBlocks(float* src, int srcStride, int rows, int kc, float* dst, int dstStride, int col)
     {
         if (!Avx.IsSupported) return 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Loom.Kernels;
 
 /// <summary>
@@ -57,6 +58,7 @@ public static unsafe partial class Gemm
             }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows<T, TSource>(int m, int n, int k, float* a, int lda, TSource source, float* c, int ldc, bool threaded)
         where T : struct, IGemmTile where TSource : struct, IRowSource
     {
@@ -106,6 +108,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>C's columns of panels [q0, q1) against the packed B, depth block by depth block (A packed per block, by this thread).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowPanels<T>(int q0, int q1, int m, int n, int k, int depth, float* a, int lda, float* bp, float* c, int ldc)
         where T : struct, IGemmTile
     {

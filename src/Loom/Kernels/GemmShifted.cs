@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Loom.Kernels;
 
 public static unsafe partial class Gemm
@@ -66,6 +67,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>C's columns of panels [q0, q1), depth block by depth block (A packed per block, by this thread).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ShiftedColumns<T>(int q0, int q1, int m, int n, int k, float* a, int lda, float* origin, int* offsets, float* c, int ldc)
         where T : struct, IGemmTile
     {

@@ -67,6 +67,7 @@ public static unsafe class Im2Col
     }
 
     /// <summary>Walks the taps of every channel in col's row order, (c, i, j).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForEachTap<TTap>(float* x, float* col, in ConvGeometry g, TTap tap) where TTap : struct, ITap
     {
         float* column = col;
@@ -86,6 +87,7 @@ public static unsafe class Im2Col
     /// <summary>col row ← the input values under the tap (0 outside).</summary>
     private readonly struct UnfoldTap : ITap
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(float* xc, float* dst, in ConvGeometry g, int dy, int dx, int lo, int hi)
         {
             int oh = g.OutHeight, ow = g.OutWidth;
@@ -118,6 +120,7 @@ public static unsafe class Im2Col
     /// <summary>The input values under the tap += col row.</summary>
     private readonly struct FoldTap : ITap
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(float* xc, float* src, in ConvGeometry g, int dy, int dxo, int lo, int hi)
         {
             int oh = g.OutHeight, ow = g.OutWidth;
@@ -147,6 +150,7 @@ public static unsafe class Im2Col
     private static bool SameWidthStrideOne(in ConvGeometry g) => g.StrideH == 1 && g.StrideW == 1 && g.OutWidth == g.InWidth;
 
     /// <summary>Zeros columns outside [lo, hi) of rows y0..y1 of an OW-wide plane: the padding a contiguous run wrapped over.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ZeroOutsideColumns(float* plane, int y0, int y1, int ow, int lo, int hi)
     {
         for (int y = y0; y < y1; y++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
@@ -67,6 +68,7 @@ public static class Pooling
     /// that it ran at about 60 cycles per output. A row's last group overlaps the previous one instead of
     /// falling back to scalar code; rows narrower than four outputs use the scalar loop.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Max2x2(float[] x, float[] y, int[] argmax, in ConvGeometry g, int p)
     {
         int w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
@@ -122,6 +124,7 @@ public static class Pooling
     /// <see cref="Max2x2"/>'s values without the indices (inference): the same comparisons in the same order, so the
     /// same maxima and NaNs, without the index blends or an argmax buffer to fill.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Max2x2Values(float[] x, float[] y, in ConvGeometry g, int p)
     {
         int w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
@@ -210,6 +213,7 @@ public static class Pooling
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxBackward2x2(float[] dy, int[] argmax, float[] dx, in ConvGeometry g, int p)
     {
         int w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
@@ -263,6 +267,7 @@ public static class Pooling
     /// The windows of plane <paramref name="p"/>, scalar: forward, out = mean of input over each window; backward,
     /// input += out / divisor over each window (input is then dx, out dy).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AvgWindows(float[] input, float[] output, ConvGeometry g, int p, bool countIncludePad, bool backward)
     {
         var plane = input.AsSpan(p * g.InPlane, g.InPlane);
@@ -295,6 +300,7 @@ public static class Pooling
     /// adds sum adjacent pairs (their 64-bit halves come out interleaved across the two 128-bit lanes, and one
     /// permute puts them in order).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Avg2x2(float[] x, float[] y, in ConvGeometry g, int p)
     {
         int w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
@@ -325,6 +331,7 @@ public static class Pooling
     }
 
     /// <summary>dx += dy/4 over each 2×2 window of plane p, eight outputs (sixteen input columns) per step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AvgBackward2x2(float[] dy, float[] dx, in ConvGeometry g, int p)
     {
         int w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -261,6 +262,7 @@ public static unsafe class RecurrentKernel
     }
 
     /// <summary>Every step, in order, for sequences n0..n1: the recurrent product, then the fused cell update.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardSteps(in RecurrentShape s, in ForwardViews v, int n0, int n1, bool parallel)
     {
         int T = s.Steps, H = s.HiddenSize, gw = s.GateWidth, seq = s.SequenceStride;
@@ -279,6 +281,7 @@ public static unsafe class RecurrentKernel
     }
 
     /// <summary>The fused pass of one step for sequences n0..n1: non-linearities, state update, output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRows(in RecurrentShape s, in ForwardViews v, int t, int next, int n0, int n1)
     {
         int H = s.HiddenSize, gw = s.GateWidth;
@@ -420,6 +423,7 @@ public static unsafe class RecurrentKernel
     }
 
     /// <summary>Every step, last to first, for sequences n0..n1: gate gradients, then dh_prev through W_hh.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardSteps(in RecurrentShape s, in BackwardViews v, int n0, int n1, bool parallel)
     {
         int H = s.HiddenSize, gw = s.GateWidth, seq = s.SequenceStride;
@@ -436,6 +440,7 @@ public static unsafe class RecurrentKernel
     }
 
     /// <summary>The fused backward pass of one step for sequences n0..n1: from dh (and dc) to the gate gradients.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardRows(in RecurrentShape s, in BackwardViews v, int t, int n0, int n1)
     {
         int H = s.HiddenSize, gw = s.GateWidth;
@@ -480,6 +485,7 @@ public static unsafe class RecurrentKernel
     /// c (rows n0..n1, GW each, stride ldc) = or += h (same rows, H each, stride ldh)·W_hhᵀ, where h and c start at
     /// row n0; rows inactive at step t are skipped on the small path.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void HiddenProjection(in RecurrentShape s, int t, int n0, int n1, ReadOnlySpan<int> lengths, ReadOnlySpan<float> h, int ldh,
         ReadOnlySpan<float> whh, ReadOnlySpan<float> packedWhh, Span<float> c, int ldc, bool accumulate, bool parallel)
     {
@@ -495,6 +501,7 @@ public static unsafe class RecurrentKernel
     }
 
     /// <summary>dh (rows n0..n1, H each, from row n0) += dG (same rows, GW each, stride ldg)·W_hh; inactive rows (zero dG) are skipped on the small path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void HiddenProjectionBackward(in RecurrentShape s, int t, int n0, int n1, ReadOnlySpan<int> lengths, ReadOnlySpan<float> dg, int ldg,
         ReadOnlySpan<float> whh, ReadOnlySpan<float> packedWhh, Span<float> dh, bool parallel)
     {
@@ -510,12 +517,14 @@ public static unsafe class RecurrentKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SumRows(ReadOnlySpan<float> m, int rows, int cols, Span<float> acc)
     {
         for (int r = 0; r < rows; r++) TensorPrimitives.Add(acc[..cols], m.Slice(r * cols, cols), acc[..cols]);
     }
 
     /// <summary>dg = dh·(1 − h²), from h = tanh(a).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TanhGrad(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> dg)
     {
         int j = 0;
@@ -529,6 +538,7 @@ public static unsafe class RecurrentKernel
     }
 
     /// <summary>dg = dh where h &gt; 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReluGrad(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> dg)
     {
         for (int j = 0; j < h.Length; j++) dg[j] = h[j] > 0f ? dh[j] : 0f;
@@ -538,6 +548,7 @@ public static unsafe class RecurrentKernel
     /// From dh and dc (of the step's outputs) to the pre-activation gate gradients; leaves dc_prev in
     /// <paramref name="dc"/> and zero in <paramref name="dh"/> (the GEMM with W_hh adds dh_prev).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LstmStepBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> tanhC,
         Span<float> dh, Span<float> dc, Span<float> dg, int H)
     {
@@ -583,6 +594,7 @@ public static unsafe class RecurrentKernel
     /// From dh' to the gate gradients of the input part (dgx: r, z, n pre-activations) and of the hidden
     /// part (dgh: the same r, z, and dn⊙r for W_hn·h + b_hn); leaves z⊙dh' (the direct path) in dh.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GruStepBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> hn,
         Span<float> dh, Span<float> dgx, Span<float> dgh, int H)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace Loom.Kernels;
@@ -8,6 +9,7 @@ namespace Loom.Kernels;
 /// </summary>
 public static class SoftmaxKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<float> x, Span<float> y, int outer, int n, int inner, bool log)
     {
         if (inner == 1)
@@ -47,6 +49,7 @@ public static class SoftmaxKernel
     }
 
     /// <summary>dx += softmax backward from its output y: y·(dy − Σ dy·y); log: dy − exp(y)·Σ dy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int outer, int n, int inner, bool log)
     {
         for (int o = 0; o < outer; o++)

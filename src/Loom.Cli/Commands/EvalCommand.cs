@@ -20,7 +20,8 @@ internal static class EvalCommand
         var json = CliOptions.Json();
         var beam = SpeechOptions.Beam();
         var words = SpeechOptions.Words();
-        var command = new Command("eval", "Evaluate a saved model on a dataset's test split.") { model, data, dataDir, batchSize, threads, json, beam, words };
+        var bySpeaker = new Option<bool>("--by-speaker") { Description = "A transcriber: also report CER and WER per test speaker (voice+variant)." };
+        var command = new Command("eval", "Evaluate a saved model on a dataset's test split.") { model, data, dataDir, batchSize, threads, json, beam, words, bySpeaker };
         CommandRunner.SetAction(command, parse =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
@@ -34,7 +35,7 @@ internal static class EvalCommand
             if (stream && parse.GetResult(batchSize) is null or { Implicit: true }) batch = 32;
             var sets = Recipe.LoadData(loaded.Spec, dataName, parse.GetValue(dataDir), batch);
             if (loaded.Spec.Task == TaskKind.Transcribe)
-                return Transcription(loaded, sets, batch, parse.GetValue(beam), SpeechOptions.WordList(parse.GetValue(words)), parse.GetValue(json), parse.GetValue(model)!);
+                return Transcription(loaded, sets, batch, parse.GetValue(beam), SpeechOptions.WordList(parse.GetValue(words)), parse.GetValue(json), parse.GetValue(bySpeaker), parse.GetValue(model)!);
             var loader = Recipe.TestLoaderFor(loaded.Spec, sets.Test, batch);
             var result = Evaluator.Evaluate(loaded.Model, loader, (logits, targets) => Losses.CrossEntropy(logits, targets));
             if (parse.GetValue(json))
@@ -63,8 +64,11 @@ internal static class EvalCommand
         return command;
     }
 
-    /// <summary>A transcriber's test figures: CER and WER of greedy decoding, and of beam search when asked.</summary>
-    private static int Transcription(Serialization.ModelFile.Loaded loaded, TrainTestSets sets, int batch, int beam, IReadOnlyList<string>? words, bool json, string modelPath)
+    /// <summary>
+    /// A transcriber's test figures: CER and WER of greedy decoding, and of beam search when asked; word errors by kind
+    /// and the most frequent substitutions; with <paramref name="bySpeaker"/>, each speaker's rates too.
+    /// </summary>
+    private static int Transcription(Serialization.ModelFile.Loaded loaded, TrainTestSets sets, int batch, int beam, IReadOnlyList<string>? words, bool json, bool bySpeaker, string modelPath)
     {
         var test = (Speech.SpeechFeatureDataset)sets.Test;
         var greedy = new Speech.Transcriber(loaded.Model, loaded.Spec).Evaluate(test, batch);
@@ -77,20 +81,73 @@ internal static class EvalCommand
                 ["data"] = sets.Name,
                 ["cer"] = JsonOutput.Number(greedy.Rates.Cer),
                 ["wer"] = JsonOutput.Number(greedy.Rates.Wer),
+                ["word_errors"] = WordErrors(greedy.Rates),
                 ["beam"] = beam > 0 ? beam : null,
                 ["words"] = words is null ? null : words.Count,
                 ["beam_cer"] = beamed is null ? null : JsonOutput.Number(beamed.Rates.Cer),
                 ["beam_wer"] = beamed is null ? null : JsonOutput.Number(beamed.Rates.Wer),
+                ["beam_word_errors"] = beamed is null ? null : WordErrors(beamed.Rates),
                 ["utterances"] = greedy.Rates.Utterances,
                 ["audio_seconds"] = JsonOutput.Number(greedy.AudioSeconds),
                 ["eval_seconds"] = JsonOutput.Number(greedy.Seconds),
                 ["beam_eval_seconds"] = beamed is null ? null : JsonOutput.Number(beamed.Seconds),
+                ["speakers"] = bySpeaker ? Speakers(greedy, beamed) : null,
             });
             return 0;
         }
         Console.WriteLine($"{sets.Name} test, greedy: {greedy.Rates}  ({greedy.Seconds:F1}s for {greedy.AudioSeconds:F0}s of audio)");
         if (beamed is not null)
             Console.WriteLine($"{sets.Name} test, beam {beam}{(words is null ? "" : $" + {words.Count} words")}: {beamed.Rates}  ({beamed.Seconds:F1}s)");
+        var last = beamed ?? greedy;
+        if (bySpeaker)
+        {
+            Console.WriteLine($"per speaker ({(beamed is null ? "greedy" : "beam")}), worst first:");
+            foreach (var (speaker, rates) in last.BySpeaker.OrderByDescending(s => s.Value.Wer).ThenBy(s => s.Key, StringComparer.Ordinal))
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {speaker,-28} WER {rates.Wer,7:P2} ({rates.WordEdits}/{rates.ReferenceWords})  CER {rates.Cer,7:P2}  {rates.Utterances} clips"));
+        }
+        var top = last.Rates.TopSubstitutions(CommonSubstitutions);
+        if (top.Count > 0)
+            Console.WriteLine($"most often heard wrong ({(beamed is null ? "greedy" : "beam")}): {string.Join(", ", top.Select(t => $"{t.Said} → {t.Heard} ×{t.Count}"))}");
         return 0;
+    }
+
+    /// <summary>How many substituted word pairs the text report names.</summary>
+    private const int CommonSubstitutions = 8;
+
+    /// <summary>Each test speaker's clips, CER and WER (greedy, and beam when run), for <c>--json</c>.</summary>
+    private static JsonArray Speakers(Speech.TranscriptionScore greedy, Speech.TranscriptionScore? beamed)
+    {
+        var speakers = new JsonArray();
+        foreach (var (speaker, rates) in greedy.BySpeaker)
+        {
+            var beam = beamed?.BySpeaker[speaker];
+            speakers.Add(new JsonObject
+            {
+                ["speaker"] = speaker,
+                ["utterances"] = rates.Utterances,
+                ["cer"] = JsonOutput.Number(rates.Cer),
+                ["wer"] = JsonOutput.Number(rates.Wer),
+                ["beam_cer"] = beam is null ? null : JsonOutput.Number(beam.Cer),
+                ["beam_wer"] = beam is null ? null : JsonOutput.Number(beam.Wer),
+            });
+        }
+        return speakers;
+    }
+
+    /// <summary>A decoding's word errors by kind, and its most frequent substitutions, for <c>--json</c>.</summary>
+    private static JsonObject WordErrors(Speech.ErrorRates rates)
+    {
+        var common = new JsonArray();
+        foreach (var (said, heard, count) in rates.TopSubstitutions(CommonSubstitutions))
+            common.Add(new JsonObject { ["said"] = said, ["heard"] = heard, ["count"] = count });
+        return new JsonObject
+        {
+            ["substitutions"] = rates.WordSubstitutions,
+            ["deletions"] = rates.WordDeletions,
+            ["insertions"] = rates.WordInsertions,
+            ["reference_words"] = rates.ReferenceWords,
+            ["common_substitutions"] = common,
+        };
     }
 }

@@ -14,8 +14,8 @@ public sealed record Transcription(string Text, double AudioSeconds, double Seco
     public double RealTimeFactor => Seconds / AudioSeconds;
 }
 
-/// <summary>What a transcriber scored over a set of clips: error rates and the time it took per second of audio.</summary>
-public sealed record TranscriptionScore(ErrorRates Rates, double AudioSeconds, double Seconds)
+/// <summary>What a transcriber scored over a set of clips: error rates (overall and per speaker, "voice+variant") and the time it took per second of audio.</summary>
+public sealed record TranscriptionScore(ErrorRates Rates, IReadOnlyDictionary<string, ErrorRates> BySpeaker, double AudioSeconds, double Seconds)
 {
     public double RealTimeFactor => Seconds / AudioSeconds;
 }
@@ -96,14 +96,22 @@ public sealed class Transcriber
     {
         ArgumentNullException.ThrowIfNull(data);
         var rates = new ErrorRates();
+        var bySpeaker = new SortedDictionary<string, ErrorRates>(StringComparer.Ordinal);
         var clock = Stopwatch.StartNew();
         var loader = new DataLoader(data, batchSize, shuffle: false, prefetch: 0);
         int next = 0;
         foreach (var batch in loader)
         {
             var texts = Decode(batch.Inputs, batch.Lengths!);
-            foreach (var text in texts) rates.Add(data.Transcripts[next++], text);
+            foreach (var text in texts)
+            {
+                string said = data.Transcripts[next], speaker = data.Clips.Clips[next].Speaker;
+                rates.Add(said, text);
+                if (!bySpeaker.TryGetValue(speaker, out var own)) bySpeaker[speaker] = own = new ErrorRates();
+                own.Add(said, text);
+                next++;
+            }
         }
-        return new TranscriptionScore(rates, data.Seconds, clock.Elapsed.TotalSeconds);
+        return new TranscriptionScore(rates, bySpeaker, data.Seconds, clock.Elapsed.TotalSeconds);
     }
 }

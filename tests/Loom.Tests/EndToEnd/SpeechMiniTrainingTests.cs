@@ -50,6 +50,11 @@ public sealed class SpeechMiniTrainingTests
         var test = (SpeechFeatureDataset)run.Data.Test;
         var greedy = new Transcriber(run.Model, run.Spec).Evaluate(test);
         Assert.Equal(last.ValidationCer, greedy.Rates.Cer, 6); // the trainer's figure is the transcriber's
+        // Per speaker: every test speaker of the manifest, and the speakers' errors add up to the whole.
+        Assert.Equal(test.Clips.Clips.Select(c => c.Speaker).Distinct().Order(StringComparer.Ordinal), greedy.BySpeaker.Keys);
+        Assert.Equal(greedy.Rates.Utterances, greedy.BySpeaker.Values.Sum(r => r.Utterances));
+        Assert.Equal(greedy.Rates.WordEdits, greedy.BySpeaker.Values.Sum(r => r.WordEdits));
+        Assert.Equal(greedy.Rates.CharacterEdits, greedy.BySpeaker.Values.Sum(r => r.CharacterEdits));
         var beam = new Transcriber(run.Model, run.Spec, beamWidth: 8, words: Loom.Data.SpokenPhrases.Vocabulary).Evaluate(test);
         Assert.True(beam.Rates.Wer <= greedy.Rates.Wer + 0.02, $"beam search with the word list ({beam.Rates.Wer:P1}) should not lose to greedy ({greedy.Rates.Wer:P1})");
         Assert.True(greedy.RealTimeFactor < 1, $"transcription should run faster than real time, got {greedy.RealTimeFactor:F3}");

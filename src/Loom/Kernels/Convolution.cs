@@ -6,10 +6,10 @@ namespace Loom.Kernels;
 /// <summary>
 /// 2-D convolution (cross-correlation) by im2col + GEMM, forward and backward.
 /// x: (N, C, H, W), w: (O, C/groups, kH, kW), y: (N, O, OH, OW). A batch is split across threads,
-/// one sample per task with single-threaded GEMMs; a single sample uses threaded GEMMs instead. The forward of a
-/// stride-1 convolution reads the padded input in place as the GEMM's B (<see cref="ForwardShifted"/>); a strided
-/// one unfolds the input row by row straight into the GEMM's packed panels (<see cref="Gemm.MultiplyRows"/>) where
-/// they fit in cache.
+/// one sample per task with single-threaded GEMMs; a single sample uses threaded GEMMs instead. The forward reads
+/// the padded input (split into its stride phases when strided) in place as the GEMM's B where that saves work
+/// (<see cref="ForwardShifted"/>); otherwise it unfolds the input row by row straight into the GEMM's packed panels
+/// (<see cref="Gemm.MultiplyRows"/>) where they fit in cache.
 /// <see cref="ConvolutionReference"/> is the naive twin.
 /// </summary>
 public static unsafe class Convolution
@@ -79,44 +79,62 @@ public static unsafe class Convolution
         if (relu) Activations.Relu(ys, ys);
     }
 
-    [ThreadStatic] private static float[]? _padded; // one sample's padded input, then slack for the last rows' whole-vector loads
-    [ThreadStatic] private static float[]? _grid;   // one group's output on the padded width
+    [ThreadStatic] private static float[]? _padded; // one sample's padded input (its phase planes), then slack for the last rows' whole-vector loads
+    [ThreadStatic] private static float[]? _grid;   // one group's output on the grid
     [ThreadStatic] private static int[]? _taps;     // each weight's offset into the padded input
 
     /// <summary>
-    /// Whether the forward reads the padded input in place (<see cref="ForwardShifted"/>): stride 1, a product the
-    /// GEMM would block anyway, an output at least two thirds as wide as the padded input (the outputs computed on
-    /// the padded width and dropped are work thrown away: LeNet keeps 28 of 30 and 14 of 16 columns), and an
-    /// unfolded input (kg·OH·OW floats, the pass this saves) larger than the output on the padded grid (og·OH·Wp,
-    /// the pass it adds). LeNet's second convolution reads in place (288·196 against 64·224); its first, with 9 taps
-    /// and 32 outputs, is faster unfolded (9·784 against 32·840; 17.8–19.4 against 20.6–21.3 µs in alternated bench/lenet-layers.cs runs
-    /// on the Xeon of docs/performance.md).
+    /// Whether the forward reads the padded input in place (<see cref="ForwardShifted"/>): a product the GEMM would
+    /// block anyway, an output at least two thirds as wide as the grid it is computed on (the grid's extra columns are
+    /// work thrown away: LeNet keeps 28 of 30 and 14 of 16 columns), and an unfolded input (kg·OH·OW floats, the pass
+    /// this saves) larger than the output on the grid (og·OH·Wq, the pass it adds). LeNet's second convolution reads
+    /// in place (288·196 against 64·224); its first, with 9 taps and 32 outputs, is faster unfolded (9·784 against
+    /// 32·840; 17.8–19.4 against 20.6–21.3 µs in alternated bench/lenet-layers.cs runs on the Xeon of
+    /// docs/performance.md). Strided convolutions qualify too, on their phase planes (speech-crnn's second: 800·400
+    /// against 32·480).
     /// </summary>
     internal static bool ReadsInPlace(in ConvGeometry g)
     {
-        int gridN = g.OutHeight * (g.InWidth + 2 * g.PadW), og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
-        return g.StrideH == 1 && g.StrideW == 1 && !g.IsPointwise && 3 * g.OutWidth >= 2 * (g.InWidth + 2 * g.PadW)
+        var (_, _, wq) = PhaseGrid(g);
+        int gridN = g.OutHeight * wq, og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
+        return !g.IsPointwise && 3 * g.OutWidth >= 2 * wq
             && Gemm.Blocks(og, gridN, kg) && (long)kg * g.OutPlane > (long)og * gridN;
     }
 
     /// <summary>
-    /// One sample's forward for stride 1 without unfolding the input: with the input zero-padded to Hp×Wp, the
-    /// unfolded row of weight (ci, i, j) — its input value at every output position (oy, ox) — is the padded image
-    /// from ci·Hp·Wp + i·dH·Wp + j·dW on, read Wp wide per output row: every row of the GEMM's B lies in the padded
-    /// image, shifted (<see cref="Gemm.MultiplyShifted"/>). The product is computed on the Wp-wide grid; the last
-    /// Wp − OW columns of each output row (the window running off the right edge into the next row) are dropped as
-    /// the output is copied out, bias and ReLU added on the way. Against unfolding row by row into packed panels:
-    /// no pass that writes kg·OH·OW floats (LeNet's second convolution: 225 KB, beside the next layer's 1.6 MB of
-    /// weights in a 2 MB L2) and B read from a padded image of 32 KB, which L1 holds.
+    /// The padded input split by stride phase: sH·sW planes per channel, plane (a, b) holding the padded image's rows
+    /// a, a + sH, … and columns b, b + sW, … (Hq × Wq each, zero past the padded image). At stride 1 that is the
+    /// padded image itself.
+    /// </summary>
+    private static (int Phases, int Hq, int Wq) PhaseGrid(in ConvGeometry g)
+    {
+        int hp = g.InHeight + 2 * g.PadH, wp = g.InWidth + 2 * g.PadW;
+        return (g.StrideH * g.StrideW, (hp + g.StrideH - 1) / g.StrideH, (wp + g.StrideW - 1) / g.StrideW);
+    }
+
+    /// <summary>
+    /// One sample's forward without unfolding the input. Output (oy, ox) reads, for weight (ci, i, j), the padded
+    /// input at row oy·sH + i·dH and column ox·sW + j·dW. Split the padded input into its stride phases
+    /// (<see cref="PhaseGrid"/>): that value is the phase plane (i·dH mod sH, j·dW mod sW) of channel ci at row
+    /// oy + i·dH div sH and column ox + j·dW div sW. So, on an output grid Wq wide, the unfolded row of weight
+    /// (ci, i, j) — its input at every output position — is that phase plane from row i·dH div sH, column
+    /// j·dW div sW on: every row of the GEMM's B lies in the phase planes, shifted (<see cref="Gemm.MultiplyShifted"/>).
+    /// (At stride 1 there is one phase: the padded image, read Wp wide.) The product is computed on the grid; the last
+    /// Wq − OW columns of each output row (the window running off the edge into the next row) are dropped as the
+    /// output is copied out, bias and ReLU added on the way. Against unfolding row by row into packed panels: no pass
+    /// that writes kg·OH·OW floats (LeNet's second convolution: 225 KB, beside the next layer's 1.6 MB of weights in a
+    /// 2 MB L2; speech-crnn's second: 1.25 MB a clip) and B read from planes the size of the input. The values and
+    /// their order in every sum are those of the unfolding: the results are identical.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardShifted(ReadOnlySpan<float> xs, float[] w, float[]? bias, Span<float> ys, in ConvGeometry g, bool relu, bool innerParallel)
     {
-        int hp = g.InHeight + 2 * g.PadH, wp = g.InWidth + 2 * g.PadW, paddedPlane = hp * wp;
-        int oh = g.OutHeight, ow = g.OutWidth, plane = g.OutPlane, gridN = oh * wp;
+        var (phases, hq, wq) = PhaseGrid(g);
+        int sh = g.StrideH, sw = g.StrideW, phasePlane = hq * wq, channelPlanes = phases * phasePlane;
+        int oh = g.OutHeight, ow = g.OutWidth, plane = g.OutPlane, gridN = oh * wq;
         int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
-        // The last row of the last tap ends (KW − 1)·dW floats past the image; whole-panel loads read a little past that.
-        int size = g.InChannels * paddedPlane + (g.KernelWidth - 1) * g.DilationW + Gemm.ShiftedSlack;
+        // The last row of the last tap ends up to (KW − 1)·dW floats past the last plane; whole-panel loads read a little past that.
+        int size = g.InChannels * channelPlanes + (g.KernelWidth - 1) * g.DilationW + Gemm.ShiftedSlack;
         var padded = _padded;
         if (padded is null || padded.Length < size) _padded = padded = GC.AllocateUninitializedArray<float>(size, pinned: true);
         var grid = _grid;
@@ -127,21 +145,34 @@ public static unsafe class Convolution
         padded.AsSpan(0, size).Clear();
         for (int ci = 0; ci < g.InChannels; ci++)
             for (int r = 0; r < g.InHeight; r++)
-                xs.Slice((ci * g.InHeight + r) * g.InWidth, g.InWidth).CopyTo(padded.AsSpan(ci * paddedPlane + (r + g.PadH) * wp + g.PadW));
+            {
+                var src = xs.Slice((ci * g.InHeight + r) * g.InWidth, g.InWidth);
+                int pr = r + g.PadH, rowStart = ci * channelPlanes + (pr % sh) * sw * phasePlane + pr / sh * wq;
+                if (sw == 1) src.CopyTo(padded.AsSpan(rowStart + g.PadW));
+                else
+                    for (int x = 0; x < src.Length; x++)
+                    {
+                        int pc = x + g.PadW;
+                        padded[rowStart + pc % sw * phasePlane + pc / sw] = src[x];
+                    }
+            }
         for (int ci = 0, t = 0; ci < cg; ci++)
             for (int i = 0; i < g.KernelHeight; i++)
                 for (int j = 0; j < g.KernelWidth; j++)
-                    taps[t++] = ci * paddedPlane + i * g.DilationH * wp + j * g.DilationW;
+                {
+                    int di = i * g.DilationH, dj = j * g.DilationW;
+                    taps[t++] = ci * channelPlanes + (di % sh * sw + dj % sw) * phasePlane + di / sh * wq + dj / sw;
+                }
 
         fixed (float* pp = padded)
             for (int grp = 0; grp < g.Groups; grp++)
             {
-                Gemm.MultiplyShifted(og, gridN, kg, w.AsSpan(grp * og * kg), kg, pp + (long)grp * cg * paddedPlane, taps, grid, gridN, innerParallel);
+                Gemm.MultiplyShifted(og, gridN, kg, w.AsSpan(grp * og * kg), kg, pp + (long)grp * cg * channelPlanes, taps, grid, gridN, innerParallel);
                 // Row by row the copies are short (LeNet: 14 floats); bias and ReLU then go over whole planes.
                 for (int o = 0; o < og; o++)
                 {
                     var to = ys.Slice((grp * og + o) * plane, plane);
-                    for (int r = 0; r < oh; r++) grid.AsSpan(o * gridN + r * wp, ow).CopyTo(to.Slice(r * ow, ow));
+                    for (int r = 0; r < oh; r++) grid.AsSpan(o * gridN + r * wq, ow).CopyTo(to.Slice(r * ow, ow));
                     if (bias is not null) TensorPrimitives.Add(to, bias[grp * og + o], to);
                 }
             }

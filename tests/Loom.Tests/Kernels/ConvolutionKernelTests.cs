@@ -157,7 +157,7 @@ public class ConvolutionKernelTests
         var family = Enum.Parse<Gemm.Isa>(name);
         using var scope = Gemm.ForcePath(family);
         var (mr, nr, kc, _) = Gemm.Blocking;
-        // n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups; the first five are read in place, the rest row by row.
+        // n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups.
         int[][] inPlace =
         [
             [1, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],         // LeNet's second convolution
@@ -165,12 +165,18 @@ public class ConvolutionKernelTests
             [1, 8, 16, nr + 13, 2 * mr + 2, 3, 3, 1, 1, 1, 1, 1, 1, 2], // grouped, an edge panel
             [1, 4, 24, 13, mr + 1, 3, 3, 1, 1, 0, 0, 2, 2, 1],      // dilated, unpadded: the last tap reads past the image
             [2, 16, 1, 100, 12, 1, 5, 1, 1, 0, 2, 1, 1, 1],         // 1-D (H = kH = 1), a batch
+            // Strided, on the stride phases of the padded input:
+            [2, 1, 40, 21, 8, 5, 5, 2, 2, 2, 2, 1, 1, 1],           // strided 5×5, as the speech front end, a batch
+            [1, 32, 80, 20, 32, 5, 5, 2, 2, 2, 2, 1, 1, 1],         // speech-crnn's second convolution
+            [1, kc / 9 + 3, 10, 14, mr + 3, 3, 3, 2, 2, 1, 1, 1, 1, 1], // two depth blocks
+            [1, 8, 16, 2 * nr + 26, 2 * mr + 2, 3, 3, 1, 2, 1, 1, 1, 1, 2], // strided across only, grouped
+            [1, 8, 24, 17, mr + 1, 3, 3, 2, 2, 1, 1, 2, 2, 1],      // strided and dilated: taps fall on both phases
+            [1, 6, 20, 23, mr + 2, 4, 4, 3, 3, 1, 1, 1, 1, 1],      // stride 3, an even kernel
         ];
         int[][] rowByRow =
         [
-            [2, 1, 40, 21, 8, 5, 5, 2, 2, 2, 2, 1, 1, 1],           // strided 5×5, as the speech front end
-            [1, kc / 9 + 3, 10, 14, mr + 3, 3, 3, 2, 2, 1, 1, 1, 1, 1],
-            [1, 8, 16, 2 * nr + 26, 2 * mr + 2, 3, 3, 1, 2, 1, 1, 1, 1, 2],
+            [1, 16, 24, 9, mr + 3, 5, 5, 2, 2, 0, 0, 1, 1, 1],      // 3 of the grid's 5 columns kept: unfolded
+            [1, 1, 30, 30, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],          // 9 taps for 16 outputs: the grid would cost more
         ];
         foreach (var s in inPlace.Concat(rowByRow))
         {

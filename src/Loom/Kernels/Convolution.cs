@@ -95,31 +95,17 @@ public static unsafe class Convolution
     /// </summary>
     internal static bool ReadsInPlace(in ConvGeometry g)
     {
-        var (_, _, wq) = PhaseGrid(g);
+        int wq = new StridePhases(g).Wq;
         int gridN = g.OutHeight * wq, og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
         return !g.IsPointwise && 3 * g.OutWidth >= 2 * wq
             && Gemm.Blocks(og, gridN, kg) && (long)kg * g.OutPlane > (long)og * gridN;
     }
 
     /// <summary>
-    /// The padded input split by stride phase: sH·sW planes per channel, plane (a, b) holding the padded image's rows
-    /// a, a + sH, … and columns b, b + sW, … (Hq × Wq each, zero past the padded image). At stride 1 that is the
-    /// padded image itself.
-    /// </summary>
-    private static (int Phases, int Hq, int Wq) PhaseGrid(in ConvGeometry g)
-    {
-        int hp = g.InHeight + 2 * g.PadH, wp = g.InWidth + 2 * g.PadW;
-        return (g.StrideH * g.StrideW, (hp + g.StrideH - 1) / g.StrideH, (wp + g.StrideW - 1) / g.StrideW);
-    }
-
-    /// <summary>
-    /// One sample's forward without unfolding the input. Output (oy, ox) reads, for weight (ci, i, j), the padded
-    /// input at row oy·sH + i·dH and column ox·sW + j·dW. Split the padded input into its stride phases
-    /// (<see cref="PhaseGrid"/>): that value is the phase plane (i·dH mod sH, j·dW mod sW) of channel ci at row
-    /// oy + i·dH div sH and column ox + j·dW div sW. So, on an output grid Wq wide, the unfolded row of weight
-    /// (ci, i, j) — its input at every output position — is that phase plane from row i·dH div sH, column
-    /// j·dW div sW on: every row of the GEMM's B lies in the phase planes, shifted (<see cref="Gemm.MultiplyShifted"/>).
-    /// (At stride 1 there is one phase: the padded image, read Wp wide.) The product is computed on the grid; the last
+    /// One sample's forward without unfolding the input: on an output grid Wq wide, the unfolded row of weight
+    /// (ci, i, j) — its input at every output position — is one of the input's stride phase planes read from the tap's
+    /// offset on (<see cref="StridePhases"/>), so every row of the GEMM's B lies in the planes, shifted
+    /// (<see cref="Gemm.MultiplyShifted"/>). (At stride 1 there is one phase: the padded image, read Wp wide.) The product is computed on the grid; the last
     /// Wq − OW columns of each output row (the window running off the edge into the next row) are dropped as the
     /// output is copied out, bias and ReLU added on the way. Against unfolding row by row into packed panels: no pass
     /// that writes kg·OH·OW floats (LeNet's second convolution: 225 KB, beside the next layer's 1.6 MB of weights in a
@@ -129,12 +115,11 @@ public static unsafe class Convolution
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardShifted(ReadOnlySpan<float> xs, float[] w, float[]? bias, Span<float> ys, in ConvGeometry g, bool relu, bool innerParallel)
     {
-        var (phases, hq, wq) = PhaseGrid(g);
-        int sh = g.StrideH, sw = g.StrideW, phasePlane = hq * wq, channelPlanes = phases * phasePlane;
+        var phases = new StridePhases(g);
+        int wq = phases.Wq, channelPlanes = phases.ChannelPlanes;
         int oh = g.OutHeight, ow = g.OutWidth, plane = g.OutPlane, gridN = oh * wq;
         int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
-        // The last row of the last tap ends up to (KW − 1)·dW floats past the last plane; whole-panel loads read a little past that.
-        int size = g.InChannels * channelPlanes + (g.KernelWidth - 1) * g.DilationW + Gemm.ShiftedSlack;
+        int size = phases.Size(Gemm.ShiftedSlack);
         var padded = _padded;
         if (padded is null || padded.Length < size) _padded = padded = GC.AllocateUninitializedArray<float>(size, pinned: true);
         var grid = _grid;
@@ -142,27 +127,11 @@ public static unsafe class Convolution
         var taps = _taps;
         if (taps is null || taps.Length < kg) _taps = taps = new int[kg];
 
-        padded.AsSpan(0, size).Clear();
-        for (int ci = 0; ci < g.InChannels; ci++)
-            for (int r = 0; r < g.InHeight; r++)
-            {
-                var src = xs.Slice((ci * g.InHeight + r) * g.InWidth, g.InWidth);
-                int pr = r + g.PadH, rowStart = ci * channelPlanes + (pr % sh) * sw * phasePlane + pr / sh * wq;
-                if (sw == 1) src.CopyTo(padded.AsSpan(rowStart + g.PadW));
-                else
-                    for (int x = 0; x < src.Length; x++)
-                    {
-                        int pc = x + g.PadW;
-                        padded[rowStart + pc % sw * phasePlane + pc / sw] = src[x];
-                    }
-            }
+        phases.Scatter(xs, padded.AsSpan(0, size));
         for (int ci = 0, t = 0; ci < cg; ci++)
             for (int i = 0; i < g.KernelHeight; i++)
                 for (int j = 0; j < g.KernelWidth; j++)
-                {
-                    int di = i * g.DilationH, dj = j * g.DilationW;
-                    taps[t++] = ci * channelPlanes + (di % sh * sw + dj % sw) * phasePlane + di / sh * wq + dj / sw;
-                }
+                    taps[t++] = phases.Tap(ci, i, j);
 
         fixed (float* pp = padded)
             for (int grp = 0; grp < g.Groups; grp++)

@@ -30,6 +30,8 @@ public class ConvolutionKernelTests
         new[] { 2, 8, 14, 13, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1 }, // large enough for the blocked GEMM
         new[] { 1, 16, 20, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1 },// one sample, threaded GEMMs
         new[] { 1, 3, 1, 17, 4, 1, 5, 1, 2, 0, 2, 1, 1, 1 },   // 1-D as H = kH = 1
+        new[] { 2, 3, 13, 11, 4, 5, 5, 2, 2, 2, 2, 1, 1, 1 },  // strided 5×5, as the speech front end: by stride phases
+        new[] { 1, 2, 15, 14, 3, 3, 3, 2, 3, 1, 2, 2, 1, 1 },  // strides 2 and 3, dilated in height, odd sizes
         new[] { 1, 2, 6, 7, 3, 3, 3, 2, 2, 3, 3, 2, 1, 1 },    // padding wider than the kernel's reach: whole rows and columns of zeros
         new[] { 1, 2, 4, 6, 3, 5, 3, 1, 1, 2, 1, 1, 1, 1 },    // "same" width at stride 1: the contiguous im2col/col2im path
         new[] { 2, 2, 3, 5, 2, 3, 3, 1, 1, 3, 1, 1, 1, 1 },    // same width, with output rows wholly in the padding

@@ -10,8 +10,9 @@ namespace Loom.Kernels;
 /// </summary>
 /// <remarks>
 /// Rows of a small feature map are short (14 or 28 values in LeNet), so per-row overhead decides the speed:
-/// the stride-1 paths work on raw pointers, one copy or vector add per row. <see cref="ConvolutionReference"/>
-/// checks both against the definition.
+/// the stride-1 paths work on raw pointers, one copy or vector add per row; strided ones first split the input by
+/// stride phase (<see cref="StridePhases"/>), so that each of their rows is a contiguous run too.
+/// <see cref="ConvolutionReference"/> checks both against the definition.
 /// </remarks>
 public static unsafe class Im2Col
 {
@@ -29,7 +30,7 @@ public static unsafe class Im2Col
     /// <summary>
     /// Strided, each tap reads the input sW apart, with bounds to check at every edge. Split by stride phase first
     /// (<see cref="StridePhases"/>: one pass the size of the input), every output row of a tap is one contiguous run
-    /// of a phase plane, its padding stored (speech-crnn's second convolution: 3.3× faster, docs/performance.md).
+    /// of a phase plane, its padding stored (speech-crnn's second convolution: 1.8× faster, docs/performance.md).
     /// </summary>
     private static void UnfoldByPhases(ReadOnlySpan<float> x, in ConvGeometry g, Span<float> col)
     {

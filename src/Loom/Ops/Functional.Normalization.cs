@@ -71,7 +71,7 @@ public static partial class Functional
     /// <summary>Below this many elements a batch norm runs its channels on the calling thread.</summary>
     private const int ParallelNormElements = 1 << 16;
 
-    /// <summary>A channel's values (N runs of <paramref name="inner"/>) that fit here are worked on the stack.</summary>
+    /// <summary>Runs (H·W values of one channel of one sample) up to this long are worked on the stack, longer ones in a pooled array.</summary>
     private const int StackRun = 2048;
 
     /// <summary>

@@ -563,15 +563,17 @@ public static unsafe partial class Gemm
             else
             {
                 float* src0 = b + (long)(jc + j0) * ldb + pc;
-                int done = 0;
-                if (nr == T.NR && T.NR % 8 == 0)
-                    for (int j = 0; j < T.NR; j += 8) done = TransposeBlocks(src0 + (long)j * ldb, ldb, 8, kc, panel, T.NR, j);
+                // Whole groups of eight rows by register transposes — in a partial panel too (a convolution's weight
+                // gradient with 25 taps: 24 of them), where a strided store per value made the GEMM twice as slow — the rest by value.
+                int blocked = 0, done = 0; // rows [0, blocked) are packed for columns [0, done)
+                if (T.NR % 8 == 0)
+                    for (; blocked + 8 <= nr; blocked += 8) done = TransposeBlocks(src0 + (long)blocked * ldb, ldb, 8, kc, panel, T.NR, blocked);
                 for (int j = 0; j < T.NR; j++)
                 {
                     if (j < nr)
                     {
                         float* src = src0 + (long)j * ldb;
-                        for (int p = done; p < kc; p++) panel[p * T.NR + j] = src[p];
+                        for (int p = j < blocked ? done : 0; p < kc; p++) panel[p * T.NR + j] = src[p];
                     }
                     else for (int p = 0; p < kc; p++) panel[p * T.NR + j] = 0f;
                 }

@@ -149,8 +149,8 @@ public class ConvolutionKernelTests
     }
 
     /// <summary>
-    /// The forward without a stored unfolding — reading the padded input in place at stride 1, or unfolding it row by
-    /// row into the GEMM's packed panels when strided — gives the very bits of unfolding it whole and multiplying, on
+    /// The forward without a stored unfolding — reading the padded input in place (strided: its stride phases), or
+    /// unfolding it row by row into the GEMM's packed panels — gives the very bits of unfolding it whole and multiplying, on
     /// every micro-kernel family (its tiles, edge rows and panels, depth blocks), on one thread and threaded.
     /// </summary>
     [Theory, MemberData(nameof(GemmTests.Families), MemberType = typeof(GemmTests))]

@@ -40,15 +40,11 @@ public static partial class Functional
         var norm = dims.Select(d => ShapeUtil.NormalizeDim(d, x.Rank)).ToArray();
         if (norm.Distinct().Count() != norm.Length) throw new ArgumentException($"Permute: dimensions ({string.Join(", ", dims)}) repeat.");
         var shape = norm.Select(d => x.Shape[d]).ToArray();
-        var srcStrides = ShapeUtil.Strides(x.Shape);
-        var permStrides = norm.Select(d => srcStrides[d]).ToArray();
-        var map = Broadcast.OffsetsWithStrides(permStrides, shape);
-        var y = Tensor.Zeros(shape);
-        for (int i = 0; i < map.Length; i++) y.Data[i] = x.Data[map[i]];
+        var y = Tensor.Uninitialized(shape); // every value is written
+        Kernels.Permutation.Apply(x.Data, x.Shape, norm, y.Data);
         return Graph.Record(y, "Permute", [x], g =>
         {
-            if (x.GradBuffer() is not { } dx) return;
-            for (int i = 0; i < map.Length; i++) dx[map[i]] += g[i];
+            if (x.GradBuffer() is { } dx) Kernels.Permutation.AddBack(g, x.Shape, norm, dx);
         });
     }
 

@@ -37,15 +37,7 @@ public static unsafe class Im2Col
         var phases = new StridePhases(g);
         var planes = PhaseBuffer(phases);
         phases.Scatter(x, planes);
-        int oh = g.OutHeight, ow = g.OutWidth, plane = g.OutPlane, wq = phases.Wq;
-        fixed (float* pp = planes, pc = col)
-            for (int c = 0, row = 0; c < g.InChannels; c++)
-                for (int i = 0; i < g.KernelHeight; i++)
-                    for (int j = 0; j < g.KernelWidth; j++, row++)
-                    {
-                        float* from = pp + phases.Tap(c, i, j), to = pc + (long)row * plane;
-                        for (int y = 0; y < oh; y++) CopyRow(to + y * ow, from + y * wq, ow);
-                    }
+        fixed (float* pp = planes, pc = col) ForEachPhaseRun(pp, pc, g, phases, new CopyRun());
     }
 
     /// <summary><see cref="UnfoldByPhases"/>'s adjoint: each output row of a tap added into the phase planes' gradient, then that into dx.</summary>
@@ -54,16 +46,38 @@ public static unsafe class Im2Col
         var phases = new StridePhases(g);
         var planes = PhaseBuffer(phases);
         planes.Clear();
-        int oh = g.OutHeight, ow = g.OutWidth, plane = g.OutPlane, wq = phases.Wq;
-        fixed (float* pp = planes, pc = col)
-            for (int c = 0, row = 0; c < g.InChannels; c++)
-                for (int i = 0; i < g.KernelHeight; i++)
-                    for (int j = 0; j < g.KernelWidth; j++, row++)
-                    {
-                        float* to = pp + phases.Tap(c, i, j), from = pc + (long)row * plane;
-                        for (int y = 0; y < oh; y++) AddRow(to + y * wq, from + y * ow, ow);
-                    }
+        fixed (float* pp = planes, pc = col) ForEachPhaseRun(pp, pc, g, phases, new AddRun());
         phases.GatherAdd(planes, dx);
+    }
+
+    /// <summary>What unfolding and folding do with one run: an output row of a tap, in col and in its phase plane.</summary>
+    private interface IPhaseRun
+    {
+        void Run(float* plane, float* column, int length);
+    }
+
+    private readonly struct CopyRun : IPhaseRun
+    {
+        public void Run(float* plane, float* column, int length) => CopyRow(column, plane, length);
+    }
+
+    private readonly struct AddRun : IPhaseRun
+    {
+        public void Run(float* plane, float* column, int length) => AddRow(plane, column, length);
+    }
+
+    /// <summary>Every tap's output rows, in col's row order: OW values of col against a run of the tap's phase plane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForEachPhaseRun<TRun>(float* planes, float* col, in ConvGeometry g, in StridePhases phases, TRun run) where TRun : struct, IPhaseRun
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, plane = g.OutPlane, wq = phases.Wq;
+        for (int c = 0, row = 0; c < g.InChannels; c++)
+            for (int i = 0; i < g.KernelHeight; i++)
+                for (int j = 0; j < g.KernelWidth; j++, row++)
+                {
+                    float* tap = planes + phases.Tap(c, i, j), column = col + (long)row * plane;
+                    for (int y = 0; y < oh; y++) run.Run(tap + y * wq, column + y * ow, ow);
+                }
     }
 
     private static Span<float> PhaseBuffer(in StridePhases phases)

@@ -375,9 +375,11 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// Splits C into one independent block per thread — columns when C is at least as wide as it is tall,
-    /// else rows — so that threads never wait for each other: each packs its own panels, and only the
-    /// smaller operand's packing is repeated. Blocks are whole micro-tiles, shared out evenly.
+    /// The blocked product on one thread or several. With enough rows (<see cref="RowBlocksPerThread"/> MC blocks per
+    /// thread) the threads pack each block of B together and then take MC row blocks of C one at a time, whichever thread
+    /// is free (<see cref="SharedPanels{T}"/>). Otherwise C is split into one independent block per thread — columns when
+    /// C is at least as wide as it is tall, else rows — each packing its own panels, shared out evenly in whole micro-tiles.
+    /// Either way every element sees the same micro-kernel and summation order: the results are those of one thread.
     /// </summary>
     private static void Blocked<T>(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, float* bias, bool parallel)
@@ -388,7 +390,75 @@ public static unsafe partial class Gemm
         int units = splitColumns ? (n + T.NR - 1) / T.NR : (m + T.MR - 1) / T.MR;
         int parts = Math.Min(threads, units);
         if (parts <= 1) Serial<T>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite, bias);
+        else if ((m + T.MC - 1) / T.MC >= RowBlocksPerThread * threads) SharedPanels<T>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite, bias);
         else BlockedParallel<T>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, overwrite, bias, splitColumns, units, parts);
+    }
+
+    // SharedPanels needs this many MC row blocks per thread: with fewer, one thread's last block is a large share of the
+    // work and the static split balances better.
+    private const int RowBlocksPerThread = 4;
+    private const int PanelsPerPackItem = 8; // B panels one thread packs at a time in SharedPanels
+
+    /// <summary>
+    /// The threaded product for many rows (the BLIS scheme): for each NC×KC block of B, the threads pack its panels
+    /// together into the calling thread's buffer, then take MC row blocks of C in turn, each packing its own A block
+    /// and running its tiles against the shared panels. B is packed once, not once per thread, and a thread that runs
+    /// slow (a busy core, a virtual CPU descheduled by its host) takes fewer row blocks instead of holding up the
+    /// product: on a 2-core Zen 3 guest 1024³ and 2048³ ran 13 % and 19 % faster than with one column half per thread
+    /// (docs/performance.md).
+    /// </summary>
+    private static void SharedPanels<T>(bool transA, bool transB, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, float* bias)
+        where T : struct, IGemmTile
+    {
+        int depth = BlockDepth<T>(k);
+        int rowBlocks = (m + T.MC - 1) / T.MC;
+        for (int jc = 0; jc < n; jc += NC)
+        {
+            int nc = Math.Min(NC, n - jc);
+            int panels = (nc + T.NR - 1) / T.NR;
+            for (int pc = 0; pc < k; pc += depth)
+            {
+                int kc = Math.Min(depth, k - pc);
+                int packSize = panels * T.NR * kc;
+                var packB = _packB;
+                if (packB is null || packB.Length < packSize + Align) _packB = packB = GC.AllocateUninitializedArray<float>(packSize + Align, pinned: true);
+                fixed (float* raw = packB)
+                {
+                    float* bp = Aligned(raw);
+                    PackPanelsTogether<T>(transB, b, ldb, pc, jc, kc, nc, bp);
+                    RowBlocksTogether<T>(transA, m, nc, kc, a, lda, pc, bp, c + jc, ldc, overwrite && pc == 0, pc == 0 && bias != null ? bias + jc : null, rowBlocks);
+                }
+            }
+        }
+    }
+
+    /// <summary>PackB of one block, <see cref="PanelsPerPackItem"/> panels per item, on every thread.</summary>
+    private static void PackPanelsTogether<T>(bool transB, float* b, int ldb, int pc, int jc, int kc, int nc, float* dst)
+        where T : struct, IGemmTile
+    {
+        const int columns = PanelsPerPackItem;
+        int items = (nc + columns * T.NR - 1) / (columns * T.NR);
+        nint bn = (nint)b, dn = (nint)dst;
+        Threading.For(items, g =>
+        {
+            int j0 = g * columns * T.NR; // panel p of the block starts p·NR·kc floats in
+            PackB<T>(transB, (float*)bn, ldb, pc, jc + j0, kc, Math.Min(columns * T.NR, nc - j0), (float*)dn + (long)j0 * kc);
+        });
+    }
+
+    /// <summary>RunTiles for each MC row block of C, one block per item, on every thread, against the packed block bp.</summary>
+    private static void RowBlocksTogether<T>(bool transA, int m, int nc, int kc, float* a, int lda, int pc, float* bp,
+        float* c, int ldc, bool overwrite, float* bias, int rowBlocks)
+        where T : struct, IGemmTile
+    {
+        nint an = (nint)a, bpn = (nint)bp, cn = (nint)c, biasn = (nint)bias;
+        Threading.For(rowBlocks, r =>
+        {
+            int ic = r * T.MC;
+            float* aRows = transA ? (float*)an + ic : (float*)an + (long)ic * lda;
+            RunTiles<T>(transA, Math.Min(T.MC, m - ic), nc, kc, aRows, lda, pc, (float*)bpn, (float*)cn + (long)ic * ldc, ldc, overwrite, (float*)biasn);
+        });
     }
 
     private static void BlockedParallel<T>(bool transA, bool transB, int m, int n, int k,

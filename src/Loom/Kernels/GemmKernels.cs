@@ -145,7 +145,8 @@ internal static unsafe class GemmKernels
     /// <summary>
     /// The AVX2+FMA tile, 6×16: twelve ymm accumulators, two B vectors and one broadcast of A use 15 of the 16
     /// registers, so nothing spills and each B load serves six FMAs. (The old one-row-at-a-time fallback reloaded
-    /// B for every row: one load per FMA, about half this kernel's speed.)
+    /// B for every row: one load per FMA, about half this kernel's speed.) The loop takes two depths per turn, which
+    /// halves its counter and branch work: 4–9 % faster on a Zen 3 EPYC, 1024³ and 2048³ (docs/performance.md).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SixRowsTwoVectors256<TB>(int kc, float* ap, TB b, float* c, int ldc, bool overwrite, float* bias)
@@ -153,7 +154,8 @@ internal static unsafe class GemmKernels
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++)
+        int p = 0;
+        for (; p + 2 <= kc; p += 2, ap += 12)
         {
             float* bp = b.Next();
             var b0 = Vector256.Load(bp);
@@ -165,7 +167,28 @@ internal static unsafe class GemmKernels
             a = Vector256.Create(ap[3]); c30 = Vector256.FusedMultiplyAdd(a, b0, c30); c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
             a = Vector256.Create(ap[4]); c40 = Vector256.FusedMultiplyAdd(a, b0, c40); c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
             a = Vector256.Create(ap[5]); c50 = Vector256.FusedMultiplyAdd(a, b0, c50); c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
-            ap += 6;
+            bp = b.Next();
+            b0 = Vector256.Load(bp);
+            b1 = Vector256.Load(bp + 8);
+            a = Vector256.Create(ap[6]); c00 = Vector256.FusedMultiplyAdd(a, b0, c00); c01 = Vector256.FusedMultiplyAdd(a, b1, c01);
+            a = Vector256.Create(ap[7]); c10 = Vector256.FusedMultiplyAdd(a, b0, c10); c11 = Vector256.FusedMultiplyAdd(a, b1, c11);
+            a = Vector256.Create(ap[8]); c20 = Vector256.FusedMultiplyAdd(a, b0, c20); c21 = Vector256.FusedMultiplyAdd(a, b1, c21);
+            a = Vector256.Create(ap[9]); c30 = Vector256.FusedMultiplyAdd(a, b0, c30); c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
+            a = Vector256.Create(ap[10]); c40 = Vector256.FusedMultiplyAdd(a, b0, c40); c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
+            a = Vector256.Create(ap[11]); c50 = Vector256.FusedMultiplyAdd(a, b0, c50); c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
+        }
+        if (p < kc) // an odd depth's last row
+        {
+            float* bp = b.Next();
+            var b0 = Vector256.Load(bp);
+            var b1 = Vector256.Load(bp + 8);
+            Vector256<float> a;
+            a = Vector256.Create(ap[0]); c00 = Vector256.FusedMultiplyAdd(a, b0, c00); c01 = Vector256.FusedMultiplyAdd(a, b1, c01);
+            a = Vector256.Create(ap[1]); c10 = Vector256.FusedMultiplyAdd(a, b0, c10); c11 = Vector256.FusedMultiplyAdd(a, b1, c11);
+            a = Vector256.Create(ap[2]); c20 = Vector256.FusedMultiplyAdd(a, b0, c20); c21 = Vector256.FusedMultiplyAdd(a, b1, c21);
+            a = Vector256.Create(ap[3]); c30 = Vector256.FusedMultiplyAdd(a, b0, c30); c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
+            a = Vector256.Create(ap[4]); c40 = Vector256.FusedMultiplyAdd(a, b0, c40); c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
+            a = Vector256.Create(ap[5]); c50 = Vector256.FusedMultiplyAdd(a, b0, c50); c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
         }
         if (bias != null)
         {

@@ -321,6 +321,13 @@ public class GemmTests
         CheckShiftedProduct(3 * mr - 1, nr + nr / 2 + 1, kc + 9, 21);  // an edge tile over half a panel; two depth blocks
         CheckShiftedProduct(mc + mr + 1, 3 * nr + 5, 40, 22);           // two MC row blocks, an edge panel at most half wide
         CheckShiftedProduct(64, 224, 288, 23);                          // LeNet's second convolution; threaded
+        // Enough MC row blocks for two threads to pack B together and share out the row blocks: bit-identical to one thread.
+        var shared = new Case(8 * mc + mr + 1, nr + 3, 37, index % 2 == 0, true, 1, 2, 3, 1f);
+        Result? one = null, two = null;
+        KernelAssert.WithThreads(1, () => one = Run(shared, seed: 24));
+        KernelAssert.WithThreads(2, () => two = Run(shared, seed: 24, reference: false));
+        AssertMatches(shared, one!);
+        Assert.Equal(one!.C, two!.C);
         Assert.Equal(family, Gemm.ThreadPath);
     }
 
@@ -370,6 +377,9 @@ public class GemmTests
     [InlineData(257, 300, 129, true, false)]
     [InlineData(300, 65, 300, false, true)]
     [InlineData(33, 520, 70, true, true)]
+    [InlineData(1000, 70, 1100, false, false)] // row blocks shared out over a B packed together, two depth blocks
+    [InlineData(1600, 2100, 9, true, true)]    // the same over two NC blocks, the second with an edge panel
+    [InlineData(1601, 45, 300, true, false)]
     public void SingleAndMultiThreadedAgreeExactly(int m, int n, int k, bool transA, bool transB)
     {
         var t = new Case(m, n, k, transA, transB, 3, 1, 2, 1f);

@@ -233,7 +233,7 @@ public class GemmTests
         GemmReference.MultiplyAccumulate(false, false, m, n, k, a, lda, b, n, reference, ldc);
         var bound = new float[m * ldc];
         GemmReference.MultiplyAccumulate(false, false, m, n, k, KernelAssert.Abs(a), lda, KernelAssert.Abs(b), n, bound, ldc);
-        foreach (int threads in new[] { 1, 2 })
+        foreach (int threads in new[] { 1, 2, 3 }) // 2 and 3: runs of tiles that start and end inside a row of tiles
             KernelAssert.WithThreads(threads, () =>
             {
                 var c = Padded(rng, m, n, ldc, 777f);

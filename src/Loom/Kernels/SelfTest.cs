@@ -126,11 +126,12 @@ public static class SelfTest
 
     private static void CheckGemm(Random32 rng, ref int cases)
     {
-        // Odd shapes around every tile size (4, 6, 8 rows; 4, 8, 16, 32 columns), few-row, narrow and threaded products.
+        // Odd shapes around every tile size (4, 6, 8 rows; 4, 8, 16, 32 columns), few-row, narrow and threaded products,
+        // and one with rows enough (eight MC blocks of every family) for two threads to share packed panels of B.
         int[][] shapes =
         [
             [1, 1, 1], [7, 9, 13], [5, 33, 70], [3, 300, 257], [2, 1025, 64], [9, 17, 40], [13, 47, 23], [40, 8, 100],
-            [33, 5, 300], [67, 45, 300], [25, 31, 1029], [130, 160, 120], [64, 196, 288],
+            [33, 5, 300], [67, 45, 300], [25, 31, 1029], [130, 160, 120], [64, 196, 288], [700, 37, 50],
         ];
         var all = shapes.Concat(Enumerable.Range(0, 8).Select(_ => new[] { 1 + rng.Next(150), 1 + rng.Next(150), 1 + rng.Next(300) }));
         int index = 0;

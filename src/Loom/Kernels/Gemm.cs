@@ -96,6 +96,14 @@ public static unsafe partial class Gemm
     [ThreadStatic] private static float[]? _packA;
     [ThreadStatic] private static float[]? _packB; // owned by the calling thread, read by its workers
 
+    /// <summary>The calling thread's buffer for a packed B of <paramref name="floats"/> floats (plus room to align it), grown when too small.</summary>
+    private static float[] PackBBuffer(long floats)
+    {
+        var packB = _packB;
+        if (packB is null || packB.Length < floats + Align) _packB = packB = GC.AllocateUninitializedArray<float>(checked((int)(floats + Align)), pinned: true);
+        return packB;
+    }
+
     /// <summary>
     /// C (m×n, row stride ldc) = op(A)·op(B) + beta·C, where op(A) is m×k and op(B) is k×n.
     /// A is stored m×k (lda) or, when <paramref name="transA"/>, k×m; likewise B.
@@ -421,9 +429,7 @@ public static unsafe partial class Gemm
             {
                 int kc = Math.Min(depth, k - pc);
                 int packSize = panels * T.NR * kc;
-                var packB = _packB;
-                if (packB is null || packB.Length < packSize + Align) _packB = packB = GC.AllocateUninitializedArray<float>(packSize + Align, pinned: true);
-                fixed (float* raw = packB)
+                fixed (float* raw = PackBBuffer(packSize))
                 {
                     float* bp = Aligned(raw);
                     PackPanelsTogether<T>(transB, b, ldb, pc, jc, kc, nc, bp);
@@ -500,9 +506,7 @@ public static unsafe partial class Gemm
             {
                 int kc = Math.Min(depth, k - pc);
                 int packSize = panels * T.NR * kc;
-                var packB = _packB;
-                if (packB is null || packB.Length < packSize + Align) _packB = packB = GC.AllocateUninitializedArray<float>(packSize + Align, pinned: true);
-                fixed (float* raw = packB)
+                fixed (float* raw = PackBBuffer(packSize))
                 {
                     float* bp = Aligned(raw);
                     PackB<T>(transB, b, ldb, pc, jc, kc, nc, bp);

@@ -71,8 +71,7 @@ public static unsafe partial class Gemm
         int depth = BlockDepth<T>(k);
         // B packed whole, in the blocked product's buffer (the calling thread's, read by its workers): a convolution's
         // backward, which runs the blocked product, then reuses the same memory rather than a second copy's worth.
-        var packB = _packB;
-        if (packB is null || packB.Length < (long)width * k + Align) _packB = packB = GC.AllocateUninitializedArray<float>(width * k + Align, pinned: true);
+        var packB = PackBBuffer((long)width * k);
         var rows = _rows;
         if (rows is null || rows.Length < RowGroup * width) _rows = rows = GC.AllocateUninitializedArray<float>(RowGroup * width, pinned: true);
         fixed (float* rawB = packB, pr = rows)

@@ -412,8 +412,8 @@ public static unsafe partial class Gemm
     /// together into the calling thread's buffer, then take MC row blocks of C in turn, each packing its own A block
     /// and running its tiles against the shared panels. B is packed once, not once per thread, and a thread that runs
     /// slow (a busy core, a virtual CPU descheduled by its host) takes fewer row blocks instead of holding up the
-    /// product: on a 2-core Zen 3 guest 1024³ and 2048³ ran 13 % and 19 % faster than with one column half per thread
-    /// (docs/performance.md).
+    /// product. On a 2-core Zen 3 guest this and the AVX2 kernel's two-depth loop together made 1024³ and 2048³ 1.18× and
+    /// 1.10× as fast (bench/compare-builds.sh, old and new alternated; docs/performance.md, "Zen 3 again").
     /// </summary>
     private static void SharedPanels<T>(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool overwrite, float* bias)
@@ -443,13 +443,13 @@ public static unsafe partial class Gemm
     private static void PackPanelsTogether<T>(bool transB, float* b, int ldb, int pc, int jc, int kc, int nc, float* dst)
         where T : struct, IGemmTile
     {
-        const int columns = PanelsPerPackItem;
-        int items = (nc + columns * T.NR - 1) / (columns * T.NR);
+        int width = PanelsPerPackItem * T.NR; // columns of B per item
+        int items = (nc + width - 1) / width;
         nint bn = (nint)b, dn = (nint)dst;
         Threading.For(items, g =>
         {
-            int j0 = g * columns * T.NR; // panel p of the block starts p·NR·kc floats in
-            PackB<T>(transB, (float*)bn, ldb, pc, jc + j0, kc, Math.Min(columns * T.NR, nc - j0), (float*)dn + (long)j0 * kc);
+            int j0 = g * width; // panel p of the block starts p·NR·kc floats in
+            PackB<T>(transB, (float*)bn, ldb, pc, jc + j0, kc, Math.Min(width, nc - j0), (float*)dn + (long)j0 * kc);
         });
     }
 

@@ -146,7 +146,8 @@ internal static unsafe class GemmKernels
     /// The AVX2+FMA tile, 6×16: twelve ymm accumulators, two B vectors and one broadcast of A use 15 of the 16
     /// registers, so nothing spills and each B load serves six FMAs. (The old one-row-at-a-time fallback reloaded
     /// B for every row: one load per FMA, about half this kernel's speed.) The loop takes two depths per turn, which
-    /// halves its counter and branch work: 4–9 % faster on a Zen 3 EPYC, 1024³ and 2048³ (docs/performance.md).
+    /// halves its counter and branch work (on a Zen 3 EPYC, 4–9 % at 1024³ and 2048³ in an exploratory in-process
+    /// comparison; docs/performance.md, "Zen 3 again").
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SixRowsTwoVectors256<TB>(int kc, float* ap, TB b, float* c, int ldc, bool overwrite, float* bias)

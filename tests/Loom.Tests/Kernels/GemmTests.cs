@@ -321,8 +321,10 @@ public class GemmTests
         CheckShiftedProduct(3 * mr - 1, nr + nr / 2 + 1, kc + 9, 21);  // an edge tile over half a panel; two depth blocks
         CheckShiftedProduct(mc + mr + 1, 3 * nr + 5, 40, 22);           // two MC row blocks, an edge panel at most half wide
         CheckShiftedProduct(64, 224, 288, 23);                          // LeNet's second convolution; threaded
-        // Enough MC row blocks for two threads to pack B together and share out the row blocks: bit-identical to one thread.
-        var shared = new Case(8 * mc + mr + 1, nr + 3, 37, index % 2 == 0, true, 1, 2, 3, 1f);
+        // Enough MC row blocks for two threads to pack B together and share out the row blocks, and deep enough for the
+        // product to be threaded at all (at least 2^20 multiply–adds): bit-identical to one thread.
+        int sharedRows = 8 * mc + mr + 1, sharedColumns = nr + 3, sharedDepth = Math.Max(37, (1 << 20) / (sharedRows * sharedColumns) + 1);
+        var shared = new Case(sharedRows, sharedColumns, sharedDepth, index % 2 == 0, true, 1, 2, 3, 1f);
         Result? one = null, two = null;
         KernelAssert.WithThreads(1, () => one = Run(shared, seed: 24));
         KernelAssert.WithThreads(2, () => two = Run(shared, seed: 24, reference: false));

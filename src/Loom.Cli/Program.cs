@@ -16,6 +16,7 @@ root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(AverageCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

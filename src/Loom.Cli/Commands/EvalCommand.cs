@@ -7,7 +7,11 @@ using Loom.Training;
 
 namespace Loom.Cli.Commands;
 
-/// <summary><c>loom eval --model FILE --data NAME|PATH</c>: loss and accuracy on the test split.</summary>
+/// <summary>
+/// <c>loom eval --model FILE --data NAME|PATH [--split test|val]</c>: loss and accuracy on the test split, or on the data's own
+/// validation split (the spoken phrases' validation voices), which is where a choice between models (an epoch, an average)
+/// is made without looking at the test.
+/// </summary>
 internal static class EvalCommand
 {
     public static Command Create()
@@ -20,8 +24,10 @@ internal static class EvalCommand
         var json = CliOptions.Json();
         var beam = SpeechOptions.Beam();
         var words = SpeechOptions.Words();
-        var bySpeaker = new Option<bool>("--by-speaker") { Description = "A transcriber: also report CER and WER per test speaker (voice+variant)." };
-        var command = new Command("eval", "Evaluate a saved model on a dataset's test split.") { model, data, dataDir, batchSize, threads, json, beam, words, bySpeaker };
+        var bySpeaker = new Option<bool>("--by-speaker") { Description = "A transcriber: also report CER and WER per speaker (voice+variant)." };
+        var split = new Option<string>("--split") { Description = "The split to evaluate: test, or val (data with a validation split of its own, such as spoken-phrases).", DefaultValueFactory = _ => "test" };
+        split.AcceptOnlyFromAmong("test", "val");
+        var command = new Command("eval", "Evaluate a saved model on a dataset's test (or validation) split.") { model, data, dataDir, batchSize, threads, json, beam, words, bySpeaker, split };
         CommandRunner.SetAction(command, parse =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
@@ -34,9 +40,13 @@ internal static class EvalCommand
             // (the training batch of char-lstm) lose at most one chunk's tail per row.
             if (stream && parse.GetResult(batchSize) is null or { Implicit: true }) batch = 32;
             var sets = Recipe.LoadData(loaded.Spec, dataName, parse.GetValue(dataDir), batch);
+            string splitName = parse.GetValue(split)!;
+            var held = splitName == "val"
+                ? sets.Validation ?? throw new UserException($"{sets.Name} has no validation split of its own; --split val needs one (spoken-phrases has).")
+                : sets.Test;
             if (loaded.Spec.Task == TaskKind.Transcribe)
-                return Transcription(loaded, sets, batch, parse.GetValue(beam), SpeechOptions.WordList(parse.GetValue(words)), parse.GetValue(json), parse.GetValue(bySpeaker), parse.GetValue(model)!);
-            var loader = Recipe.TestLoaderFor(loaded.Spec, sets.Test, batch);
+                return Transcription(loaded, sets.Name, held, splitName, batch, parse.GetValue(beam), SpeechOptions.WordList(parse.GetValue(words)), parse.GetValue(json), parse.GetValue(bySpeaker), parse.GetValue(model)!);
+            var loader = Recipe.TestLoaderFor(loaded.Spec, held, batch);
             var result = Evaluator.Evaluate(loaded.Model, loader, (logits, targets) => Losses.CrossEntropy(logits, targets));
             if (parse.GetValue(json))
             {
@@ -44,6 +54,7 @@ internal static class EvalCommand
                 {
                     ["model"] = parse.GetValue(model),
                     ["data"] = sets.Name,
+                    ["split"] = splitName,
                     ["accuracy"] = JsonOutput.Number(result.Accuracy),
                     ["loss"] = JsonOutput.Number(result.Loss),
                     ["bits_per_char"] = stream ? JsonOutput.Number(result.Loss / Math.Log(2)) : null,
@@ -57,7 +68,7 @@ internal static class EvalCommand
                     ? string.Create(CultureInfo.InvariantCulture,
                         $"{sets.Name} held-out text: {result.Loss:F4} nats/char = {result.Loss / Math.Log(2):F4} bits/char, next-character accuracy {result.Accuracy:P2}  ({result.Samples} characters, {result.Seconds:F1}s)")
                     : string.Create(CultureInfo.InvariantCulture,
-                        $"{sets.Name} test: accuracy {result.Accuracy:P2}  loss {result.Loss:F4}  ({result.Samples} {(loaded.Spec.PerStep ? "tokens" : "samples")}, {result.Seconds:F1}s)"));
+                        $"{sets.Name} {splitName}: accuracy {result.Accuracy:P2}  loss {result.Loss:F4}  ({result.Samples} {(loaded.Spec.PerStep ? "tokens" : "samples")}, {result.Seconds:F1}s)"));
             }
             return 0;
         });
@@ -65,20 +76,21 @@ internal static class EvalCommand
     }
 
     /// <summary>
-    /// A transcriber's test figures: CER and WER of greedy decoding, and of beam search when asked; word errors by kind
+    /// A transcriber's figures on <paramref name="held"/> (the test or validation split): CER and WER of greedy decoding, and of beam search when asked; word errors by kind
     /// and the most frequent substitutions; with <paramref name="bySpeaker"/>, each speaker's rates too.
     /// </summary>
-    private static int Transcription(Serialization.ModelFile.Loaded loaded, TrainTestSets sets, int batch, int beam, IReadOnlyList<string>? words, bool json, bool bySpeaker, string modelPath)
+    private static int Transcription(Serialization.ModelFile.Loaded loaded, string dataName, IDataset held, string splitName, int batch, int beam, IReadOnlyList<string>? words, bool json, bool bySpeaker, string modelPath)
     {
-        var test = (Speech.SpeechFeatureDataset)sets.Test;
-        var greedy = new Speech.Transcriber(loaded.Model, loaded.Spec).Evaluate(test, batch);
-        var beamed = beam > 0 ? new Speech.Transcriber(loaded.Model, loaded.Spec, beam, words).Evaluate(test, batch) : null;
+        var clips = (Speech.SpeechFeatureDataset)held;
+        var greedy = new Speech.Transcriber(loaded.Model, loaded.Spec).Evaluate(clips, batch);
+        var beamed = beam > 0 ? new Speech.Transcriber(loaded.Model, loaded.Spec, beam, words).Evaluate(clips, batch) : null;
         if (json)
         {
             JsonOutput.Write(new JsonObject
             {
                 ["model"] = modelPath,
-                ["data"] = sets.Name,
+                ["data"] = dataName,
+                ["split"] = splitName,
                 ["cer"] = JsonOutput.Number(greedy.Rates.Cer),
                 ["wer"] = JsonOutput.Number(greedy.Rates.Wer),
                 ["word_errors"] = WordErrors(greedy.Rates),
@@ -95,9 +107,9 @@ internal static class EvalCommand
             });
             return 0;
         }
-        Console.WriteLine($"{sets.Name} test, greedy: {greedy.Rates}  ({greedy.Seconds:F1}s for {greedy.AudioSeconds:F0}s of audio)");
+        Console.WriteLine($"{dataName} {splitName}, greedy: {greedy.Rates}  ({greedy.Seconds:F1}s for {greedy.AudioSeconds:F0}s of audio)");
         if (beamed is not null)
-            Console.WriteLine($"{sets.Name} test, beam {beam}{(words is null ? "" : $" + {words.Count} words")}: {beamed.Rates}  ({beamed.Seconds:F1}s)");
+            Console.WriteLine($"{dataName} {splitName}, beam {beam}{(words is null ? "" : $" + {words.Count} words")}: {beamed.Rates}  ({beamed.Seconds:F1}s)");
         var last = beamed ?? greedy;
         if (bySpeaker)
         {

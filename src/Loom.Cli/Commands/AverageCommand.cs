@@ -19,7 +19,6 @@ internal static class AverageCommand
         CommandRunner.SetAction(command, parse =>
         {
             var paths = parse.GetValue(models)!;
-            if (paths.Length < 2) throw new UserException($"average needs at least two model files; got {paths.Length}.");
             foreach (var p in paths)
                 if (!ModelSources.IsSavedModel(p)) throw new UserException($"'{p}' is not a saved model (.safetensors or .onnx).");
             string path = parse.GetValue(output)!;

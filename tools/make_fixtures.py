@@ -511,6 +511,14 @@ def make_lenet():
 
 # ---------------------------------------------------------------- learning-rate schedules
 
+def warmup_cosine(opt, warmup_steps, total_steps, eta_min):
+    L = torch.optim.lr_scheduler
+    return L.SequentialLR(opt, [L.LinearLR(opt, start_factor=1.0 / warmup_steps, end_factor=1.0,
+                                           total_iters=warmup_steps - 1),
+                                L.CosineAnnealingLR(opt, T_max=total_steps - warmup_steps, eta_min=eta_min)],
+                          milestones=[warmup_steps])
+
+
 def make_schedules():
     # The learning rate an optimizer holds at construction (index 0) and after each scheduler.step()
     # (index k), i.e. the rate used by optimizer step k+1. The schedulers compute in Python floats;
@@ -539,6 +547,13 @@ def make_schedules():
                                                                  final_div_factor=100.0, cycle_momentum=False),
          dict(kind="onecycle", lr=0.01, max_lr=0.5, total_steps=7, pct_start=0.25, div_factor=10.0,
               final_div_factor=100.0)),
+        # Linear warm-up then cosine: LinearLR rising from base/W to base over W - 1 steps, CosineAnnealingLR from
+        # the milestone W on; 12 steps of a 10-step schedule (past the end the cosine rises again).
+        ("warmupcosine_w3_t10", 12, 0.1, lambda opt: warmup_cosine(opt, 3, 10, 0.0),
+         dict(kind="warmupcosine", lr=0.1, warmup_steps=3, total_steps=10, eta_min=0.0)),
+        # A one-step warm-up (the first batch at the full rate) and a floor.
+        ("warmupcosine_w1_t6_min1e-3", 5, 0.02, lambda opt: warmup_cosine(opt, 1, 6, 1e-3),
+         dict(kind="warmupcosine", lr=0.02, warmup_steps=1, total_steps=6, eta_min=1e-3)),
     ]
     for name, steps, lr, make, params in cases:
         fx.case(name, steps=steps, **params)

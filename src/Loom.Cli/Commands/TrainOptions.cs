@@ -16,18 +16,19 @@ internal sealed class TrainOptions
     public readonly Option<string?> DataDir = CliOptions.DataDir();
     public readonly Option<int> Epochs = new("--epochs", "-e") { Description = "Epochs to train (in total, when resuming).", DefaultValueFactory = _ => 5 };
     public readonly Option<int> BatchSize = CliOptions.BatchSize(64);
-    public readonly Option<float> Lr = new("--lr") { Description = "Learning rate (peak rate for onecycle).", DefaultValueFactory = _ => 1e-3f };
+    public readonly Option<float> Lr = new("--lr") { Description = "Learning rate (the peak rate for onecycle and after a --warmup).", DefaultValueFactory = _ => 1e-3f };
     public readonly Option<string> Optimizer = new("--optimizer", "-o") { Description = "adam, adamw, sgd or rmsprop.", DefaultValueFactory = _ => "adam" };
     public readonly Option<float> Momentum = new("--momentum") { Description = "Momentum for sgd and rmsprop.", DefaultValueFactory = _ => 0.9f };
     public readonly Option<float?> WeightDecay = new("--weight-decay") { Description = "Weight decay (default 0; 0.01 for adamw)." };
     public readonly Option<string> Schedule = new("--schedule") { Description = "Learning-rate schedule: cosine (default: anneal to 0 over the run), none, step (×0.1 every third of the epochs), onecycle.", DefaultValueFactory = _ => "cosine" };
+    public readonly Option<float?> Warmup = new("--warmup") { Description = "Fraction of the run's batches spent rising to --lr: onecycle's pct_start (default 0.3), or for cosine a linear warm-up before the anneal (default none)." };
     public readonly Option<float?> Clip = new("--clip-grad") { Description = "Clip gradients to this global L2 norm." };
     public readonly Option<float> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing for the cross-entropy loss.", DefaultValueFactory = _ => 0f };
     public readonly Option<int> Seed = new("--seed", "-s") { Description = "Seed for initialisation, shuffling, dropout and augmentation.", DefaultValueFactory = _ => 1 };
     public readonly Option<int?> Threads = CliOptions.Threads();
     public readonly Option<string?> Output = new("--out") { Description = "Save the trained model here (.safetensors)." };
     public readonly Option<string?> Checkpoint = new("--checkpoint") { Description = "Save a resumable checkpoint here after every epoch." };
-    public readonly Option<string?> Resume = new("--resume") { Description = "Resume training from a checkpoint written by --checkpoint. The run continues with the checkpoint's settings (lr, batch size, optimizer, momentum, weight decay, schedule, gradient clip, label smoothing, seed); a flag that contradicts them is an error." };
+    public readonly Option<string?> Resume = new("--resume") { Description = "Resume training from a checkpoint written by --checkpoint. The run continues with the checkpoint's settings (lr, batch size, optimizer, momentum, weight decay, schedule, warm-up, gradient clip, label smoothing, seed); a flag that contradicts them is an error." };
     public readonly Option<int> SeqLen = new("--seq-len") { Description = "Language models: characters per training chunk (truncated BPTT length).", DefaultValueFactory = _ => 100 };
     public readonly Option<int> MaxLength = new("--max-length") { Description = "Text classifiers and taggers: tokens per sequence (longer texts are cut, longer sentences split).", DefaultValueFactory = _ => 200 };
     public readonly Option<int?> MinCount = new("--min-count") { Description = "Text: keep tokens seen at least this often in the training split (default 1 for characters, 2 for words); rarer ones become <unk>." };
@@ -47,7 +48,7 @@ internal sealed class TrainOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option option in (Option[])[Model, Data, DataDir, Epochs, BatchSize, Lr, Optimizer, Momentum, WeightDecay, Schedule, Clip, LabelSmoothing, Seed,
+        foreach (Option option in (Option[])[Model, Data, DataDir, Epochs, BatchSize, Lr, Optimizer, Momentum, WeightDecay, Schedule, Warmup, Clip, LabelSmoothing, Seed,
             Threads, Output, Checkpoint, Resume, SeqLen, MaxLength, MinCount, MaxVocab, ValidationSplit, Monitor, Json, Report, Distributed])
             command.Options.Add(option);
     }
@@ -82,6 +83,7 @@ internal sealed class TrainOptions
             Momentum = saved.Float(Momentum, "momentum"),
             WeightDecay = saved.OptionalFloat(WeightDecay, "weight_decay"),
             Schedule = saved.String(Schedule, "schedule"),
+            Warmup = saved.OptionalFloat(Warmup, "warmup"),
             ClipGradNorm = saved.OptionalFloat(Clip, "clip_grad"),
             LabelSmoothing = saved.Float(LabelSmoothing, "label_smoothing"),
             Seed = saved.Int(Seed, "seed"),

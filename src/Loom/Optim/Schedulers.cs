@@ -2,7 +2,7 @@ namespace Loom.Optim;
 
 /// <summary>
 /// Sets an optimizer's learning rate as a function of a step counter. <see cref="Step"/> is called
-/// once per epoch (StepLR, CosineAnnealingLR) or once per batch (OneCycleLR), as in PyTorch.
+/// once per epoch (StepLR, CosineAnnealingLR) or once per batch (OneCycleLR, warm-up then cosine), as in PyTorch.
 /// </summary>
 public abstract class LrScheduler
 {
@@ -85,4 +85,38 @@ public sealed class OneCycleLr : LrScheduler
     }
 
     private static float Anneal(float start, float end, float pct) => end + (start - end) / 2 * (1 + MathF.Cos(MathF.PI * pct));
+}
+
+/// <summary>
+/// A linear warm-up, then half a cosine, stepped once per batch (the warm-up-then-cosine-decay schedule of Keras's
+/// <c>CosineDecay(warmup_steps)</c> and of most transformer recipes). Over the first <c>warmupSteps</c> steps the rate
+/// rises in equal steps to the base rate (base·(s+1)/warmupSteps at step s, so the first batch already moves), then it
+/// anneals to etaMin at <c>totalSteps</c>, periodic past it as <see cref="CosineAnnealingLr"/>. In PyTorch it is
+/// <c>SequentialLR([LinearLR(start_factor = 1/warmupSteps, total_iters = warmupSteps − 1),
+/// CosineAnnealingLR(T_max = totalSteps − warmupSteps)], milestones = [warmupSteps])</c>.
+/// Why: a high rate from the first batch can throw a fresh recurrent model into a region it does not leave; a short
+/// rise avoids that without the long climb of one-cycle, whose time near the peak raised one speech run's training
+/// loss for six epochs (docs/speech.md).
+/// </summary>
+public sealed class WarmupCosineLr : LrScheduler
+{
+    private readonly int _warmupSteps, _totalSteps;
+    private readonly float _etaMin;
+
+    public WarmupCosineLr(Optimizer optimizer, int warmupSteps, int totalSteps, float etaMin = 0f) : base(optimizer)
+    {
+        if (warmupSteps < 1 || warmupSteps >= totalSteps)
+            throw new ArgumentException($"Warm-up then cosine: the warm-up must take at least 1 step and fewer than the {totalSteps} in all, got {warmupSteps}.");
+        (_warmupSteps, _totalSteps, _etaMin) = (warmupSteps, totalSteps, etaMin);
+        optimizer.LearningRate = RateAt(0);
+    }
+
+    public override bool PerBatch => true;
+
+    public override float RateAt(int step)
+    {
+        if (step < _warmupSteps) return BaseLearningRate * (step + 1) / _warmupSteps;
+        float progress = (float)(step - _warmupSteps) / (_totalSteps - _warmupSteps);
+        return _etaMin + (BaseLearningRate - _etaMin) * (1 + MathF.Cos(MathF.PI * progress)) / 2;
+    }
 }

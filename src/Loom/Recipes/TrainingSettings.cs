@@ -30,6 +30,12 @@ public sealed record TrainingSettings
     public float? WeightDecay { get; init; }
     /// <summary>none, step (×0.1 every third of the epochs), cosine (annealed to 0 over the run) or onecycle.</summary>
     public string Schedule { get; init; } = "cosine";
+    /// <summary>
+    /// The fraction of the run's batches spent rising to the rate: for onecycle its pct_start (null: 0.3, PyTorch's
+    /// default); for cosine a linear warm-up before the anneal (<see cref="WarmupCosineLr"/>; null: none, the rate
+    /// annealed per epoch from the first). Other schedules take none.
+    /// </summary>
+    public float? Warmup { get; init; }
     /// <summary>Clip gradients to this global L2 norm before each step; null for no clipping.</summary>
     public float? ClipGradNorm { get; init; }
     /// <summary>Label smoothing of the cross-entropy loss.</summary>
@@ -59,6 +65,8 @@ public sealed record TrainingSettings
         if (!(LearningRate > 0f) || !float.IsFinite(LearningRate)) throw new ArgumentException($"The learning rate must be a positive number, got {Show(LearningRate)}.");
         if (!Optimizers.Contains(Optimizer)) throw new ArgumentException($"Unknown optimizer '{Optimizer}' (known: {string.Join(", ", Optimizers)}).");
         if (!Schedules.Contains(Schedule)) throw new ArgumentException($"Unknown schedule '{Schedule}' (known: {string.Join(", ", Schedules)}).");
+        if (Warmup is float w && !(w > 0f && w < 1f)) throw new ArgumentException($"The warm-up must be a fraction of the run above 0 and below 1, got {Show(w)}.");
+        if (Warmup is not null && Schedule is not ("cosine" or "onecycle")) throw new ArgumentException($"A warm-up applies to the cosine and onecycle schedules, not to '{Schedule}'.");
         if (!Monitors.Contains(Monitor)) throw new ArgumentException($"Unknown monitored metric '{Monitor}' (known: {string.Join(", ", Monitors)}).");
         if (!(ValidationSplit >= 0 && ValidationSplit < 1)) throw new ArgumentException($"The validation split must be at least 0 and below 1, got {ValidationSplit.ToString(CultureInfo.InvariantCulture)}.");
         if (Text.SequenceLength <= 0 || Text.MaxLength <= 0 || Text.MaxVocabulary <= 0)
@@ -76,14 +84,23 @@ public sealed record TrainingSettings
     };
 
     /// <summary>The schedule these settings name for <paramref name="optimizer"/>, or null for a constant rate.</summary>
-    public LrScheduler? CreateScheduler(Optimizer optimizer, int batchesPerEpoch) => Schedule switch
+    public LrScheduler? CreateScheduler(Optimizer optimizer, int batchesPerEpoch)
     {
-        "none" => null,
-        "step" => new StepLr(optimizer, Math.Max(1, Epochs / 3), 0.1f),
-        "cosine" => new CosineAnnealingLr(optimizer, Epochs),
-        "onecycle" => new OneCycleLr(optimizer, LearningRate, Math.Max(2, Epochs * batchesPerEpoch)),
-        _ => throw new ArgumentException($"Unknown schedule '{Schedule}' (known: {string.Join(", ", Schedules)})."),
-    };
+        int batches = Math.Max(2, Epochs * batchesPerEpoch);
+        return Schedule switch
+        {
+            "none" => null,
+            "step" => new StepLr(optimizer, Math.Max(1, Epochs / 3), 0.1f),
+            "cosine" when Warmup is float w => new WarmupCosineLr(optimizer, WarmupSteps(w, batches), batches),
+            "cosine" => new CosineAnnealingLr(optimizer, Epochs),
+            "onecycle" => new OneCycleLr(optimizer, LearningRate, batches, pctStart: Warmup ?? 0.3f),
+            _ => throw new ArgumentException($"Unknown schedule '{Schedule}' (known: {string.Join(", ", Schedules)})."),
+        };
+    }
+
+    /// <summary>The batches of a warm-up over <paramref name="fraction"/> of <paramref name="totalSteps"/>: at least one, and at least one left to anneal.</summary>
+    private static int WarmupSteps(float fraction, int totalSteps) =>
+        Math.Clamp((int)MathF.Round(fraction * totalSteps), 1, totalSteps - 1);
 
     /// <summary>The settings as the string options saved in a model's and a checkpoint's metadata (<c>loom.options</c>).</summary>
     public Dictionary<string, string> ToOptions(string data) => new()
@@ -95,6 +112,7 @@ public sealed record TrainingSettings
         ["optimizer"] = Optimizer,
         ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
         ["schedule"] = Schedule,
+        ["warmup"] = Show(Warmup),
         ["momentum"] = Show(Momentum),
         ["weight_decay"] = Show(WeightDecay),
         ["clip_grad"] = Show(ClipGradNorm),

@@ -113,6 +113,8 @@ public sealed class CliErrorTests
         AssertCleanFailure(LoomProcess.Run(dir.Path, "train", "--model", "lenet", "--epochs", "0"), "--epochs");
         AssertCleanFailure(LoomProcess.Run(dir.Path, "train", "--model", "lenet", "--lr", "-1"), "--lr");
         AssertCleanFailure(LoomProcess.Run(dir.Path, "train", "--model", "lenet", "--epochs", "many"), "many");
+        AssertCleanFailure(LoomProcess.Run(dir.Path, "train", "--model", "lenet", "--warmup", "1.5"), "warm-up", "1.5");
+        AssertCleanFailure(LoomProcess.Run(dir.Path, "train", "--model", "lenet", "--warmup", "0.1", "--schedule", "step"), "warm-up", "'step'");
     }
 
     internal static byte[] ToBytes(float[] values, float scale = 255f)

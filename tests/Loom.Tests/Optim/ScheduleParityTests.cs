@@ -7,8 +7,8 @@ namespace Loom.Tests.Optim;
 
 /// <summary>
 /// StepLR, CosineAnnealingLR (including steps past T_max, where PyTorch's cosine rises again) and
-/// OneCycleLR (cosine, momentum not cycled; a warm-up ending on a step and one ending between steps)
-/// against torch.optim.lr_scheduler: the rate an optimizer holds at construction and after every
+/// OneCycleLR (cosine, momentum not cycled; a warm-up ending on a step and one ending between steps) and a linear
+/// warm-up then cosine (SequentialLR of LinearLR and CosineAnnealingLR) against torch.optim.lr_scheduler: the rate an optimizer holds at construction and after every
 /// scheduler step.
 /// </summary>
 public class ScheduleParityTests
@@ -87,6 +87,27 @@ public class ScheduleParityTests
         Assert.Throws<ArgumentException>(() => new OneCycleLr(opt, 0.1f, totalSteps: 1));
     }
 
+    [Fact]
+    public void TrainingSettingsTurnAWarmupFractionIntoBatches()
+    {
+        // 10 epochs of 25 batches: a warm-up of 0.04 is 10 batches, and it is per batch, unlike plain cosine.
+        var opt = new Sgd([new Parameter(Tensor.Zeros(1))], lr: 0.2f);
+        var s = Assert.IsType<WarmupCosineLr>(new Loom.Recipes.TrainingSettings { Epochs = 10, LearningRate = 0.2f, Warmup = 0.04f }.CreateScheduler(opt, 25));
+        Assert.True(s.PerBatch);
+        Assert.Equal(0.2f / 10, opt.LearningRate, 1e-7f);
+        Assert.Equal(0.2f, s.RateAt(9));
+        Assert.Equal(0.2f, s.RateAt(10));
+        Assert.True(s.RateAt(11) < 0.2f);
+        Assert.False(new Loom.Recipes.TrainingSettings { Epochs = 10 }.CreateScheduler(opt, 25)!.PerBatch);
+        // For onecycle the fraction is pct_start: the peak falls on step 0.1 · 250 − 1.
+        var one = new Loom.Recipes.TrainingSettings { Epochs = 10, LearningRate = 0.2f, Schedule = "onecycle", Warmup = 0.1f }.CreateScheduler(opt, 25)!;
+        Assert.Equal(0.2f, one.RateAt(24), 1e-7f);
+        // In a very short run the warm-up is cut to leave a step for the cosine (here 2 of 3 batches, not 3).
+        var tiny = new Loom.Recipes.TrainingSettings { Epochs = 1, Warmup = 0.99f }.CreateScheduler(opt, 3)!;
+        Assert.Equal([0.1f, 0.2f, 0.2f], [tiny.RateAt(0), tiny.RateAt(1), tiny.RateAt(2)]);
+        Assert.Throws<ArgumentException>(() => new WarmupCosineLr(opt, warmupSteps: 5, totalSteps: 5));
+    }
+
     private static (Optimizer, LrScheduler) Make(ParityFixture f, string c)
     {
         var opt = new Sgd([new Parameter(Tensor.Zeros(1))], lr: f.Float(c, "lr"));
@@ -96,6 +117,7 @@ public class ScheduleParityTests
             "cosine" => new CosineAnnealingLr(opt, f.Int(c, "t_max"), f.Float(c, "eta_min")),
             "onecycle" => new OneCycleLr(opt, f.Float(c, "max_lr"), f.Int(c, "total_steps"), f.Float(c, "pct_start"),
                 f.Float(c, "div_factor"), f.Float(c, "final_div_factor")),
+            "warmupcosine" => new WarmupCosineLr(opt, f.Int(c, "warmup_steps"), f.Int(c, "total_steps"), f.Float(c, "eta_min")),
             var k => throw new InvalidDataException($"schedule case {c}: unknown kind '{k}'."),
         };
         return (opt, s);

@@ -44,13 +44,15 @@ public sealed class RecipeTests
         finally { Threading.Threads = threads; }
     }
 
-    [Fact]
-    public void AResumedCheckpointEndsWhereTheUninterruptedRunEnds()
+    [Theory]
+    [InlineData("step", null)]
+    [InlineData("cosine", 0.4f)] // a per-batch schedule: the resumed run seeks to the batch it stopped at
+    public void AResumedCheckpointEndsWhereTheUninterruptedRunEnds(string schedule, float? warmup)
     {
         using var dir = new TempFolder();
         string spec = dir.File("tiny.json"), checkpoint = dir.File("tiny.ckpt.safetensors");
         File.WriteAllText(spec, TinySpec);
-        var settings = new TrainingSettings { Epochs = 3, Schedule = "step", Optimizer = "sgd", Momentum = 0.5f, BatchSize = 100, Seed = 4 };
+        var settings = new TrainingSettings { Epochs = 3, Schedule = schedule, Warmup = warmup, Optimizer = "sgd", Momentum = 0.5f, BatchSize = 100, Seed = 4 };
 
         var whole = Recipe.For(spec, "fashion-mnist-mini", settings);
         whole.Fit();
@@ -71,6 +73,7 @@ public sealed class RecipeTests
         Assert.Equal(3, Loom.Training.HistoryJson.Parse(ModelFile.Load(checkpoint).Training!.HistoryJson).Count);
         Assert.Equal("sgd", ModelFile.Load(checkpoint).Training!.Options["optimizer"]);
         Assert.Equal(0.5f, float.Parse(ModelFile.Load(checkpoint).Training!.Options["momentum"], CultureInfo.InvariantCulture));
+        Assert.Equal(TrainingSettings.Show(warmup), ModelFile.Load(checkpoint).Training!.Options["warmup"]);
     }
 
     [Fact]
@@ -79,6 +82,10 @@ public sealed class RecipeTests
         Assert.Contains("learning rate", Assert.Throws<ArgumentException>(() => new TrainingSettings { LearningRate = 0 }.Validate()).Message);
         Assert.Contains("Unknown optimizer 'adagrad'", Assert.Throws<ArgumentException>(() => new TrainingSettings { Optimizer = "adagrad" }.Validate()).Message);
         Assert.Contains("validation split", Assert.Throws<ArgumentException>(() => new TrainingSettings { ValidationSplit = 1 }.Validate()).Message);
+        Assert.Contains("warm-up must be a fraction of the run above 0 and below 1, got 1", Assert.Throws<ArgumentException>(() =>
+            new TrainingSettings { Warmup = 1f }.Validate()).Message);
+        Assert.Contains("applies to the cosine and onecycle schedules, not to 'step'", Assert.Throws<ArgumentException>(() =>
+            new TrainingSettings { Schedule = "step", Warmup = 0.1f }.Validate()).Message);
         var e = Assert.Throws<ArgumentException>(() => Recipe.For("char-lstm", "fashion-mnist-mini"));
         Assert.Contains("reads text", e.Message);
         Assert.Contains("Unknown monitored metric 'val_f1' (known: val_loss, val_accuracy, val_cer, val_wer)",

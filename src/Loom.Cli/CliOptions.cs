@@ -38,4 +38,11 @@ internal static class CliOptions
     {
         if (value <= 0) throw new UserException($"{option} must be a positive whole number, got {value}.");
     }
+
+    /// <summary>Refuses an output path that is not a Loom model file, naming the option.</summary>
+    public static void RequireModelFile(string path, string option)
+    {
+        if (!path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            throw new UserException($"{option} must be a .safetensors file (a Loom model file), got '{path}'.");
+    }
 }

@@ -22,7 +22,7 @@ internal static class AverageCommand
             foreach (var p in paths)
                 if (!ModelSources.IsSavedModel(p)) throw new UserException($"'{p}' is not a saved model (.safetensors or .onnx).");
             string path = parse.GetValue(output)!;
-            if (!path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) throw new UserException($"--out must name a .safetensors file, got '{path}'.");
+            CliOptions.RequireModelFile(path, "--out");
             var averaged = ModelAverage.Average(paths);
             ModelFile.Save(path, averaged.Model, averaged.Spec, averaged.Metadata);
             Console.WriteLine($"Wrote {path}: the mean of {paths.Length} {averaged.Spec.Name} models ({averaged.Model.ParameterCount():N0} parameters).");

@@ -30,8 +30,7 @@ internal static class ImportCommand
         CommandRunner.SetAction(command, parse =>
         {
             string name = parse.GetValue(model)!, weightsPath = parse.GetValue(weights)!, outPath = parse.GetValue(output)!;
-            if (!outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-                throw new UserException($"--out must be a .safetensors file (a Loom model file), got '{outPath}'.");
+            CliOptions.RequireModelFile(outPath, "--out");
             // A text model's embedding rows mean the tokens of a vocabulary, which a state dict does not carry.
             if (ModelZoo.Contains(name) && ModelZoo.Find(name).ReadsText)
                 throw new UserException($"'{name}' reads text, and the state dict's embedding rows mean the vocabulary it was trained with, which the file does not hold; "

@@ -129,5 +129,9 @@ public sealed class ModelAverageTests : IDisposable
         var different = LoomProcess.Run(_dir.Path, "average", "a.safetensors", "b.safetensors", Saved("w.safetensors", 1, 1, hidden: 9).Path, "--out", "m.safetensors");
         Assert.NotEqual(0, different.ExitCode);
         Assert.Contains("w.safetensors", different.Stderr);
+        var onnx = LoomProcess.Run(_dir.Path, "average", "a.safetensors", "b.safetensors", "--out", "mean.onnx");
+        Assert.NotEqual(0, onnx.ExitCode);
+        Assert.Contains("--out must be a .safetensors file", onnx.Stderr);
+        Assert.False(File.Exists(_dir.File("mean.onnx")));
     }
 }

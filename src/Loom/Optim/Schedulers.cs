@@ -94,9 +94,8 @@ public sealed class OneCycleLr : LrScheduler
 /// anneals to etaMin at <c>totalSteps</c>, periodic past it as <see cref="CosineAnnealingLr"/>. In PyTorch it is
 /// <c>SequentialLR([LinearLR(start_factor = 1/warmupSteps, total_iters = warmupSteps − 1),
 /// CosineAnnealingLR(T_max = totalSteps − warmupSteps)], milestones = [warmupSteps])</c>.
-/// Why: a high rate from the first batch can throw a fresh recurrent model into a region it does not leave; a short
-/// rise avoids that without the long climb of one-cycle, whose time near the peak raised one speech run's training
-/// loss for six epochs (docs/speech.md).
+/// Why: a short rise to the rate without one-cycle's long climb and long stay near the peak, where one speech run's
+/// training loss rose for six epochs (docs/speech.md).
 /// </summary>
 public sealed class WarmupCosineLr : LrScheduler
 {

@@ -151,8 +151,9 @@ internal static unsafe class GemmKernels
     /// comparison; docs/performance.md, "Zen 3 again").
     /// <para>
     /// The tile of C is prefetched before the loop: a large C (2048² floats, 16 MB) is not in cache when the tile is
-    /// added to or stored, and without the prefetch each tile waited for its twelve lines at the end. With KC 512
-    /// (<see cref="Avx2Tile"/>) it made 2048³ on one Zen 3 core 1.10× as fast (docs/performance.md, "Zen 3, runs 8 and 9").
+    /// added to or stored, and without the prefetch each tile waited for its twelve lines at the end. At KC 512
+    /// (<see cref="Avx2Tile"/>) it made 2048³ on one Zen 3 core 1.08× as fast, 1.10× together with the move from KC
+    /// 1024 (docs/performance.md, "Zen 3, runs 8 and 9").
     /// </para>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -66,6 +66,12 @@ internal readonly unsafe struct ShiftedPanels<TTile>(float* origin, int* offsets
 internal static unsafe class GemmKernels
 {
     /// <summary>
+    /// The depth from which the AVX2 kernel prefetches its C tile: 64 depths are about 400 cycles of FMAs, roughly one
+    /// trip to memory.
+    /// </summary>
+    private const int PrefetchDepth = 64;
+
+    /// <summary>
     /// The 8-row tile of two vectors per row: sixteen accumulators, two B vectors and one broadcast of A. With 512-bit
     /// vectors (AVX-512, 8×32) that is 19 of 32 zmm registers; with 128-bit ones (8×8) 19 of ARM64's 32 (x86 SSE,
     /// with 16 xmm, spills three). Written once for both: the JIT compiles it per <typeparamref name="TOps"/>, each
@@ -153,14 +159,15 @@ internal static unsafe class GemmKernels
     /// The tile of C is prefetched before the loop: a large C (2048² floats, 16 MB) is not in cache when the tile is
     /// added to or stored, and without the prefetch each tile waited for its twelve lines at the end. At KC 512
     /// (<see cref="Avx2Tile"/>) it made 2048³ on one Zen 3 core 1.08× as fast, 1.10× together with the move from KC
-    /// 1024 (docs/performance.md, "Zen 3, runs 8 and 9").
+    /// 1024 (docs/performance.md, "Zen 3, runs 8 and 9"). Only from <see cref="PrefetchDepth"/> depths on: a shorter
+    /// loop ends before a line could arrive, and the twelve prefetches cost a convolution with 9 or 25 taps 3–6 %.
     /// </para>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SixRowsTwoVectors256<TB>(int kc, float* ap, TB b, float* c, int ldc, bool overwrite, float* bias)
         where TB : struct, IPanelRows
     {
-        if (Sse.IsSupported) // x86 (the family also runs, in software, on ARM64 for the tests)
+        if (Sse.IsSupported && kc >= PrefetchDepth) // x86 (the family also runs, in software, on ARM64 for the tests)
             for (int r = 0; r < 6; r++)
             {
                 Sse.Prefetch0(c + (long)r * ldc);

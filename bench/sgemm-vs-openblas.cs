@@ -17,6 +17,11 @@ using Loom.Kernels;
 int[] sizes = (args.Length > 0 ? args[0] : "1024,2048").Split(',').Select(int.Parse).ToArray();
 int threads = args.Length > 1 ? int.Parse(args[1]) : 2;
 int rounds = args.Length > 2 ? int.Parse(args[2]) : 30;
+if (!File.Exists(OpenBlas.Library))
+{
+    Console.Error.WriteLine($"error: {OpenBlas.Library} is missing: install Debian's libopenblas0-pthread");
+    return 2;
+}
 if (threads > 1 && Environment.GetEnvironmentVariable("OPENBLAS_THREAD_TIMEOUT") is null)
 {
     Console.Error.WriteLine("error: set OPENBLAS_THREAD_TIMEOUT=4 for more than one thread (see the comment at the top)");
@@ -64,7 +69,7 @@ return 0;
 
 static unsafe class OpenBlas
 {
-    private const string Library = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0";
+    public const string Library = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0";
     private const int RowMajor = 101, NoTrans = 111;
 
     [DllImport(Library)] private static extern void openblas_set_num_threads(int threads);

@@ -160,7 +160,8 @@ internal static unsafe class GemmKernels
     /// added to or stored, and without the prefetch each tile waited for its twelve lines at the end. At KC 512
     /// (<see cref="Avx2Tile"/>) it made 2048³ on one Zen 3 core 1.08× as fast, 1.10× together with the move from KC
     /// 1024 (docs/performance.md, "Zen 3, runs 8 and 9"). Only from <see cref="PrefetchDepth"/> depths on: a shorter
-    /// loop ends before a line could arrive, and the twelve prefetches cost a convolution with 9 or 25 taps 3–6 %.
+    /// loop ends before a line could arrive, and the twelve prefetches cost a product 9 deep 5–6 % and one
+    /// 25 deep 2–3 %.
     /// </para>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -68,8 +68,8 @@ internal unsafe struct Avx512Tile : IGemmTile
 /// 2048³ all gave 102–113 GFLOPS, KC 1024 / MC 48 the best; the BLIS rule (a 16 KB B micro-panel in L1, KC = 256)
 /// was 3–5 % slower. Then on a Zen 3 EPYC (32 KB L1d, 512 KB L2), one thread at 2048³, alternated call by call in
 /// one process: KC 1024 79 GFLOPS, KC 512 81, KC 1024 with the kernel's C prefetch 81, KC 512 with it 87 (OpenBLAS
-/// 90); at 1024³ the four were within 2–4 %, and on two threads old and new were 3 % apart. MC 48–192 were within noise of each
-/// other (docs/performance.md, "Zen 3, runs 8 and 9").
+/// 90). At 1024³ on one core (another run), old 81.4 and new 86.2; on two threads at 2048³, old and new were 3 %
+/// apart. MC 48–192 were within noise of each other (docs/performance.md, "Zen 3, runs 8 and 9").
 /// </summary>
 internal unsafe struct Avx2Tile : IGemmTile
 {

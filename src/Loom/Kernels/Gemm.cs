@@ -676,24 +676,16 @@ public static unsafe partial class Gemm
             var r2 = Avx.LoadVector256(s + 2L * srcStride); var r3 = Avx.LoadVector256(s + 3L * srcStride);
             var r4 = Avx.LoadVector256(s + 4L * srcStride); var r5 = Avx.LoadVector256(s + 5L * srcStride);
             var r6 = Avx.LoadVector256(s + s6); var r7 = Avx.LoadVector256(s + s7);
-            // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves: column q ends up in vector q.
-            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-            var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-            var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-            var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            Transpose8.InPlace(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7); // column q is now in rq
             float* d = dst + (long)p * dstStride + col;
-            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
-            Avx.Store(d + dstStride, Avx.Permute2x128(u1, u5, 0x20));
-            Avx.Store(d + 2L * dstStride, Avx.Permute2x128(u2, u6, 0x20));
-            Avx.Store(d + 3L * dstStride, Avx.Permute2x128(u3, u7, 0x20));
-            Avx.Store(d + 4L * dstStride, Avx.Permute2x128(u0, u4, 0x31));
-            Avx.Store(d + 5L * dstStride, Avx.Permute2x128(u1, u5, 0x31));
-            Avx.Store(d + 6L * dstStride, Avx.Permute2x128(u2, u6, 0x31));
-            Avx.Store(d + 7L * dstStride, Avx.Permute2x128(u3, u7, 0x31));
+            Avx.Store(d, r0);
+            Avx.Store(d + dstStride, r1);
+            Avx.Store(d + 2L * dstStride, r2);
+            Avx.Store(d + 3L * dstStride, r3);
+            Avx.Store(d + 4L * dstStride, r4);
+            Avx.Store(d + 5L * dstStride, r5);
+            Avx.Store(d + 6L * dstStride, r6);
+            Avx.Store(d + 7L * dstStride, r7);
         }
         return full;
     }

@@ -109,18 +109,19 @@ internal static unsafe class GemmKernels
             c40 = TOps.Add(c40, b0); c41 = TOps.Add(c41, b1); c50 = TOps.Add(c50, b0); c51 = TOps.Add(c51, b1);
             c60 = TOps.Add(c60, b0); c61 = TOps.Add(c61, b1); c70 = TOps.Add(c70, b0); c71 = TOps.Add(c71, b1);
         }
-        Row(c, c00, c01, w, overwrite); c += ldc; Row(c, c10, c11, w, overwrite); c += ldc;
-        Row(c, c20, c21, w, overwrite); c += ldc; Row(c, c30, c31, w, overwrite); c += ldc;
-        Row(c, c40, c41, w, overwrite); c += ldc; Row(c, c50, c51, w, overwrite); c += ldc;
-        Row(c, c60, c61, w, overwrite); c += ldc; Row(c, c70, c71, w, overwrite);
+        Row<TOps, TV>(c, c00, c01, w, overwrite); c += ldc; Row<TOps, TV>(c, c10, c11, w, overwrite); c += ldc;
+        Row<TOps, TV>(c, c20, c21, w, overwrite); c += ldc; Row<TOps, TV>(c, c30, c31, w, overwrite); c += ldc;
+        Row<TOps, TV>(c, c40, c41, w, overwrite); c += ldc; Row<TOps, TV>(c, c50, c51, w, overwrite); c += ldc;
+        Row<TOps, TV>(c, c60, c61, w, overwrite); c += ldc; Row<TOps, TV>(c, c70, c71, w, overwrite);
+    }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void Row(float* row, TV lo, TV hi, int w, bool overwrite)
-        {
-            if (!overwrite) { lo = TOps.Add(lo, TOps.Load(row)); hi = TOps.Add(hi, TOps.Load(row + w)); }
-            TOps.Store(lo, row);
-            TOps.Store(hi, row + w);
-        }
+    /// <summary>One row of an 8-row tile, two vectors wide, stored into C or (without <paramref name="overwrite"/>) added to it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row<TOps, TV>(float* row, TV lo, TV hi, int w, bool overwrite) where TOps : struct, IVectorOps<TV> where TV : struct
+    {
+        if (!overwrite) { lo = TOps.Add(lo, TOps.Load(row)); hi = TOps.Add(hi, TOps.Load(row + w)); }
+        TOps.Store(lo, row);
+        TOps.Store(hi, row + w);
     }
 
     /// <summary>
@@ -227,6 +228,103 @@ internal static unsafe class GemmKernels
         {
             lo.Store(row);
             hi.Store(row + 8);
+        }
+    }
+
+    // The gathered kernels: the same tiles with A read in place rather than packed. Row r of A at depth p is
+    // rows[r][offsets[p]] (a convolution's output position r at kernel tap p: Gemm.MultiplyGathered), and B is a packed
+    // panel (kc rows of NR). Each element's sum runs over p in the order and with the operations of the packed kernel of
+    // its family, so the results are those of the packed product. No bias: C is added to in a later depth block, and the
+    // caller adds the bias once the sum is whole. Written out rather than sharing the packed kernels' depth step: an A
+    // value passed into a shared helper would be loaded into a register first instead of broadcast straight from memory.
+
+    /// <summary>The AVX2+FMA 6×16 tile (<see cref="SixRowsTwoVectors256{TB}"/>) with each row of A read in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SixRowsTwoVectors256Gathered(int kc, float** rows, int* offsets, float* bp, float* c, int ldc, bool overwrite)
+    {
+        float* r0 = rows[0], r1 = rows[1], r2 = rows[2], r3 = rows[3], r4 = rows[4], r5 = rows[5];
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+            c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++, bp += 16)
+        {
+            int o = offsets[p];
+            var b0 = Vector256.Load(bp);
+            var b1 = Vector256.Load(bp + 8);
+            Vector256<float> a;
+            a = Vector256.Create(r0[o]); c00 = Vector256.FusedMultiplyAdd(a, b0, c00); c01 = Vector256.FusedMultiplyAdd(a, b1, c01);
+            a = Vector256.Create(r1[o]); c10 = Vector256.FusedMultiplyAdd(a, b0, c10); c11 = Vector256.FusedMultiplyAdd(a, b1, c11);
+            a = Vector256.Create(r2[o]); c20 = Vector256.FusedMultiplyAdd(a, b0, c20); c21 = Vector256.FusedMultiplyAdd(a, b1, c21);
+            a = Vector256.Create(r3[o]); c30 = Vector256.FusedMultiplyAdd(a, b0, c30); c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
+            a = Vector256.Create(r4[o]); c40 = Vector256.FusedMultiplyAdd(a, b0, c40); c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
+            a = Vector256.Create(r5[o]); c50 = Vector256.FusedMultiplyAdd(a, b0, c50); c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
+        }
+        Row(c, c00, c01, overwrite); c += ldc; Row(c, c10, c11, overwrite); c += ldc; Row(c, c20, c21, overwrite); c += ldc;
+        Row(c, c30, c31, overwrite); c += ldc; Row(c, c40, c41, overwrite); c += ldc; Row(c, c50, c51, overwrite);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Row(float* row, Vector256<float> lo, Vector256<float> hi, bool overwrite)
+        {
+            if (!overwrite) { lo = Vector256.Load(row) + lo; hi = Vector256.Load(row + 8) + hi; }
+            lo.Store(row);
+            hi.Store(row + 8);
+        }
+    }
+
+    /// <summary>The 8-row tile of two vectors per row (<see cref="EightRowsTwoVectors{TOps, TV, TB}"/>) with each row of A read in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void EightRowsTwoVectorsGathered<TOps, TV>(int kc, float** rows, int* offsets, float* bp, float* c, int ldc, bool overwrite)
+        where TOps : struct, IVectorOps<TV> where TV : struct
+    {
+        int w = TOps.Count;
+        float* r0 = rows[0], r1 = rows[1], r2 = rows[2], r3 = rows[3], r4 = rows[4], r5 = rows[5], r6 = rows[6], r7 = rows[7];
+        TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
+            c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++, bp += 2 * w)
+        {
+            int o = offsets[p];
+            var b0 = TOps.Load(bp);
+            var b1 = TOps.Load(bp + w);
+            TV a;
+            a = TOps.Broadcast(r0[o]); c00 = TOps.MultiplyAdd(a, b0, c00); c01 = TOps.MultiplyAdd(a, b1, c01);
+            a = TOps.Broadcast(r1[o]); c10 = TOps.MultiplyAdd(a, b0, c10); c11 = TOps.MultiplyAdd(a, b1, c11);
+            a = TOps.Broadcast(r2[o]); c20 = TOps.MultiplyAdd(a, b0, c20); c21 = TOps.MultiplyAdd(a, b1, c21);
+            a = TOps.Broadcast(r3[o]); c30 = TOps.MultiplyAdd(a, b0, c30); c31 = TOps.MultiplyAdd(a, b1, c31);
+            a = TOps.Broadcast(r4[o]); c40 = TOps.MultiplyAdd(a, b0, c40); c41 = TOps.MultiplyAdd(a, b1, c41);
+            a = TOps.Broadcast(r5[o]); c50 = TOps.MultiplyAdd(a, b0, c50); c51 = TOps.MultiplyAdd(a, b1, c51);
+            a = TOps.Broadcast(r6[o]); c60 = TOps.MultiplyAdd(a, b0, c60); c61 = TOps.MultiplyAdd(a, b1, c61);
+            a = TOps.Broadcast(r7[o]); c70 = TOps.MultiplyAdd(a, b0, c70); c71 = TOps.MultiplyAdd(a, b1, c71);
+        }
+        Row<TOps, TV>(c, c00, c01, w, overwrite); c += ldc; Row<TOps, TV>(c, c10, c11, w, overwrite); c += ldc;
+        Row<TOps, TV>(c, c20, c21, w, overwrite); c += ldc; Row<TOps, TV>(c, c30, c31, w, overwrite); c += ldc;
+        Row<TOps, TV>(c, c40, c41, w, overwrite); c += ldc; Row<TOps, TV>(c, c50, c51, w, overwrite); c += ldc;
+        Row<TOps, TV>(c, c60, c61, w, overwrite); c += ldc; Row<TOps, TV>(c, c70, c71, w, overwrite);
+    }
+
+    /// <summary>The scalar 4×4 tile (<see cref="FourByFourScalar{TB}"/>) with each row of A read in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void FourByFourScalarGathered(int kc, float** rows, int* offsets, float* bp, float* c, int ldc, bool overwrite)
+    {
+        float* r0 = rows[0], r1 = rows[1], r2 = rows[2], r3 = rows[3];
+        float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0,
+            c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (int p = 0; p < kc; p++, bp += 4)
+        {
+            int o = offsets[p];
+            float b0 = bp[0], b1 = bp[1], b2 = bp[2], b3 = bp[3], a;
+            a = r0[o]; c00 += a * b0; c01 += a * b1; c02 += a * b2; c03 += a * b3;
+            a = r1[o]; c10 += a * b0; c11 += a * b1; c12 += a * b2; c13 += a * b3;
+            a = r2[o]; c20 += a * b0; c21 += a * b1; c22 += a * b2; c23 += a * b3;
+            a = r3[o]; c30 += a * b0; c31 += a * b1; c32 += a * b2; c33 += a * b3;
+        }
+        Row(c, c00, c01, c02, c03, overwrite); c += ldc;
+        Row(c, c10, c11, c12, c13, overwrite); c += ldc;
+        Row(c, c20, c21, c22, c23, overwrite); c += ldc;
+        Row(c, c30, c31, c32, c33, overwrite);
+
+        static void Row(float* row, float v0, float v1, float v2, float v3, bool overwrite)
+        {
+            if (!overwrite) { v0 += row[0]; v1 += row[1]; v2 += row[2]; v3 += row[3]; }
+            row[0] = v0; row[1] = v1; row[2] = v2; row[3] = v3;
         }
     }
 

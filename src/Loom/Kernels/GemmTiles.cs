@@ -33,6 +33,12 @@ internal unsafe interface IGemmTile
     /// block <paramref name="tmp"/> (overwritten, no bias).
     /// </summary>
     static abstract void Edge<TB>(int kc, float* ap, TB b, float* tmp, int nr) where TB : struct, IPanelRows;
+
+    /// <summary>
+    /// C[0..MR, 0..NR] (row stride ldc) += A · Bpanel (kc rows of NR, packed), or = with <paramref name="overwrite"/>,
+    /// where row r of A at depth p is <c>rows[r][offsets[p]]</c>, read in place (<see cref="Gemm.MultiplyGathered"/>).
+    /// </summary>
+    static abstract void Gathered(int kc, float** rows, int* offsets, float* bp, float* c, int ldc, bool overwrite);
 }
 
 // Tile shapes: the accumulators fill the register file, with room for the B vectors and one broadcast of A.
@@ -60,6 +66,10 @@ internal unsafe struct Avx512Tile : IGemmTile
         if (nr <= NR / 2) GemmKernels.EightRowsOneVector<Vector512Ops, Vector512<float>, TB>(kc, ap, b, tmp, NR);
         else Full(kc, ap, b, tmp, NR, overwrite: true, bias: null);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Gathered(int kc, float** rows, int* offsets, float* bp, float* c, int ldc, bool overwrite) =>
+        GemmKernels.EightRowsTwoVectorsGathered<Vector512Ops, Vector512<float>>(kc, rows, offsets, bp, c, ldc, overwrite);
 }
 
 /// <summary>
@@ -84,6 +94,10 @@ internal unsafe struct Avx2Tile : IGemmTile
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Edge<TB>(int kc, float* ap, TB b, float* tmp, int nr) where TB : struct, IPanelRows => Full(kc, ap, b, tmp, NR, overwrite: true, bias: null);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Gathered(int kc, float** rows, int* offsets, float* bp, float* c, int ldc, bool overwrite) =>
+        GemmKernels.SixRowsTwoVectors256Gathered(kc, rows, offsets, bp, c, ldc, overwrite);
 }
 
 /// <summary>
@@ -106,6 +120,10 @@ internal unsafe struct Vector128Tile : IGemmTile
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Edge<TB>(int kc, float* ap, TB b, float* tmp, int nr) where TB : struct, IPanelRows => Full(kc, ap, b, tmp, NR, overwrite: true, bias: null);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Gathered(int kc, float** rows, int* offsets, float* bp, float* c, int ldc, bool overwrite) =>
+        GemmKernels.EightRowsTwoVectorsGathered<Vector128Ops, Vector128<float>>(kc, rows, offsets, bp, c, ldc, overwrite);
 }
 
 /// <summary>Scalar code for a runtime without vector instructions, 4×4: 16 accumulators; blocks by the BLIS rule, unmeasured.</summary>
@@ -122,4 +140,8 @@ internal unsafe struct ScalarTile : IGemmTile
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Edge<TB>(int kc, float* ap, TB b, float* tmp, int nr) where TB : struct, IPanelRows => Full(kc, ap, b, tmp, NR, overwrite: true, bias: null);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Gathered(int kc, float** rows, int* offsets, float* bp, float* c, int ldc, bool overwrite) =>
+        GemmKernels.FourByFourScalarGathered(kc, rows, offsets, bp, c, ldc, overwrite);
 }

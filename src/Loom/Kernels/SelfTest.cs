@@ -48,7 +48,7 @@ public static class SelfTest
     public static string PathOf(string family) => family switch
     {
         "gemm" => Gemm.PathName,
-        "conv2d" => $"im2col/col2im ({VectorWidth} row adds) + GEMM; the forward reads the padded input in place (strided: split into its stride phases) where that saves work, else unfolds rows straight into the packed panels",
+        "conv2d" => $"im2col/col2im ({VectorWidth} row adds) + GEMM; the forward reads the padded input in place (strided: split into its stride phases) where that saves work, output positions or channels on the product's rows, whichever computes less, else unfolds rows straight into the packed panels",
         "pooling" => "max 2×2: " + (Sse2.IsSupported ? "SSE shuffles" : AdvSimd.Arm64.IsSupported ? "AdvSimd uzp" : "scalar")
             + "; avg 2×2: " + (Avx2.IsSupported ? "AVX2" : AdvSimd.Arm64.IsSupported ? "AdvSimd faddp/zip" : "scalar")
             + "; other windows: scalar",
@@ -195,6 +195,7 @@ public static class SelfTest
             new(2, 5, 6, 7, 3, 1, 1),                                         // pointwise
             new(4, 1, 12, 12, 8, 5, 5),                                       // one input channel: narrow A·Bᵀ
             new(1, 16, 14, 14, 24, 3, 3, PadH: 1, PadW: 1),                   // stride 1: the padded input read in place
+            new(1, 32, 14, 14, 64, 3, 3, PadH: 1, PadW: 1),                   // LeNet's second: the same, output positions on the product's rows
             new(1, 4, 24, 13, 9, 3, 3, DilationH: 2, DilationW: 2),           // the same, dilated and unpadded
             new(2, 8, 15, 13, 12, 3, 3, StrideH: 2, PadH: 1, PadW: 1),        // strided in height: read in place on its stride phases
             new(2, 4, 20, 12, 8, 5, 5, StrideH: 2, StrideW: 2, PadH: 2, PadW: 2), // strided 5×5 as speech-crnn's: the same; unfolded by phases backward

@@ -149,9 +149,10 @@ public class ConvolutionKernelTests
     }
 
     /// <summary>
-    /// The forward without a stored unfolding — reading the padded input in place (strided: its stride phases), or
-    /// unfolding it row by row into the GEMM's packed panels — gives the very bits of unfolding it whole and multiplying, on
-    /// every micro-kernel family (its tiles, edge rows and panels, depth blocks), on one thread and threaded.
+    /// The forward without a stored unfolding — reading the padded input in place (strided: its stride phases) with the
+    /// output positions or the output channels on the product's rows, or unfolding it row by row into the GEMM's packed
+    /// panels — gives the very bits of unfolding it whole and multiplying, on every micro-kernel family (its tiles, edge
+    /// rows and panels, depth blocks), on one thread and threaded.
     /// </summary>
     [Theory, MemberData(nameof(GemmTests.Families), MemberType = typeof(GemmTests))]
     public void StreamedForwardIsBitIdenticalOnEveryFamily(string name)
@@ -174,12 +175,19 @@ public class ConvolutionKernelTests
             [1, 8, 16, 2 * nr + 26, 2 * mr + 2, 3, 3, 1, 2, 1, 1, 1, 1, 2], // strided across only, grouped
             [1, 8, 24, 17, mr + 1, 3, 3, 2, 2, 1, 1, 2, 2, 1],      // strided and dilated: taps fall on both phases
             [1, 6, 20, 23, mr + 2, 4, 4, 3, 3, 1, 1, 1, 1, 1],      // stride 3, an even kernel
+            [1, 16, 12, 12, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1],          // 5 output channels: they stay on the product's rows
         ];
         int[][] rowByRow =
         [
             [1, 16, 24, 9, mr + 3, 5, 5, 2, 2, 0, 0, 1, 1, 1],      // 3 of the grid's 5 columns kept: unfolded
             [1, 1, 30, 30, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],          // 9 taps for 16 outputs: the grid would cost more
         ];
+        // Both ways of running the in-place product — output positions on its rows, or output channels — are among the
+        // cases where the tile is wider than tall. With square tiles (128-bit, scalar) the positions always compute fewer
+        // elements: there are fewer of them than grid columns.
+        int gathered = inPlace.Count(s => Convolution.GathersPositions(Geometry(s)));
+        if (nr > mr) Assert.True(gathered > 0 && gathered < inPlace.Length, $"{name}: {gathered} of {inPlace.Length} in-place cases put the positions on the rows; both ways should be tested.");
+        else Assert.Equal(inPlace.Length, gathered);
         foreach (var s in inPlace.Concat(rowByRow))
         {
             var g = Geometry(s);

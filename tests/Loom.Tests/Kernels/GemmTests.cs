@@ -208,6 +208,59 @@ public class GemmTests
     }
 
     /// <summary>
+    /// The product whose A is read in place, element (i, p) at <c>origin[rowOffsets[i] + offsets[p]]</c> (a convolution's
+    /// output positions and kernel taps): against the reference, and bit for bit against the same A gathered and
+    /// multiplied by the pre-packed B; on one thread and shared out by tiles of rows, every row handed to the callback once.
+    /// </summary>
+    private static void CheckGatheredProduct(int m, int n, int k, int seed)
+    {
+        var rng = new Rng((ulong)seed);
+        int ldc = n + 2;
+        // Offsets anywhere in a buffer, overlapping and out of order; NaN after the last element reached shows that
+        // nothing past it is read.
+        var rowOffsets = new int[m];
+        var offsets = new int[k];
+        int span = 2 * m + 3 * k;
+        for (int i = 0; i < m; i++) rowOffsets[i] = (int)(rng.NextFloat() * m);
+        for (int p = 0; p < k; p++) offsets[p] = (int)(rng.NextFloat() * (span - m));
+        rowOffsets[m - 1] = m; offsets[k - 1] = span - m; // the last element of A is the last of the buffer
+        var source = new float[span + 8];
+        rng.FillUniform(source.AsSpan(0, span + 1), -1f, 1f);
+        source.AsSpan(span + 1).Fill(float.NaN);
+        var a = new float[m * k];
+        for (int i = 0; i < m; i++)
+            for (int p = 0; p < k; p++) a[i * k + p] = source[rowOffsets[i] + offsets[p]];
+        var b = KernelAssert.Random(rng, k * n);
+        var packed = new float[Gemm.PackedSize(k, n)];
+        Gemm.Pack(false, k, n, b, n, packed);
+        var expected = Padded(rng, m, n, ldc, 777f);
+        Gemm.MultiplyPacked(m, n, k, a, k, packed, expected, ldc, 0f);
+        var reference = new float[m * ldc];
+        GemmReference.MultiplyAccumulate(false, false, m, n, k, a, k, b, n, reference, ldc);
+        var bound = new float[m * ldc];
+        GemmReference.MultiplyAccumulate(false, false, m, n, k, KernelAssert.Abs(a), k, KernelAssert.Abs(b), n, bound, ldc);
+        foreach (int threads in new[] { 1, 2, 3 })
+            KernelAssert.WithThreads(threads, () =>
+            {
+                var c = Padded(rng, m, n, ldc, 777f);
+                for (int i = 0; i < m; i++) c.AsSpan(i * ldc, n).Fill(float.NaN); // C is written, never read
+                var handed = new int[m];
+                unsafe
+                {
+                    fixed (float* origin = source)
+                        Gemm.MultiplyGathered(m, n, k, origin, rowOffsets, offsets, packed, c, ldc, parallel: true,
+                            (i0, i1) => { for (int i = i0; i < i1; i++) Interlocked.Increment(ref handed[i]); });
+                }
+                Assert.All(handed, count => Assert.Equal(1, count));
+                for (int i = 0; i < m; i++)
+                {
+                    KernelAssert.Close(reference.AsSpan(i * ldc, n), c.AsSpan(i * ldc, n), bound.AsSpan(i * ldc, n).ToArray(), $"gathered row {i}, {threads} threads");
+                    Assert.Equal(expected.AsSpan(i * ldc, ldc).ToArray(), c.AsSpan(i * ldc, ldc).ToArray());
+                }
+            });
+    }
+
+    /// <summary>
     /// The product whose B rows are read in place at given offsets (a stride-1 convolution's padded input): against the
     /// reference, and bit for bit against the same B gathered and pre-packed, on one thread and shared out by rows.
     /// </summary>
@@ -321,6 +374,9 @@ public class GemmTests
         CheckShiftedProduct(3 * mr - 1, nr + nr / 2 + 1, kc + 9, 21);  // an edge tile over half a panel; two depth blocks
         CheckShiftedProduct(mc + mr + 1, 3 * nr + 5, 40, 22);           // two MC row blocks, an edge panel at most half wide
         CheckShiftedProduct(64, 224, 288, 23);                          // LeNet's second convolution; threaded
+        CheckGatheredProduct(3 * mr - 1, nr + nr / 2 + 1, kc + 9, 25);  // an edge row tile, an edge panel; two depth blocks
+        CheckGatheredProduct(2 * mr, 2 * nr, 40, 26);                   // whole tiles only
+        CheckGatheredProduct(196, 64, 288, 27);                         // LeNet's second convolution, positions on the rows; threaded
         // Enough MC row blocks for two threads to pack B together and share out the row blocks, and deep enough for the
         // product to be threaded at all (at least 2^20 multiply–adds): bit-identical to one thread.
         int sharedRows = 8 * mc + mr + 1, sharedColumns = nr + 3, sharedDepth = Math.Max(37, (1 << 20) / (sharedRows * sharedColumns) + 1);

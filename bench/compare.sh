@@ -4,11 +4,16 @@
 # ratio, where a ratio > 1 always means Loom is better: Loom/PyTorch for throughputs (…_per_s, …_gflops),
 # PyTorch/Loom for latencies and memory (…_us, …_us_per_step, …_mib).
 #
-#   bench/compare.sh [--quick] [--only NAME,...] [--threads N] [--out DIR] [--peers]
+#   bench/compare.sh [--quick] [--only NAME,...] [--threads N] [--out DIR] [--peers] [--rounds N]
 #
 # The workloads are interleaved: each runs in Loom and then at once in PyTorch, in processes of its own, so
 # that a slow spell of this shared machine falls on both sides of a ratio rather than on one side of all of
 # them (the whole-run peak working set is then the largest over a side's processes).
+#
+# --rounds N (default 1) runs the whole interleaved sequence N times and reports, for every side and figure, the
+# median over the rounds (the peak working set: the largest). On a shared host one process can land in a slow spell
+# that its partner escaped: batch-1 LeNet latency, Loom then ONNX Runtime, three times in a row on a 2-core Zen 3
+# guest gave 94 / 101, 147 / 131 and 95 / 138 µs. The raw rounds stay in --out as SIDE-WORKLOAD.roundI.json.
 #
 # --peers adds the two .NET peers, each in processes of its own right after PyTorch for every workload it can run,
 # and a column and a ratio (Loom against that peer, same convention) for each: TorchSharp-cpu 0.107.0 (libtorch
@@ -34,6 +39,7 @@ cd "$(dirname "$0")/.."
 out=""
 only=""
 peers=""
+rounds=1
 args=()
 while (($#)); do
   case "$1" in
@@ -42,10 +48,13 @@ while (($#)); do
     --only) only="${2:?--only needs workload names}"; shift 2 ;;
     --only=*) only="${1#--only=}"; shift ;;
     --peers) peers=1; shift ;;
+    --rounds) rounds="${2:?--rounds needs a count}"; shift 2 ;;
+    --rounds=*) rounds="${1#--rounds=}"; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "error: --rounds needs a positive whole number, got '$rounds'" >&2; exit 1; }
 out="${out:-$(mktemp -d -t loom-compare-XXXXXX)}"
 mkdir -p "$out"
 
@@ -123,20 +132,42 @@ if [[ -n "$peers" ]]; then
   sides+=("torchsharp=$torchsharp_runs" "onnxruntime=$onnxruntime_runs")
 fi
 
-for name in "${names[@]}"; do
-  echo "== $name: Loom (${args[*]:-full run}) ==" >&2
-  taskset -c "$cpus" dotnet "$loom_dll" bench --json --only "$name" "${args[@]}" >"$out/loom-$name.json"
-  echo "== $name: PyTorch ==" >&2
-  taskset -c "$cpus" "$python" bench/torch/bench.py --only "$name" "${args[@]}" >"$out/torch-$name.json"
-  if [[ -n "$peers" && ",$torchsharp_runs," == *",$name,"* ]]; then
-    echo "== $name: TorchSharp ==" >&2
-    taskset -c "$cpus" dotnet "$torchsharp_dll" --only "$name" "${args[@]}" >"$out/torchsharp-$name.json"
-  fi
-  if [[ -n "$peers" && ",$onnxruntime_runs," == *",$name,"* ]]; then
-    echo "== $name: ONNX Runtime ==" >&2
-    taskset -c "$cpus" dotnet "$onnxruntime_dll" --model "$out/lenet.onnx" --only "$name" "${args[@]}" >"$out/onnxruntime-$name.json"
-  fi
+for ((round = 1; round <= rounds; round++)); do
+  for name in "${names[@]}"; do
+    file="$name"; ((rounds == 1)) || file="$name.round$round"  # SIDE-$file.json
+    echo "== $name: Loom (${args[*]:-full run}), round $round of $rounds ==" >&2
+    taskset -c "$cpus" dotnet "$loom_dll" bench --json --only "$name" "${args[@]}" >"$out/loom-$file.json"
+    echo "== $name: PyTorch ==" >&2
+    taskset -c "$cpus" "$python" bench/torch/bench.py --only "$name" "${args[@]}" >"$out/torch-$file.json"
+    if [[ -n "$peers" && ",$torchsharp_runs," == *",$name,"* ]]; then
+      echo "== $name: TorchSharp ==" >&2
+      taskset -c "$cpus" dotnet "$torchsharp_dll" --only "$name" "${args[@]}" >"$out/torchsharp-$file.json"
+    fi
+    if [[ -n "$peers" && ",$onnxruntime_runs," == *",$name,"* ]]; then
+      echo "== $name: ONNX Runtime ==" >&2
+      taskset -c "$cpus" dotnet "$onnxruntime_dll" --model "$out/lenet.onnx" --only "$name" "${args[@]}" >"$out/onnxruntime-$file.json"
+    fi
+  done
 done
+
+# With rounds: one JSON per side and workload, each figure the median over the rounds (the peak: the largest).
+if ((rounds > 1)); then
+  "$python" - "$out" "$rounds" "${sides[@]}" <<'PY'
+import json, statistics, sys
+
+out, rounds = sys.argv[1], int(sys.argv[2])
+for spec in sys.argv[3:]:
+    side, _, runs = spec.partition("=")
+    for name in filter(None, runs.split(",")):
+        parts = [json.load(open(f"{out}/{side}-{name}.round{i}.json")) for i in range(1, rounds + 1)]
+        merged = {"settings": {**parts[0].get("settings", {}), "rounds": rounds}}
+        for key, value in parts[0].items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                values = [p[key] for p in parts if key in p]
+                merged[key] = max(values) if key == "peak_working_set_mib" else statistics.median(values)
+        json.dump(merged, open(f"{out}/{side}-{name}.json", "w"), indent=2)
+PY
+fi
 
 # One JSON per side: every workload's figures, the settings of the first run, the largest whole-run peak.
 "$python" - "$out" "${sides[@]}" <<'PY'
@@ -200,7 +231,7 @@ if "torchsharp" in sides:
 if "onnxruntime" in sides:
     s = sides["onnxruntime"]["settings"]
     print(f"ONNX Runtime: {s.get('runtime')}, {s.get('threads')} intra-op threads, model {s.get('model')} (loom export, fresh weights)")
-print(f"data: {ls.get('data')}; env {ts.get('env')}; CPUs {ts.get('affinity')}")
+print(f"data: {ls.get('data')}; env {ts.get('env')}; CPUs {ts.get('affinity')}; each figure the median of {ls.get('rounds', 1)} round(s)")
 if sides:
     print("ratio > 1: Loom better, each ratio against the column to its left (Loom/other for throughputs, other/Loom for latency and memory)")
 else:

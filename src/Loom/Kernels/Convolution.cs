@@ -202,13 +202,12 @@ public static unsafe class Convolution
 
         fixed (float* pp = padded, py = ys, pb = bias, pr = product)
         {
-            nint yn = (nint)py, bn = (nint)pb, rn = (nint)pr;
             for (int grp = 0; grp < g.Groups; grp++)
             {
                 Gemm.Pack(true, kg, og, w.AsSpan(grp * og * kg), kg, packedWeights); // B = Wᵀ: kg × og
                 int first = grp * og; // the group's first output channel
                 Gemm.MultiplyGathered(plane, og, kg, pp + (long)grp * cg * channelPlanes, positions, taps, packedWeights, product, og, innerParallel,
-                    (i0, i1) => WriteOut((float*)rn, og, i0, i1, (float*)yn + (long)first * plane, plane, bn == 0 ? null : (float*)bn + first, relu));
+                    new WriteOut(pr, og, py + (long)first * plane, plane, pb == null ? null : pb + first, relu));
             }
         }
     }
@@ -218,8 +217,13 @@ public static unsafe class Convolution
     /// the product's rows, positions, become the output's columns. By 8×8 register transposes where AVX has them;
     /// the same additions and maxima (IEEE maximum, as <see cref="Activations.Relu"/>) elsewhere, so the bits agree.
     /// </summary>
+    private readonly struct WriteOut(float* product, int og, float* y, int plane, float* bias, bool relu) : Gemm.IFinishedRows
+    {
+        public void Rows(int i0, int i1) => Transposed(product, og, i0, i1, y, plane, bias, relu);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteOut(float* product, int og, int i0, int i1, float* y, int plane, float* bias, bool relu)
+    private static void Transposed(float* product, int og, int i0, int i1, float* y, int plane, float* bias, bool relu)
     {
         int i = i0;
         if (Avx.IsSupported)

@@ -3,6 +3,13 @@ namespace Loom.Kernels;
 
 public static unsafe partial class Gemm
 {
+    /// <summary>What <see cref="MultiplyGathered{TFinished}"/> does with rows of C once they are final.</summary>
+    internal interface IFinishedRows
+    {
+        /// <summary>Rows [i0, i1) of C hold their final values; called on the thread that computed them.</summary>
+        void Rows(int i0, int i1);
+    }
+
     /// <summary>
     /// C (m×n, row stride ldc) = A (m×k) · B, where element (i, p) of A is <c>origin[rowOffsets[i] + offsets[p]]</c>,
     /// read in place — never copied, never packed — and B was packed by <see cref="Pack"/> (k×n) under this thread's
@@ -13,9 +20,11 @@ public static unsafe partial class Gemm
     /// over p in the order and with the operations of <see cref="Multiply"/>: the results are identical.
     /// With <paramref name="parallel"/>, the threads take equal runs of MR-row tiles; each thread hands its rows
     /// [i0, i1), once they are final, to <paramref name="finished"/> (on that thread, while the rows are in its cache).
+    /// A struct, so that a serial call allocates nothing (a training batch makes one call per sample and layer).
     /// </summary>
-    internal static void MultiplyGathered(int m, int n, int k, float* origin, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<int> offsets,
-        ReadOnlySpan<float> packed, Span<float> c, int ldc, bool parallel, Action<int, int>? finished = null)
+    internal static void MultiplyGathered<TFinished>(int m, int n, int k, float* origin, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<int> offsets,
+        ReadOnlySpan<float> packed, Span<float> c, int ldc, bool parallel, TFinished finished)
+        where TFinished : struct, IFinishedRows
     {
         if (m <= 0 || n <= 0) return;
         CheckExtent(c, m, n, ldc, "C");
@@ -27,31 +36,42 @@ public static unsafe partial class Gemm
         fixed (float* pp = packed, pc = c)
             switch (ThreadPath)
             {
-                case Isa.Avx512: Gathered<Avx512Tile>(m, n, k, origin, pr, po, pp, pc, ldc, threaded, finished); break;
-                case Isa.Avx2Fma: Gathered<Avx2Tile>(m, n, k, origin, pr, po, pp, pc, ldc, threaded, finished); break;
-                case Isa.Vector128: Gathered<Vector128Tile>(m, n, k, origin, pr, po, pp, pc, ldc, threaded, finished); break;
-                default: Gathered<ScalarTile>(m, n, k, origin, pr, po, pp, pc, ldc, threaded, finished); break;
+                case Isa.Avx512: Gathered<Avx512Tile, TFinished>(m, n, k, origin, pr, po, pp, pc, ldc, threaded, finished); break;
+                case Isa.Avx2Fma: Gathered<Avx2Tile, TFinished>(m, n, k, origin, pr, po, pp, pc, ldc, threaded, finished); break;
+                case Isa.Vector128: Gathered<Vector128Tile, TFinished>(m, n, k, origin, pr, po, pp, pc, ldc, threaded, finished); break;
+                default: Gathered<ScalarTile, TFinished>(m, n, k, origin, pr, po, pp, pc, ldc, threaded, finished); break;
             }
     }
 
-    private static void Gathered<T>(int m, int n, int k, float* origin, int* rowOffsets, int* offsets, float* packed, float* c, int ldc,
-        bool threaded, Action<int, int>? finished)
-        where T : struct, IGemmTile
+    private static void Gathered<T, TFinished>(int m, int n, int k, float* origin, int* rowOffsets, int* offsets, float* packed, float* c, int ldc,
+        bool threaded, TFinished finished)
+        where T : struct, IGemmTile where TFinished : struct, IFinishedRows
     {
         int tiles = (m + T.MR - 1) / T.MR;
         int parts = threaded ? Math.Min(Threading.Threads, tiles) : 1;
         if (parts <= 1)
         {
             GatheredRows<T>(0, m, n, k, origin, rowOffsets, offsets, packed, c, ldc);
-            finished?.Invoke(0, m);
+            finished.Rows(0, m);
             return;
         }
+        GatheredParallel<T, TFinished>(parts, tiles, m, n, k, origin, rowOffsets, offsets, packed, c, ldc, finished);
+    }
+
+    /// <summary>
+    /// The threads take equal runs of tiles of rows. A method of its own: the lambda's captured variables would
+    /// otherwise be allocated on every call, serial ones included (once per sample of a training batch).
+    /// </summary>
+    private static void GatheredParallel<T, TFinished>(int parts, int tiles, int m, int n, int k, float* origin, int* rowOffsets, int* offsets,
+        float* packed, float* c, int ldc, TFinished finished)
+        where T : struct, IGemmTile where TFinished : struct, IFinishedRows
+    {
         nint on = (nint)origin, rn = (nint)rowOffsets, offn = (nint)offsets, pn = (nint)packed, cn = (nint)c;
         Threading.For(parts, t =>
         {
             int i0 = Math.Min(m, tiles * t / parts * T.MR), i1 = Math.Min(m, tiles * (t + 1) / parts * T.MR);
             GatheredRows<T>(i0, i1, n, k, (float*)on, (int*)rn, (int*)offn, (float*)pn, (float*)cn, ldc);
-            finished?.Invoke(i0, i1);
+            finished.Rows(i0, i1);
         });
     }
 

@@ -207,6 +207,15 @@ public class GemmTests
         Assert.Throws<ArgumentException>(() => Gemm.MultiplyPacked(m, n, k, a, lda, packed.AsSpan(1), c, ldc));
     }
 
+    /// <summary>How many times each row was handed over as final.</summary>
+    private readonly struct CountRows(int[] handed) : Gemm.IFinishedRows
+    {
+        public void Rows(int i0, int i1)
+        {
+            for (int i = i0; i < i1; i++) Interlocked.Increment(ref handed[i]);
+        }
+    }
+
     /// <summary>
     /// The product whose A is read in place, element (i, p) at <c>origin[rowOffsets[i] + offsets[p]]</c> (a convolution's
     /// output positions and kernel taps): against the reference, and bit for bit against the same A gathered and
@@ -248,8 +257,7 @@ public class GemmTests
                 unsafe
                 {
                     fixed (float* origin = source)
-                        Gemm.MultiplyGathered(m, n, k, origin, rowOffsets, offsets, packed, c, ldc, parallel: true,
-                            (i0, i1) => { for (int i = i0; i < i1; i++) Interlocked.Increment(ref handed[i]); });
+                        Gemm.MultiplyGathered(m, n, k, origin, rowOffsets, offsets, packed, c, ldc, parallel: true, new CountRows(handed));
                 }
                 Assert.All(handed, count => Assert.Equal(1, count));
                 for (int i = 0; i < m; i++)

@@ -89,20 +89,24 @@ public static unsafe class Convolution
 
     /// <summary>
     /// Whether the forward reads the padded input in place (<see cref="ForwardShifted"/>): a product the GEMM would
-    /// block anyway, an output at least two thirds as wide as the grid it is computed on (the grid's extra columns are
-    /// work thrown away: LeNet keeps 28 of 30 and 14 of 16 columns), and an unfolded input (kg·OH·OW floats, the pass
-    /// this saves) larger than the output on the grid (og·OH·Wq, the pass it adds). LeNet's second convolution reads
-    /// in place (288·196 against 64·224); its first, with 9 taps and 32 outputs, is faster unfolded (9·784 against
-    /// 32·840; 17.8–19.4 against 20.6–21.3 µs in alternated bench/lenet-layers.cs runs on the Xeon of
-    /// docs/performance.md). Strided convolutions qualify too, on their phase planes (speech-crnn's second: 800·400
-    /// against 32·480).
+    /// block anyway, and then either
+    /// <list type="bullet">
+    /// <item>the output positions on the product's rows (<see cref="GathersPositions"/>): nothing is computed on a
+    /// grid, and no unfolding is written. LeNet's first convolution (9 taps, 32 outputs) was faster unfolded than on
+    /// the grid, and is faster still this way: at batch 1 on a Zen 3, 22.6 → 14.8 µs on two threads, 25.9 → 23.3 on one
+    /// (medians of alternated calls; docs/performance.md, run 12);</item>
+    /// <item>or, with the channels on the rows, an output at least two thirds as wide as the grid it is computed on (the
+    /// grid's extra columns are work thrown away: LeNet keeps 28 of 30 and 14 of 16 columns), and an unfolded input
+    /// (kg·OH·OW floats, the pass this saves) larger than the output on the grid (og·OH·Wq, the pass it adds).</item>
+    /// </list>
+    /// Strided convolutions qualify too, on their phase planes (speech-crnn's second: 800·400 against 32·480).
     /// </summary>
     internal static bool ReadsInPlace(in ConvGeometry g)
     {
         int wq = new StridePhases(g).Wq;
         int gridN = g.OutHeight * wq, og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
-        return !g.IsPointwise && 3 * g.OutWidth >= 2 * wq
-            && Gemm.Blocks(og, gridN, kg) && (long)kg * g.OutPlane > (long)og * gridN;
+        if (g.IsPointwise || !Gemm.Blocks(og, gridN, kg)) return false;
+        return GathersPositions(g) || (3 * g.OutWidth >= 2 * wq && (long)kg * g.OutPlane > (long)og * gridN);
     }
 
     /// <summary>

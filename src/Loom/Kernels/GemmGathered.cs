@@ -3,6 +3,11 @@ namespace Loom.Kernels;
 
 public static unsafe partial class Gemm
 {
+    // Below this many multiply–adds MultiplyGathered runs on one thread. As low as MultiplyRows's: B is packed before
+    // the threads start, so they only share out tiles. LeNet's first convolution at batch 1 (784×32×9, 226 K) then runs
+    // on both cores: 22.6 → 14.8 µs (medians of alternated calls, Zen 3, 2 threads; docs/performance.md, run 12).
+    private const long GatheredParallelWork = 1L << 17;
+
     /// <summary>What <see cref="MultiplyGathered{TFinished}"/> does with rows of C once they are final.</summary>
     internal interface IFinishedRows
     {
@@ -31,7 +36,7 @@ public static unsafe partial class Gemm
         CheckPacked(packed, k, n);
         if (rowOffsets.Length < m) throw new ArgumentException($"rowOffsets has {rowOffsets.Length} entries; A has {m} rows.", nameof(rowOffsets));
         if (offsets.Length < k) throw new ArgumentException($"offsets has {offsets.Length} entries; A has {k} columns.", nameof(offsets));
-        bool threaded = parallel && Threading.Threads > 1 && (long)m * n * k >= ParallelWork;
+        bool threaded = parallel && Threading.Threads > 1 && (long)m * n * k >= GatheredParallelWork;
         fixed (int* pr = rowOffsets, po = offsets)
         fixed (float* pp = packed, pc = c)
             switch (ThreadPath)

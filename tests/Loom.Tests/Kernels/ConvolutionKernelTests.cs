@@ -161,7 +161,7 @@ public class ConvolutionKernelTests
         using var scope = Gemm.ForcePath(family);
         var (mr, nr, kc, _) = Gemm.Blocking;
         // n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups.
-        int[][] inPlace =
+        int[][] cases =
         [
             [1, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1],         // LeNet's second convolution
             [1, kc / 9 + 3, 5, 7, mr + 3, 3, 3, 1, 1, 1, 1, 1, 1, 1], // two depth blocks, an edge row tile
@@ -175,25 +175,22 @@ public class ConvolutionKernelTests
             [1, 8, 16, 2 * nr + 26, 2 * mr + 2, 3, 3, 1, 2, 1, 1, 1, 1, 2], // strided across only, grouped
             [1, 8, 24, 17, mr + 1, 3, 3, 2, 2, 1, 1, 2, 2, 1],      // strided and dilated: taps fall on both phases
             [1, 6, 20, 23, mr + 2, 4, 4, 3, 3, 1, 1, 1, 1, 1],      // stride 3, an even kernel
-            [1, 16, 12, 12, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1],          // 5 output channels: they stay on the product's rows
+            [1, 16, 12, 12, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1],          // 5 output channels: on wide tiles they stay on the product's rows
+            [1, 16, 24, 9, 5, 5, 5, 2, 2, 0, 0, 1, 1, 1],           // and 3 of the grid's 5 columns kept: on wide tiles unfolded row by row
+            [1, 16, 24, 9, mr + 3, 5, 5, 2, 2, 0, 0, 1, 1, 1],      // the same with more channels
+            [1, 1, 30, 30, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],          // 9 taps for 16 outputs, as LeNet's first convolution
         ];
-        int[][] rowByRow =
-        [
-            [1, 16, 24, 9, mr + 3, 5, 5, 2, 2, 0, 0, 1, 1, 1],      // 3 of the grid's 5 columns kept: unfolded
-            [1, 1, 30, 30, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1],          // 9 taps for 16 outputs: the grid would cost more
-        ];
-        // Both ways of running the in-place product — output positions on its rows, or output channels — are among the
-        // cases where the tile is wider than tall. With square tiles (128-bit, scalar) the positions always compute fewer
-        // elements: there are fewer of them than grid columns.
-        int gathered = inPlace.Count(s => Convolution.GathersPositions(Geometry(s)));
-        if (nr > mr) Assert.True(gathered > 0 && gathered < inPlace.Length, $"{name}: {gathered} of {inPlace.Length} in-place cases put the positions on the rows; both ways should be tested.");
-        else Assert.Equal(inPlace.Length, gathered);
-        foreach (var s in inPlace.Concat(rowByRow))
+        // Every case runs one of the three streamed ways. All three are among the cases where the tile is wider than
+        // tall; with square tiles (128-bit, scalar) the positions always compute fewer elements than the grid (there are
+        // fewer of them than grid columns), so every case reads in place with the positions on the rows.
+        var ways = cases.Select(s => Geometry(s)).Select(g =>
+            Convolution.ReadsInPlace(g) ? Convolution.GathersPositions(g) ? "positions on the rows" : "channels on the rows"
+            : Gemm.PacksRows(g.OutChannelsPerGroup, g.OutPlane, g.WeightsPerOutput) ? "unfolded row by row" : "unfolded whole").ToArray();
+        Assert.DoesNotContain("unfolded whole", ways);
+        Assert.Equal(nr > mr ? 3 : 1, ways.Distinct().Count());
+        foreach (var s in cases)
         {
             var g = Geometry(s);
-            bool readsInPlace = Array.IndexOf(inPlace, s) >= 0;
-            Assert.True(readsInPlace == Convolution.ReadsInPlace(g), $"{g} should {(readsInPlace ? "" : "not ")}be read in place.");
-            if (!readsInPlace) Assert.True(Gemm.PacksRows(g.OutChannelsPerGroup, g.OutPlane, g.WeightsPerOutput), $"{g} should be packed row by row.");
             var rng = new Rng(6);
             var x = KernelAssert.Random(rng, g.Batch * g.InChannels * g.InPlane);
             var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);

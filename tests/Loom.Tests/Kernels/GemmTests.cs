@@ -240,14 +240,7 @@ public class GemmTests
         for (int i = 0; i < m; i++)
             for (int p = 0; p < k; p++) a[i * k + p] = source[rowOffsets[i] + offsets[p]];
         var b = KernelAssert.Random(rng, k * n);
-        var packed = new float[Gemm.PackedSize(k, n)];
-        Gemm.Pack(false, k, n, b, n, packed);
-        var expected = Padded(rng, m, n, ldc, 777f);
-        Gemm.MultiplyPacked(m, n, k, a, k, packed, expected, ldc, 0f);
-        var reference = new float[m * ldc];
-        GemmReference.MultiplyAccumulate(false, false, m, n, k, a, k, b, n, reference, ldc);
-        var bound = new float[m * ldc];
-        GemmReference.MultiplyAccumulate(false, false, m, n, k, KernelAssert.Abs(a), k, KernelAssert.Abs(b), n, bound, ldc);
+        var (packed, expected, reference, bound) = PackedProduct(rng, m, n, k, a, k, b, ldc);
         foreach (int threads in new[] { 1, 2, 3 })
             KernelAssert.WithThreads(threads, () =>
             {
@@ -260,12 +253,36 @@ public class GemmTests
                         Gemm.MultiplyGathered(m, n, k, origin, rowOffsets, offsets, packed, c, ldc, parallel: true, new CountRows(handed));
                 }
                 Assert.All(handed, count => Assert.Equal(1, count));
-                for (int i = 0; i < m; i++)
-                {
-                    KernelAssert.Close(reference.AsSpan(i * ldc, n), c.AsSpan(i * ldc, n), bound.AsSpan(i * ldc, n).ToArray(), $"gathered row {i}, {threads} threads");
-                    Assert.Equal(expected.AsSpan(i * ldc, ldc).ToArray(), c.AsSpan(i * ldc, ldc).ToArray());
-                }
+                AssertRows(reference, bound, expected, c, m, n, ldc, $"gathered, {threads} threads");
             });
+    }
+
+    /// <summary>
+    /// B packed, and what a product of A (m×k, lda) and B (k×n) must give: the pre-packed product's bits (C padded to
+    /// ldc with 777), the reference product and its error bound.
+    /// </summary>
+    private static (float[] Packed, float[] Expected, float[] Reference, float[] Bound) PackedProduct(Rng rng, int m, int n, int k,
+        float[] a, int lda, float[] b, int ldc)
+    {
+        var packed = new float[Gemm.PackedSize(k, n)];
+        Gemm.Pack(false, k, n, b, n, packed);
+        var expected = Padded(rng, m, n, ldc, 777f);
+        Gemm.MultiplyPacked(m, n, k, a, lda, packed, expected, ldc, 0f);
+        var reference = new float[m * ldc];
+        GemmReference.MultiplyAccumulate(false, false, m, n, k, a, lda, b, n, reference, ldc);
+        var bound = new float[m * ldc];
+        GemmReference.MultiplyAccumulate(false, false, m, n, k, KernelAssert.Abs(a), lda, KernelAssert.Abs(b), n, bound, ldc);
+        return (packed, expected, reference, bound);
+    }
+
+    /// <summary>Each row of C close to the reference, and bit for bit the pre-packed product, its padding included.</summary>
+    private static void AssertRows(float[] reference, float[] bound, float[] expected, float[] c, int m, int n, int ldc, string label)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            KernelAssert.Close(reference.AsSpan(i * ldc, n), c.AsSpan(i * ldc, n), bound.AsSpan(i * ldc, n).ToArray(), $"{label}: row {i}");
+            Assert.Equal(expected.AsSpan(i * ldc, ldc).ToArray(), c.AsSpan(i * ldc, ldc).ToArray());
+        }
     }
 
     /// <summary>
@@ -286,14 +303,7 @@ public class GemmTests
         for (int p = 0; p < k; p++) offsets[p] = p == k - 1 ? source.Length - (nr - 1) - n : (int)(rng.NextFloat() * (source.Length - (nr - 1) - n));
         var b = new float[k * n];
         for (int p = 0; p < k; p++) source.AsSpan(offsets[p], n).CopyTo(b.AsSpan(p * n));
-        var packed = new float[Gemm.PackedSize(k, n)];
-        Gemm.Pack(false, k, n, b, n, packed);
-        var expected = Padded(rng, m, n, ldc, 777f);
-        Gemm.MultiplyPacked(m, n, k, a, lda, packed, expected, ldc, 0f);
-        var reference = new float[m * ldc];
-        GemmReference.MultiplyAccumulate(false, false, m, n, k, a, lda, b, n, reference, ldc);
-        var bound = new float[m * ldc];
-        GemmReference.MultiplyAccumulate(false, false, m, n, k, KernelAssert.Abs(a), lda, KernelAssert.Abs(b), n, bound, ldc);
+        var (_, expected, reference, bound) = PackedProduct(rng, m, n, k, a, lda, b, ldc);
         foreach (int threads in new[] { 1, 2, 3 }) // 2 and 3: runs of tiles that start and end inside a row of tiles
             KernelAssert.WithThreads(threads, () =>
             {
@@ -303,11 +313,7 @@ public class GemmTests
                 {
                     fixed (float* origin = source) Gemm.MultiplyShifted(m, n, k, a, lda, origin, offsets, c, ldc, parallel: true);
                 }
-                for (int i = 0; i < m; i++)
-                {
-                    KernelAssert.Close(reference.AsSpan(i * ldc, n), c.AsSpan(i * ldc, n), bound.AsSpan(i * ldc, n).ToArray(), $"shifted row {i}, {threads} threads");
-                    Assert.Equal(expected.AsSpan(i * ldc, ldc).ToArray(), c.AsSpan(i * ldc, ldc).ToArray());
-                }
+                AssertRows(reference, bound, expected, c, m, n, ldc, $"shifted, {threads} threads");
             });
     }
 

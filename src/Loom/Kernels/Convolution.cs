@@ -42,15 +42,37 @@ public static unsafe class Convolution
     public static void Forward(float[] x, float[] w, float[]? bias, float[] y, ConvGeometry g, bool relu = false)
     {
         bool perSample = g.Batch > 1 && Threading.Threads > 1;
-        Threading.For(g.Batch, n => ForwardSample(x, w, bias, y, g, n, relu, innerParallel: !perSample), perSample);
+        int inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * g.OutPlane;
+        Threading.For(g.Batch, n => ForwardSample(x.AsSpan(n * inSize, inSize), w, bias, y.AsSpan(n * outSize, outSize), g, relu, innerParallel: !perSample), perSample);
+    }
+
+    [ThreadStatic] private static float[]? _unpooled; // one sample's convolution output, before ForwardReluMaxPool pools it
+
+    /// <summary>
+    /// y = MaxPool2d(2)(ReLU(conv(x, w) + bias)) (2×2 windows, stride 2, no padding; y is (N, O, ⌊OH/2⌋, ⌊OW/2⌋)) for
+    /// inference: each sample's convolution output is pooled while it is in cache, and the unpooled batch (LeNet's
+    /// first convolution at batch 256: 25.7 MB) is never written. Bit for bit the three ops one after another.
+    /// </summary>
+    public static unsafe void ForwardReluMaxPool(float[] x, float[] w, float[]? bias, float[] y, ConvGeometry g)
+    {
+        int inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * g.OutPlane;
+        int pooledSize = g.OutChannels * (g.OutHeight / 2) * (g.OutWidth / 2);
+        if (y.Length < g.Batch * pooledSize) throw new ArgumentException($"ForwardReluMaxPool: y has {y.Length} floats; the pooled output needs {g.Batch * pooledSize}.");
+        bool perSample = g.Batch > 1 && Threading.Threads > 1;
+        Threading.For(g.Batch, n =>
+        {
+            var unpooled = _unpooled;
+            if (unpooled is null || unpooled.Length < outSize) _unpooled = unpooled = GC.AllocateUninitializedArray<float>(outSize, pinned: true);
+            ForwardSample(x.AsSpan(n * inSize, inSize), w, bias, unpooled.AsSpan(0, outSize), g, relu: true, innerParallel: !perSample);
+            fixed (float* pu = unpooled, py = &y[n * pooledSize])
+                Pooling.MaxValues2x2(pu, g.OutChannels, g.OutHeight, g.OutWidth, py);
+        }, perSample);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardSample(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry g, int n, bool relu, bool innerParallel)
+    private static void ForwardSample(ReadOnlySpan<float> xs, float[] w, float[]? bias, Span<float> ys, in ConvGeometry g, bool relu, bool innerParallel)
     {
-        int plane = g.OutPlane, inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * plane;
-        var xs = x.AsSpan(n * inSize, inSize);
-        var ys = y.AsSpan(n * outSize, outSize);
+        int plane = g.OutPlane;
         int og = g.OutChannelsPerGroup, kg = g.WeightsPerOutput;
         if (ReadsInPlace(g))
         {

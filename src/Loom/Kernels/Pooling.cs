@@ -127,36 +127,52 @@ public static class Pooling
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Max2x2Values(float[] x, float[] y, in ConvGeometry g, int p)
     {
-        int w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
-        fixed (float* px = &x[p * g.InPlane], py = &y[p * oh * ow])
-            for (int yy = 0; yy < oh; yy++)
+        fixed (float* px = &x[p * g.InPlane], py = &y[p * g.OutHeight * g.OutWidth])
+            Max2x2Plane(px, py, g.InWidth, g.OutHeight, g.OutWidth);
+    }
+
+    /// <summary>
+    /// 2×2 max pooling, stride 2, no padding, of <paramref name="planes"/> planes of h×w at <paramref name="x"/> into
+    /// planes of ⌊h/2⌋×⌊w/2⌋ at <paramref name="y"/>: values only, as <see cref="MaxForward"/> without argmax. For a
+    /// convolution that pools each sample's output while it is in cache (<see cref="Convolution.ForwardReluMaxPool"/>).
+    /// </summary>
+    internal static unsafe void MaxValues2x2(float* x, int planes, int h, int w, float* y)
+    {
+        int oh = h / 2, ow = w / 2;
+        for (int p = 0; p < planes; p++) Max2x2Plane(x + (long)p * h * w, y + (long)p * oh * ow, w, oh, ow);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Max2x2Plane(float* px, float* py, int w, int oh, int ow)
+    {
+        for (int yy = 0; yy < oh; yy++)
+        {
+            float* r0 = px + 2 * yy * w, r1 = r0 + w;
+            float* yr = py + yy * ow;
+            if ((Sse2.IsSupported || AdvSimd.Arm64.IsSupported) && ow >= 4)
             {
-                float* r0 = px + 2 * yy * w, r1 = r0 + w;
-                float* yr = py + yy * ow;
-                if ((Sse2.IsSupported || AdvSimd.Arm64.IsSupported) && ow >= 4)
+                for (int xx = 0; ; xx += 4)
                 {
-                    for (int xx = 0; ; xx += 4)
-                    {
-                        if (xx > ow - 4) xx = ow - 4;
-                        var (a, b) = EvenOdd(Vector128.Load(r0 + 2 * xx), Vector128.Load(r0 + 2 * xx + 4));
-                        var (c, d) = EvenOdd(Vector128.Load(r1 + 2 * xx), Vector128.Load(r1 + 2 * xx + 4));
-                        var v = Vector128.ConditionalSelect(TakesVector(a, b), b, a);
-                        v = Vector128.ConditionalSelect(TakesVector(v, c), c, v);
-                        v = Vector128.ConditionalSelect(TakesVector(v, d), d, v);
-                        v.Store(yr + xx);
-                        if (xx == ow - 4) break;
-                    }
-                    continue;
+                    if (xx > ow - 4) xx = ow - 4;
+                    var (a, b) = EvenOdd(Vector128.Load(r0 + 2 * xx), Vector128.Load(r0 + 2 * xx + 4));
+                    var (c, d) = EvenOdd(Vector128.Load(r1 + 2 * xx), Vector128.Load(r1 + 2 * xx + 4));
+                    var v = Vector128.ConditionalSelect(TakesVector(a, b), b, a);
+                    v = Vector128.ConditionalSelect(TakesVector(v, c), c, v);
+                    v = Vector128.ConditionalSelect(TakesVector(v, d), d, v);
+                    v.Store(yr + xx);
+                    if (xx == ow - 4) break;
                 }
-                for (int xx = 0; xx < ow; xx++)
-                {
-                    float v = r0[2 * xx];
-                    if (Takes(v, r0[2 * xx + 1])) v = r0[2 * xx + 1];
-                    if (Takes(v, r1[2 * xx])) v = r1[2 * xx];
-                    if (Takes(v, r1[2 * xx + 1])) v = r1[2 * xx + 1];
-                    yr[xx] = v;
-                }
+                continue;
             }
+            for (int xx = 0; xx < ow; xx++)
+            {
+                float v = r0[2 * xx];
+                if (Takes(v, r0[2 * xx + 1])) v = r0[2 * xx + 1];
+                if (Takes(v, r1[2 * xx])) v = r1[2 * xx];
+                if (Takes(v, r1[2 * xx + 1])) v = r1[2 * xx + 1];
+                yr[xx] = v;
+            }
+        }
     }
 
     /// <summary>The even and the odd lanes of lo:hi (eight values), in order: one SSE shuffle, or ARM64's uzp1/uzp2.</summary>

@@ -39,6 +39,12 @@ public sealed class Conv2d : Module, IReluFusible
 
     Tensor IReluFusible.ForwardRelu(Tensor x) => Functional.Conv2dRelu(x, Weight, Bias, Stride, Padding, Dilation, Groups, Label);
 
+    /// <summary>
+    /// MaxPool2d(2)(ReLU(this(x))) as one op where no gradient is recorded (<see cref="LayerChain"/>); null where one
+    /// would be, or the output is too small to pool: then the layers run one by one.
+    /// </summary>
+    internal Tensor? ForwardReluMaxPool(Tensor x) => Functional.Conv2dReluMaxPool2x2(x, Weight, Bias, Stride, Padding, Dilation, Groups, Label);
+
     public override string Describe()
     {
         var s = $"Conv2d({InChannels}, {OutChannels}, kernel_size={Pair(KernelSize)}, stride={Pair(Stride)}";

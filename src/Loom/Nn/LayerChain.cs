@@ -9,8 +9,10 @@ namespace Loom.Nn;
 /// Fusion is planned once, at the first forward after the chain changes: a layer that can apply a following
 /// <see cref="Relu"/> itself (<see cref="IReluFusible"/>: Conv2d, Linear) runs as one op with it, the activation
 /// applied while its output is in cache and the gradient masked in place by its backward, bit for bit the result
-/// of the two layers. The modules and their state-dict names stay as they are; a pair with a forward hook on
-/// either layer runs unfused, so that hooks see each layer's own output.
+/// of the two layers. A Conv2d + ReLU followed by a 2×2 <see cref="MaxPool2d"/> (stride 2, no padding) pools each
+/// sample's output too where no gradient is recorded (inference), so the unpooled batch is never written. The
+/// modules and their state-dict names stay as they are; a layer with a forward hook runs unfused, so that hooks see
+/// each layer's own output.
 /// </para>
 /// </summary>
 internal sealed class LayerChain
@@ -32,10 +34,12 @@ internal sealed class LayerChain
         foreach (var step in _plan ??= Plan(_layers))
         {
             lengths ??= step.Layer.LengthsFromInput(x);
-            x = step.FusedRelu is { } relu && !step.Layer.HasForwardHooks && !relu.HasForwardHooks
-                ? ((IReluFusible)step.Layer).ForwardRelu(x)
-                : RunUnfused(step, x, lengths);
-            if (lengths is not null) lengths = step.Layer.OutputLengths(lengths);
+            x = Run(step, x, lengths);
+            if (lengths is not null)
+            {
+                lengths = step.Layer.OutputLengths(lengths);
+                if (step.FusedPool is { } pool) lengths = pool.OutputLengths(lengths);
+            }
         }
         return x;
     }
@@ -47,14 +51,27 @@ internal sealed class LayerChain
         return lengths;
     }
 
+    /// <summary>One step: fused where no forward hook needs to see a layer's own output.</summary>
+    private static Tensor Run(Step step, Tensor x, int[]? lengths)
+    {
+        if (step.FusedRelu is not { } relu || step.Layer.HasForwardHooks || relu.HasForwardHooks) return RunUnfused(step, x, lengths);
+        if (step.FusedPool is { HasForwardHooks: false } && ((Conv2d)step.Layer).ForwardReluMaxPool(x) is { } pooled) return pooled;
+        x = ((IReluFusible)step.Layer).ForwardRelu(x);
+        return step.FusedPool is { } pool ? pool.Call(x, lengths is null ? null : step.Layer.OutputLengths(lengths)) : x;
+    }
+
     private static Tensor RunUnfused(Step step, Tensor x, int[]? lengths)
     {
         x = step.Layer.Call(x, lengths);
-        return step.FusedRelu is { } relu ? relu.Call(x, lengths) : x;
+        if (step.FusedRelu is { } relu) x = relu.Call(x, lengths);
+        return step.FusedPool is { } pool ? pool.Call(x, lengths is null ? null : step.Layer.OutputLengths(lengths)) : x;
     }
 
-    /// <summary>One step of the plan: a layer, and the ReLU after it that it applies itself.</summary>
-    private readonly record struct Step(Module Layer, Relu? FusedRelu);
+    /// <summary>
+    /// One step of the plan: a layer, the ReLU after it that it applies itself, and (a Conv2d only) the 2×2 max-pool
+    /// after that, which it applies to each sample's output where no gradient is recorded.
+    /// </summary>
+    private readonly record struct Step(Module Layer, Relu? FusedRelu, MaxPool2d? FusedPool);
 
     private static Step[] Plan(List<Module> layers)
     {
@@ -63,10 +80,12 @@ internal sealed class LayerChain
         {
             if (layers[i] is IReluFusible && i + 1 < layers.Count && layers[i + 1] is Relu relu)
             {
-                plan.Add(new Step(layers[i], relu));
-                i++;
+                var pool = layers[i] is Conv2d && i + 2 < layers.Count && layers[i + 2] is MaxPool2d
+                    { KernelSize: 2, Stride: 2, Padding: 0, Dilation: 1 } p ? p : null;
+                plan.Add(new Step(layers[i], relu, pool));
+                i += pool is null ? 1 : 2;
             }
-            else plan.Add(new Step(layers[i], null));
+            else plan.Add(new Step(layers[i], null, null));
         }
         return [.. plan];
     }

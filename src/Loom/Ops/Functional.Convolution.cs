@@ -21,24 +21,28 @@ public static partial class Functional
         (int H, int W) dilation, int groups, string layer)
         => Conv2dCore(x, weight, bias, stride, padding, dilation, groups, layer, relu: true);
 
+    /// <summary>
+    /// MaxPool2d(2)(ReLU(<see cref="Conv2d"/>(…))) as one op where no gradient is recorded (inference): each sample's
+    /// convolution output is pooled while it is in cache, so the unpooled batch is never written. Same result as the
+    /// three ops, bit for bit. Null where a gradient would be recorded, or the output is too small to pool: the caller
+    /// then runs the three ops.
+    /// </summary>
+    internal static Tensor? Conv2dReluMaxPool2x2(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
+        (int H, int W) dilation, int groups, string layer)
+    {
+        var g = ConvGeometryOf(x, weight, bias, stride, padding, dilation, groups, layer);
+        bool recorded = GradMode.IsEnabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true });
+        if (recorded || g.OutHeight < 2 || g.OutWidth < 2) return null;
+        var y = Tensor.Uninitialized([g.Batch, g.OutChannels, g.OutHeight / 2, g.OutWidth / 2], nameof(Conv2dReluMaxPool2x2)); // every cell is written
+        Convolution.ForwardReluMaxPool(x.Data, weight.Data, bias?.Data, y.Data, g);
+        return y;
+    }
+
     private static Tensor Conv2dCore(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
         (int H, int W) dilation, int groups, string layer, bool relu)
     {
-        if (weight.Rank != 4) throw new ArgumentException($"{layer}: weight must be (O, C/groups, kH, kW), got {ShapeUtil.Format(weight.Shape)}.");
-        int o = weight.Shape[0], cg = weight.Shape[1], kh = weight.Shape[2], kw = weight.Shape[3];
-        if (groups <= 0 || o % groups != 0)
-            throw new ArgumentException($"{layer}: groups={groups} must be positive and divide the {o} output channels of weight {ShapeUtil.Format(weight.Shape)}.");
-        if (bias is not null && (bias.Rank != 1 || bias.Size != o))
-            throw new ArgumentException($"{layer}: bias must be ({o}), got {ShapeUtil.Format(bias.Shape)}.");
-        if (stride.H <= 0 || stride.W <= 0 || dilation.H <= 0 || dilation.W <= 0 || padding.H < 0 || padding.W < 0)
-            throw new ArgumentException($"{layer}: stride and dilation must be positive and padding non-negative, got stride {stride.H}×{stride.W}, dilation {dilation.H}×{dilation.W}, padding {padding.H}×{padding.W}.");
-        if (x.Rank != 4 || x.Shape[1] != cg * groups)
-            throw new ArgumentException($"{layer}: expected input (N, {cg * groups}, H, W), got {ShapeUtil.Format(x.Shape)}.");
-        var g = new ConvGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], o, kh, kw,
-            stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, groups);
-        if (g.OutHeight <= 0 || g.OutWidth <= 0)
-            throw new ArgumentException($"{layer}: input {ShapeUtil.Format(x.Shape)} is too small for a {kh}×{kw} kernel (dilation {dilation.H}×{dilation.W}, padding {padding.H}×{padding.W}): output would be {g.OutHeight}×{g.OutWidth}.");
-        var y = Tensor.Uninitialized([g.Batch, o, g.OutHeight, g.OutWidth], relu ? nameof(Conv2dRelu) : nameof(Conv2d)); // every element is written by the GEMM (beta 0)
+        var g = ConvGeometryOf(x, weight, bias, stride, padding, dilation, groups, layer);
+        var y = Tensor.Uninitialized([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], relu ? nameof(Conv2dRelu) : nameof(Conv2d)); // every element is written by the GEMM (beta 0)
         Convolution.Forward(x.Data, weight.Data, bias?.Data, y.Data, g, relu);
         return Graph.Record(y, relu ? layer + " + ReLU" : layer, [x, weight, bias], dy =>
         {
@@ -54,5 +58,26 @@ public static partial class Functional
             var db = bias?.GradBuffer();
             if (dw is not null || db is not null) Convolution.BackwardWeight(x.Data, dy, dw, db, g, mask);
         });
+    }
+
+    /// <summary>The geometry of a convolution of x by weight, after checking every shape and setting (errors name the layer).</summary>
+    private static ConvGeometry ConvGeometryOf(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
+        (int H, int W) dilation, int groups, string layer)
+    {
+        if (weight.Rank != 4) throw new ArgumentException($"{layer}: weight must be (O, C/groups, kH, kW), got {ShapeUtil.Format(weight.Shape)}.");
+        int o = weight.Shape[0], cg = weight.Shape[1], kh = weight.Shape[2], kw = weight.Shape[3];
+        if (groups <= 0 || o % groups != 0)
+            throw new ArgumentException($"{layer}: groups={groups} must be positive and divide the {o} output channels of weight {ShapeUtil.Format(weight.Shape)}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Size != o))
+            throw new ArgumentException($"{layer}: bias must be ({o}), got {ShapeUtil.Format(bias.Shape)}.");
+        if (stride.H <= 0 || stride.W <= 0 || dilation.H <= 0 || dilation.W <= 0 || padding.H < 0 || padding.W < 0)
+            throw new ArgumentException($"{layer}: stride and dilation must be positive and padding non-negative, got stride {stride.H}×{stride.W}, dilation {dilation.H}×{dilation.W}, padding {padding.H}×{padding.W}.");
+        if (x.Rank != 4 || x.Shape[1] != cg * groups)
+            throw new ArgumentException($"{layer}: expected input (N, {cg * groups}, H, W), got {ShapeUtil.Format(x.Shape)}.");
+        var g = new ConvGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], o, kh, kw,
+            stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, groups);
+        if (g.OutHeight <= 0 || g.OutWidth <= 0)
+            throw new ArgumentException($"{layer}: input {ShapeUtil.Format(x.Shape)} is too small for a {kh}×{kw} kernel (dilation {dilation.H}×{dilation.W}, padding {padding.H}×{padding.W}): output would be {g.OutHeight}×{g.OutWidth}.");
+        return g;
     }
 }

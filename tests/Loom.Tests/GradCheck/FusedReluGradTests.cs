@@ -81,4 +81,74 @@ public class FusedReluGradTests
         if (inputGrad) Assert.Equal(x.Grad!.Data, fusedInputGrad!);
         else Assert.Null(x.Grad);
     }
+
+    /// <summary>
+    /// Conv2d + ReLU + a 2×2 max-pool in a Sequential: without a gradient recorded, each sample's output is pooled as it
+    /// is computed; the result is bit for bit the three layers one by one. Odd output sizes drop their last row or
+    /// column; NaN inputs propagate as the pool's own; outputs too small to pool, hooks, and recorded gradients run the
+    /// layers unfused.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1, 28, 28, 32)]  // LeNet's first convolution at batch 1: threaded within the sample
+    [InlineData(5, 3, 9, 11, 16)]   // a batch, odd sizes: 9×11 pooled to 4×5
+    [InlineData(2, 32, 14, 14, 64)] // LeNet's second: the output positions on the product's rows
+    [InlineData(2, 2, 3, 2, 4)]     // a 3×2 output pools to 1×1
+    public void SequentialPoolsEachSampleInInferenceBitForBit(int n, int c, int h, int w, int o)
+    {
+        var rng = new Rng(74);
+        var model = new Sequential(new Conv2d(c, o, 3, padding: 1), new Relu(), new MaxPool2d(2), new Flatten());
+        var x = Tensor.Normal(0f, 1f, [n, c, h, w], rng);
+        x.Data[3] = float.NaN;
+        foreach (int threads in new[] { 1, 2 })
+            Loom.Tests.Kernels.KernelAssert.WithThreads(threads, () =>
+            {
+                Tensor fused, unfused;
+                using (Autograd.GradMode.NoGrad())
+                {
+                    fused = model.Forward(x);
+                    var t = x;
+                    foreach (var layer in model.Layers) t = layer.Forward(t);
+                    unfused = t;
+                }
+                Assert.Equal(unfused.Shape, fused.Shape);
+                Assert.Equal(unfused.Data, fused.Data);
+                Assert.Contains(fused.Data, float.IsNaN);
+                // Recorded (the weights need gradients): the layers run one by one and the gradient flows.
+                var recorded = model.Forward(x);
+                Assert.Equal(unfused.Data, recorded.Data);
+                recorded.Sum().Backward();
+                Assert.NotNull(model.Parameters().First().Grad);
+                foreach (var p in model.Parameters()) p.Grad = null;
+            });
+        // A hook on the pool sees the pool's own output: the pool then runs as a layer of its own.
+        Tensor? seen = null;
+        using var hook = model.Layers[2].RegisterForwardHook((_, output) => seen = output);
+        using (Autograd.GradMode.NoGrad()) model.Forward(x);
+        Assert.NotNull(seen);
+        Assert.Equal([n, o, h / 2, w / 2], seen!.Shape);
+    }
+
+    [Fact]
+    public void TheFusedKernelIsTheThreeKernels()
+    {
+        // Below the layers: Convolution.ForwardReluMaxPool against Forward with ReLU, then MaxForward, on every family.
+        foreach (var family in Enum.GetValues<Loom.Kernels.Gemm.Isa>())
+        {
+            using var scope = Loom.Kernels.Gemm.ForcePath(family);
+            var g = new Loom.Kernels.ConvGeometry(3, 4, 10, 9, 12, 3, 3, PadH: 1, PadW: 1);
+            var rng = new Rng(75);
+            var x = Loom.Tests.Kernels.KernelAssert.Random(rng, g.Batch * g.InChannels * g.InPlane);
+            var wt = Loom.Tests.Kernels.KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
+            var b = Loom.Tests.Kernels.KernelAssert.Random(rng, g.OutChannels);
+            var y = new float[g.Batch * g.OutChannels * g.OutPlane];
+            // On one thread: a batch's samples otherwise go to workers, which run this machine's family, not the forced one.
+            Loom.Tests.Kernels.KernelAssert.WithThreads(1, () => Loom.Kernels.Convolution.Forward(x, wt, b, y, g, relu: true));
+            var pg = new Loom.Kernels.ConvGeometry(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.OutChannels, 2, 2, 2, 2);
+            var expected = new float[g.Batch * g.OutChannels * (g.OutHeight / 2) * (g.OutWidth / 2)];
+            Loom.Kernels.Pooling.MaxForward(y, expected, null, pg);
+            var pooled = new float[expected.Length];
+            Loom.Tests.Kernels.KernelAssert.WithThreads(1, () => Loom.Kernels.Convolution.ForwardReluMaxPool(x, wt, b, pooled, g));
+            Assert.Equal(expected, pooled);
+        }
+    }
 }

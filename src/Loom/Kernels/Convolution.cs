@@ -56,6 +56,8 @@ public static unsafe class Convolution
     public static unsafe void ForwardReluMaxPool(float[] x, float[] w, float[]? bias, float[] y, ConvGeometry g)
     {
         int inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * g.OutPlane;
+        if (g.OutHeight < 2 || g.OutWidth < 2)
+            throw new ArgumentException($"ForwardReluMaxPool: a {g.OutHeight}×{g.OutWidth} convolution output is too small for a 2×2 pool.");
         int pooledSize = g.OutChannels * (g.OutHeight / 2) * (g.OutWidth / 2);
         if (y.Length < g.Batch * pooledSize) throw new ArgumentException($"ForwardReluMaxPool: y has {y.Length} floats; the pooled output needs {g.Batch * pooledSize}.");
         bool perSample = g.Batch > 1 && Threading.Threads > 1;

@@ -20,8 +20,8 @@ public static unsafe partial class Gemm
     /// read in place — never copied, never packed — and B was packed by <see cref="Pack"/> (k×n) under this thread's
     /// family. A convolution's unfolded input, transposed, is such an A: row i is output position i, column p kernel tap
     /// p, both offsets into the padded input (<see cref="Convolution"/>). Against <see cref="MultiplyShifted"/>, which
-    /// reads the same input as B, this puts the output positions on the tile's rows, so exactly the positions there are
-    /// get computed (no grid columns past the output's width) and the output channels fill whole panels. Each element sums
+    /// reads the same input as B, this puts the output positions on the tile's rows, so only the output's own positions
+    /// are computed (no grid columns past its width) and the output channels fill whole panels. Each element sums
     /// over p in the order and with the operations of <see cref="Multiply"/>: the results are identical.
     /// With <paramref name="parallel"/>, the threads take equal runs of MR-row tiles; each thread hands its rows
     /// [i0, i1), once they are final, to <paramref name="finished"/> (on that thread, while the rows are in its cache).

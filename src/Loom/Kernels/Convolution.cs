@@ -11,12 +11,21 @@ namespace Loom.Kernels;
 /// one sample per task with single-threaded GEMMs; a single sample uses threaded GEMMs instead. The forward reads
 /// the padded input (split into its stride phases when strided) in place as the GEMM's B where that saves work
 /// (<see cref="ForwardShifted"/>); otherwise it unfolds the input row by row straight into the GEMM's packed panels
-/// (<see cref="Gemm.MultiplyRows"/>) where they fit in cache.
+/// (<see cref="Gemm.MultiplyRows"/>) where they fit in cache. A 3×3 stride-1 forward with at least 8 input and output
+/// channels runs by Winograd's F(2×2, 3×3) instead (<see cref="Kernels.Winograd"/>, <see cref="UseWinograd"/>).
 /// <see cref="ConvolutionReference"/> is the naive twin.
 /// </summary>
 public static unsafe class Convolution
 {
     [ThreadStatic] private static float[]? _col;
+
+    /// <summary>
+    /// Whether 3×3 stride-1 convolutions with at least 8 input and output channels run their forward by Winograd's
+    /// F(2×2, 3×3) (<see cref="Kernels.Winograd"/>; default true): 2.25 times fewer multiply–adds, results within a few
+    /// roundings of the direct convolution's rather than bit for bit. As cuDNN and NNPACK choose such algorithms for
+    /// PyTorch; false gives the direct convolution's bits everywhere. Not for changing while a forward runs.
+    /// </summary>
+    public static bool UseWinograd { get; set; } = true;
 
     private static float[] ColumnBuffer(in ConvGeometry g)
     {
@@ -41,6 +50,11 @@ public static unsafe class Convolution
     /// </summary>
     public static void Forward(float[] x, float[] w, float[]? bias, float[] y, ConvGeometry g, bool relu = false)
     {
+        if (Winograd.Applies(g))
+        {
+            fixed (float* py = y) Winograd.Forward(x, w, bias, g, relu, new Winograd.Into(py, g.OutChannels * g.OutPlane));
+            return;
+        }
         bool perSample = g.Batch > 1 && Threading.Threads > 1;
         int inSize = g.InChannels * g.InPlane, outSize = g.OutChannels * g.OutPlane;
         Threading.For(g.Batch, n => ForwardSample(x.AsSpan(n * inSize, inSize), w, bias, y.AsSpan(n * outSize, outSize), g, relu, innerParallel: !perSample), perSample);
@@ -60,15 +74,34 @@ public static unsafe class Convolution
             throw new ArgumentException($"ForwardReluMaxPool: a {g.OutHeight}×{g.OutWidth} convolution output is too small for a 2×2 pool.");
         int pooledSize = g.OutChannels * (g.OutHeight / 2) * (g.OutWidth / 2);
         if (y.Length < g.Batch * pooledSize) throw new ArgumentException($"ForwardReluMaxPool: y has {y.Length} floats; the pooled output needs {g.Batch * pooledSize}.");
+        if (Winograd.Applies(g))
+        {
+            fixed (float* py = y) Winograd.Forward(x, w, bias, g, relu: true, new PooledInto(py, g.OutChannels, g.OutHeight, g.OutWidth));
+            return;
+        }
         bool perSample = g.Batch > 1 && Threading.Threads > 1;
         Threading.For(g.Batch, n =>
         {
-            var unpooled = _unpooled;
-            if (unpooled is null || unpooled.Length < outSize) _unpooled = unpooled = GC.AllocateUninitializedArray<float>(outSize, pinned: true);
+            var unpooled = Unpooled(outSize);
             ForwardSample(x.AsSpan(n * inSize, inSize), w, bias, unpooled.AsSpan(0, outSize), g, relu: true, innerParallel: !perSample);
             fixed (float* pu = unpooled, py = &y[n * pooledSize])
                 Pooling.MaxValues2x2(pu, g.OutChannels, g.OutHeight, g.OutWidth, py);
         }, perSample);
+    }
+
+    /// <summary>This thread's buffer for one sample's unpooled output (pinned: the pooling reads it by pointer).</summary>
+    private static float[] Unpooled(int size)
+    {
+        var unpooled = _unpooled;
+        if (unpooled is null || unpooled.Length < size) _unpooled = unpooled = GC.AllocateUninitializedArray<float>(size, pinned: true);
+        return unpooled;
+    }
+
+    /// <summary>A Winograd forward's samples, each pooled from this thread's buffer into y as <see cref="ForwardReluMaxPool"/> does.</summary>
+    private readonly struct PooledInto(float* y, int channels, int oh, int ow) : Winograd.ISampleOutput
+    {
+        public float* Begin(int n) => (float*)Unsafe.AsPointer(ref Unpooled(channels * oh * ow)[0]);
+        public void End(int n, float* written) => Pooling.MaxValues2x2(written, channels, oh, ow, y + (long)n * channels * (oh / 2) * (ow / 2));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -247,25 +280,29 @@ public static unsafe class Convolution
     /// </summary>
     private readonly struct WriteOut(float* product, int og, float* y, int plane, float* bias, bool relu) : Gemm.IFinishedRows
     {
-        public void Rows(int i0, int i1) => Transposed(product, og, i0, i1, y, plane, bias, relu);
+        public void Rows(int i0, int i1) => WriteTransposed(product, og, og, i0, i1, y, plane, bias, relu);
     }
 
+    /// <summary>
+    /// y[o·plane + i] = product[i·ld + o] (+ bias[o]; then ReLU) for positions i in [i0, i1) and channels o in [0, og):
+    /// positions × channels (row stride <paramref name="ld"/>) become channels × positions.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transposed(float* product, int og, int i0, int i1, float* y, int plane, float* bias, bool relu)
+    internal static void WriteTransposed(float* product, int ld, int og, int i0, int i1, float* y, int plane, float* bias, bool relu)
     {
         int i = i0;
         if (Avx.IsSupported)
             for (; i + 8 <= i1; i += 8)
             {
-                float* src = product + (long)i * og;
+                float* src = product + (long)i * ld;
                 int o = 0;
                 for (; o + 8 <= og; o += 8)
                 {
                     float* s = src + o;
-                    var r0 = Avx.LoadVector256(s); var r1 = Avx.LoadVector256(s + og);
-                    var r2 = Avx.LoadVector256(s + 2L * og); var r3 = Avx.LoadVector256(s + 3L * og);
-                    var r4 = Avx.LoadVector256(s + 4L * og); var r5 = Avx.LoadVector256(s + 5L * og);
-                    var r6 = Avx.LoadVector256(s + 6L * og); var r7 = Avx.LoadVector256(s + 7L * og);
+                    var r0 = Avx.LoadVector256(s); var r1 = Avx.LoadVector256(s + ld);
+                    var r2 = Avx.LoadVector256(s + 2L * ld); var r3 = Avx.LoadVector256(s + 3L * ld);
+                    var r4 = Avx.LoadVector256(s + 4L * ld); var r5 = Avx.LoadVector256(s + 5L * ld);
+                    var r6 = Avx.LoadVector256(s + 6L * ld); var r7 = Avx.LoadVector256(s + 7L * ld);
                     Transpose8.InPlace(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7); // channel o + q in rq
                     float* d = y + (long)o * plane + i;
                     Put(r0, d, bias, o, relu); Put(r1, d + plane, bias, o + 1, relu);
@@ -274,10 +311,10 @@ public static unsafe class Convolution
                     Put(r6, d + 6L * plane, bias, o + 6, relu); Put(r7, d + 7L * plane, bias, o + 7, relu);
                 }
                 for (; o < og; o++)
-                    for (int t = 0; t < 8; t++) y[(long)o * plane + i + t] = Value(src[(long)t * og + o], bias, o, relu);
+                    for (int t = 0; t < 8; t++) y[(long)o * plane + i + t] = Value(src[(long)t * ld + o], bias, o, relu);
             }
         for (; i < i1; i++)
-            for (int o = 0; o < og; o++) y[(long)o * plane + i] = Value(product[(long)i * og + o], bias, o, relu);
+            for (int o = 0; o < og; o++) y[(long)o * plane + i] = Value(product[(long)i * ld + o], bias, o, relu);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Put(Vector256<float> v, float* d, float* bias, int o, bool relu)

@@ -48,7 +48,7 @@ public static class SelfTest
     public static string PathOf(string family) => family switch
     {
         "gemm" => Gemm.PathName,
-        "conv2d" => $"im2col/col2im ({VectorWidth} row adds) + GEMM; the forward reads the padded input in place (strided: split into its stride phases) where that saves work, output positions or channels on the product's rows, whichever computes less, else unfolds rows straight into the packed panels",
+        "conv2d" => $"im2col/col2im ({VectorWidth} row adds) + GEMM; the forward reads the padded input in place (strided: split into its stride phases) where that saves work, output positions or channels on the product's rows, whichever computes less, else unfolds rows straight into the packed panels; 3×3 stride-1 forwards by Winograd F(2×2, 3×3)",
         "pooling" => "max 2×2: " + (Sse2.IsSupported ? "SSE shuffles" : AdvSimd.Arm64.IsSupported ? "AdvSimd uzp" : "scalar")
             + "; avg 2×2: " + (Avx2.IsSupported ? "AVX2" : AdvSimd.Arm64.IsSupported ? "AdvSimd faddp/zip" : "scalar")
             + "; other windows: scalar",
@@ -200,6 +200,7 @@ public static class SelfTest
             new(2, 8, 15, 13, 12, 3, 3, StrideH: 2, PadH: 1, PadW: 1),        // strided in height: read in place on its stride phases
             new(2, 4, 20, 12, 8, 5, 5, StrideH: 2, StrideW: 2, PadH: 2, PadW: 2), // strided 5×5 as speech-crnn's: the same; unfolded by phases backward
             new(1, 16, 24, 9, 11, 5, 5, StrideH: 2, StrideW: 2),              // 3 of 5 grid columns kept: unfolded row by row into the packed panels
+            new(3, 11, 9, 7, 13, 3, 3, PadH: 1, PadW: 1),                     // Winograd: odd sides and channel counts, a batch
         ];
         foreach (var g in geometries)
         {
@@ -209,9 +210,19 @@ public static class SelfTest
             int ySize = g.Batch * g.OutChannels * g.OutPlane;
             var y = new float[ySize];
             var yRef = new float[ySize];
-            Convolution.Forward(x, w, bias, y, g);
             ConvolutionReference.Forward(x, w, bias, yRef, g);
-            Close(yRef, y, $"conv2d forward {g}");
+            // The 3×3 stride-1 cases run both ways: by Winograd's F(2×2, 3×3), as they do by default, and direct.
+            bool winograd = Winograd.Applies(g);
+            Convolution.Forward(x, w, bias, y, g);
+            Close(yRef, y, $"conv2d forward {g}{(winograd ? " (Winograd)" : "")}");
+            if (winograd)
+            {
+                bool saved = Convolution.UseWinograd;
+                Convolution.UseWinograd = false;
+                try { Convolution.Forward(x, w, bias, y, g); }
+                finally { Convolution.UseWinograd = saved; }
+                Close(yRef, y, $"conv2d forward {g} (direct)");
+            }
 
             var dy = rng.Floats(ySize);
             var dx = rng.Floats(x.Length);

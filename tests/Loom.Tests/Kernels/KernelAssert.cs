@@ -48,4 +48,16 @@ internal static class KernelAssert
         }
         finally { Loom.Kernels.Threading.Threads = saved; }
     }
+
+    /// <summary>Runs <paramref name="body"/> with <c>Convolution.UseWinograd</c> set, then restores it.</summary>
+    public static void WithWinograd(bool on, Action body)
+    {
+        bool saved = Loom.Kernels.Convolution.UseWinograd;
+        try
+        {
+            Loom.Kernels.Convolution.UseWinograd = on;
+            body();
+        }
+        finally { Loom.Kernels.Convolution.UseWinograd = saved; }
+    }
 }

@@ -1,0 +1,492 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Loom.Kernels;
+
+/// <summary>
+/// The forward of a 3×3, stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, "Fast
+/// Algorithms for Convolutional Neural Networks", 2016): each 2×2 block of outputs — a tile — is computed from the 4×4
+/// input patch under it with 16 multiplications per input and output channel instead of 36. Per tile and channel,
+///   V = Bᵀ d B (the 4×4 patch d transformed), U = G g Gᵀ (the 3×3 filter g transformed), Y = Aᵀ [Σ_c U ⊙ V] A,
+/// and the sum over input channels of the 16 elementwise products is 16 independent products
+/// M_ξ (tiles × O) = V_ξ (tiles × C) · U_ξ (C × O), one per element ξ of the 4×4 transform: 2.25 times fewer
+/// multiply–adds than the direct convolution, plus transforms that are additions only (and halvings of the filter).
+/// LeNet's second convolution (32 → 64 channels on 14×14) is 3.6 M multiply–adds direct, 1.6 M here.
+/// <para>
+/// The result is not bit for bit the direct convolution's: the transforms round differently. The differences are of
+/// the order of a float's rounding of the sums' terms (the coefficients are 0, ±1 and ±½; F(2×2, 3×3) is the
+/// best-conditioned of the family), tested against <see cref="ConvolutionReference"/> with a stated tolerance. Only the
+/// forward runs this way; the backward passes do not depend on how the output was computed.
+/// </para>
+/// <para>
+/// The transformed weights are kept beside the weights they came from (<see cref="Prepared"/>), with a copy of those
+/// weights: a later call whose weights are equal, bit for bit, to the copy reuses them (comparing costs a read of the
+/// weights; transforming them, several). So inference transforms a layer's weights once, as ONNX Runtime prepacks at
+/// session start, and a training step — new weights — transforms them once for the whole batch.
+/// </para>
+/// Layouts: V is [ξ][c][tile] (row stride: the tiles and a vector of slack), so that the input transform stores whole
+/// vectors of tiles and the product reads A in place (<see cref="Gemm.MultiplyGathered"/>); U_ξ is packed as the
+/// product's B; M is [ξ][tile][o], so the output transform runs over vectors of output channels and writes the
+/// positions-on-the-rows layout that <see cref="Convolution.WriteTransposed"/> turns into (O, OH, OW) with bias and ReLU.
+/// </summary>
+internal static unsafe class Winograd
+{
+    /// <summary>The 16 elements of a 4×4 transform.</summary>
+    private const int Elements = 16;
+
+    /// <summary>
+    /// Whether <see cref="Forward"/> computes this convolution: 3×3, stride 1, undilated, ungrouped, at least 8 input and
+    /// 8 output channels (fewer, and the transforms cost more than the multiplications they save: LeNet's first
+    /// convolution has one input channel), and an output of at least 2×2.
+    /// </summary>
+    internal static bool Applies(in ConvGeometry g) =>
+        Convolution.UseWinograd && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideH == 1 && g.StrideW == 1
+        && g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1 && g.InChannels >= 8 && g.OutChannels >= 8
+        && g.OutHeight >= 2 && g.OutWidth >= 2;
+
+    /// <summary>Tile counts and strides of one geometry.</summary>
+    private readonly struct Plan
+    {
+        public readonly int C, O, H, W, OH, OW, PadH, PadW;
+        public readonly int TileRows, TileCols, Tiles, TileStride; // TileStride: V's row stride, the tiles and a vector of slack
+        // A transformed row's stride, and a split row's: its values 0..TileCols (one more than the tiles) rounded up to
+        // whole vectors. A split row is read one vector past that by the transform across (lanes of tiles past the
+        // last, thrown away), so its buffer is ZStride + a vector long.
+        public readonly int ZStride, SplitStride;
+
+        public Plan(in ConvGeometry g)
+        {
+            int lanes = Vector<float>.Count;
+            (C, O, H, W, OH, OW, PadH, PadW) = (g.InChannels, g.OutChannels, g.InHeight, g.InWidth, g.OutHeight, g.OutWidth, g.PadH, g.PadW);
+            TileRows = (OH + 1) / 2;
+            TileCols = (OW + 1) / 2;
+            Tiles = TileRows * TileCols;
+            TileStride = Tiles + lanes;
+            ZStride = RoundUp(TileCols, lanes);
+            SplitStride = RoundUp(TileCols + 1, lanes);
+        }
+
+        /// <summary>Rows of the zero-padded input the tiles cover; its rows are 2·SplitStride wide (at least W + PadW: 2·TileCols ≥ OW = W + 2·PadW − 2).</summary>
+        public int PaddedRows => 2 * TileRows + 2;
+        public int VSize => Elements * C * TileStride;
+    }
+
+    /// <summary>One thread's output channels [First, First + Count), a multiple of the tile's width from the start.</summary>
+    private readonly record struct Slice(int First, int Count)
+    {
+        public int Padded => RoundUp(Count, Vector<float>.Count);
+    }
+
+    /// <summary>A thread's working buffers, grown as needed and kept.</summary>
+    private sealed class Scratch
+    {
+        public float[]? V, M, Positions, Transposed, U, Padded, Even, Odd, Z;
+        public int[]? Rows, Depths;
+        public (int Rows, int Width, int PadH, int PadW, int H, int W) PaddedShape; // what Padded's zero border was cleared for
+    }
+
+    [ThreadStatic] private static Scratch? _scratch;
+
+    private static Scratch Mine => _scratch ??= new Scratch();
+
+    /// <summary>A pinned buffer of at least <paramref name="size"/> floats (zeroed when new, so slack never holds a NaN).</summary>
+    private static float* Buffer(ref float[]? buffer, int size)
+    {
+        if (buffer is null || buffer.Length < size) buffer = GC.AllocateArray<float>(Math.Max(size, 1), pinned: true);
+        return (float*)Unsafe.AsPointer(ref buffer[0]);
+    }
+
+    /// <summary>
+    /// A weight tensor's transformed weights for one split into slices under one GEMM family, and a copy of the
+    /// weights they were made from. One forward at a time holds it (<see cref="InUse"/>); a forward that finds it held
+    /// works on a private one.
+    /// </summary>
+    private sealed class Prepared
+    {
+        public int InUse;
+        public float[] Source = [];
+        public float[] Packed = [];
+        public Slice[] Slices = [];
+        public int[] Offsets = [];
+        public (int C, int O, int Parts, Gemm.Isa Family) Layout;
+        public bool[] Valid = [];
+
+        /// <summary>Sets the layout for these slices (forgetting what was prepared if it changes).</summary>
+        public void Shape(in Plan plan, int parts, Gemm.Isa family, int weights)
+        {
+            var layout = (plan.C, plan.O, parts, family);
+            if (Layout == layout && Source.Length == weights) return;
+            int nr = Gemm.Blocking.NR, panels = (plan.O + nr - 1) / nr;
+            Slices = new Slice[parts];
+            Offsets = new int[parts];
+            int total = 0;
+            for (int p = 0; p < parts; p++)
+            {
+                int first = panels * p / parts * nr, last = Math.Min(plan.O, panels * (p + 1) / parts * nr);
+                Slices[p] = new Slice(first, last - first);
+                Offsets[p] = total;
+                total += Elements * Gemm.PackedSize(plan.C, last - first);
+            }
+            Packed = GC.AllocateUninitializedArray<float>(total, pinned: true);
+            Source = GC.AllocateUninitializedArray<float>(weights, pinned: true);
+            Valid = new bool[parts];
+            Layout = layout;
+        }
+
+        /// <summary>Makes slice p's transformed weights those of <paramref name="w"/>, unless they already are.</summary>
+        public void Refresh(float[] w, in Plan plan, int p)
+        {
+            var slice = Slices[p];
+            int from = slice.First * plan.C * 9, count = slice.Count * plan.C * 9;
+            var weights = w.AsSpan(from, count);
+            // Compared as bytes: bit for bit (float equality would call −0 and 0 equal, and never match a NaN), and vectorised.
+            if (Valid[p] && MemoryMarshal.AsBytes(weights).SequenceEqual(MemoryMarshal.AsBytes(Source.AsSpan(from, count)))) return;
+            Valid[p] = false; // until the transform is complete
+            fixed (float* pw = w, pp = &Packed[Offsets[p]]) PrepareWeights(pw, plan, slice, pp);
+            weights.CopyTo(Source.AsSpan(from, count));
+            Valid[p] = true;
+        }
+    }
+
+    private static readonly ConditionalWeakTable<float[], Prepared> PreparedFor = new();
+
+    /// <summary>The transformed weights kept for <paramref name="w"/>, now held by this forward, laid out for these slices.</summary>
+    private static Prepared Acquire(float[] w, in Plan plan, int parts, Gemm.Isa family)
+    {
+        var kept = PreparedFor.GetValue(w, _ => new Prepared());
+        if (Interlocked.CompareExchange(ref kept.InUse, 1, 0) != 0) kept = new Prepared { InUse = 1 };
+        kept.Shape(plan, parts, family, w.Length);
+        return kept;
+    }
+
+    private static void Release(Prepared prepared) => Volatile.Write(ref prepared.InUse, 0);
+
+    /// <summary>Where each sample's output goes: <see cref="Begin"/> gives its (O, OH, OW) buffer, <see cref="End"/> takes it back once written.</summary>
+    internal interface ISampleOutput
+    {
+        float* Begin(int n);
+        void End(int n, float* written);
+    }
+
+    /// <summary>Straight into y, sample after sample.</summary>
+    internal readonly struct Into(float* y, int sampleSize) : ISampleOutput
+    {
+        public float* Begin(int n) => y + (long)n * sampleSize;
+        public void End(int n, float* written) { }
+    }
+
+    /// <summary>
+    /// y = conv(x, w) + bias (then ReLU with <paramref name="relu"/>) for a geometry that <see cref="Applies"/>.
+    /// x: (N, C, H, W), w: (O, C, 3, 3), each sample's output (O, OH, OW) where <paramref name="output"/> says. A batch
+    /// runs a sample per thread; one sample splits the output channels among the threads.
+    /// </summary>
+    internal static void Forward<TOutput>(float[] x, float[] w, float[]? bias, in ConvGeometry g, bool relu, TOutput output)
+        where TOutput : struct, ISampleOutput
+    {
+        var plan = new Plan(g);
+        var family = Gemm.ThreadPath; // the family that packs the weights multiplies them, on every thread
+        // The same split for a batch as for one sample, so that alternating between the two (training, then a single
+        // prediction) keeps the prepared weights.
+        int parts = Math.Min(Threading.Threads, (plan.O + Gemm.Blocking.NR - 1) / Gemm.Blocking.NR);
+        var prepared = Acquire(w, plan, parts, family);
+        try
+        {
+            if (g.Batch == 1 && parts > 1)
+            {
+                float* y = output.Begin(0);
+                SampleThreaded(x, w, bias, y, plan, relu, prepared, family);
+                output.End(0, y);
+            }
+            else
+            {
+                for (int p = 0; p < parts; p++) prepared.Refresh(w, plan, p);
+                Batch(x, bias, plan, prepared, relu, g.Batch, family, output);
+            }
+        }
+        finally
+        {
+            Release(prepared);
+        }
+    }
+
+    /// <summary>The samples of a batch, each on one thread (serially with one thread), each slice after the other.</summary>
+    private static void Batch<TOutput>(float[] x, float[]? bias, Plan plan, Prepared prepared, bool relu, int batch, Gemm.Isa family, TOutput output)
+        where TOutput : struct, ISampleOutput
+    {
+        int inSize = plan.C * plan.H * plan.W;
+        var packed = prepared.Packed;
+        Threading.For(batch, n =>
+        {
+            using var scope = Gemm.ForcePath(family);
+            var mine = Mine;
+            float* v = Buffer(ref mine.V, plan.VSize);
+            float* y = output.Begin(n);
+            fixed (float* px = &x[n * inSize], pb = bias, pp = packed)
+            {
+                TransformInput(px, plan, 0, plan.C, v, mine);
+                for (int p = 0; p < prepared.Slices.Length; p++)
+                    MultiplyAndWrite(v, pp + prepared.Offsets[p], plan, prepared.Slices[p], pb, relu, y, mine);
+            }
+            output.End(n, y);
+        }, batch > 1 && Threading.Threads > 1);
+    }
+
+    /// <summary>
+    /// One sample on several threads: each brings the weights of its slice of output channels up to date and transforms
+    /// its share of the input channels; then each multiplies, transforms back and writes out its slice.
+    /// </summary>
+    private static void SampleThreaded(float[] x, float[] w, float[]? bias, float* y, Plan plan, bool relu, Prepared prepared, Gemm.Isa family)
+    {
+        int parts = prepared.Slices.Length;
+        float* v = Buffer(ref Mine.V, plan.VSize);
+        nint va = (nint)v, ya = (nint)y;
+        Threading.For(parts, p =>
+        {
+            using var scope = Gemm.ForcePath(family);
+            prepared.Refresh(w, plan, p);
+            fixed (float* px = x) TransformInput(px, plan, plan.C * p / parts, plan.C * (p + 1) / parts, (float*)va, Mine);
+        });
+        Threading.For(parts, p =>
+        {
+            using var scope = Gemm.ForcePath(family);
+            fixed (float* pp = &prepared.Packed[prepared.Offsets[p]], pb = bias)
+                MultiplyAndWrite((float*)va, pp, plan, prepared.Slices[p], pb, relu, (float*)ya, Mine);
+        });
+    }
+
+    /// <summary>
+    /// U_ξ = (G g Gᵀ)_ξ for the slice's output channels and every input channel, packed (C × count) one ξ after another.
+    /// G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]. The filters are first laid out [c·9 + tap][o] (by 8×8 transposes where AVX
+    /// has them), so the transform runs over vectors of output channels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PrepareWeights(float* w, in Plan plan, Slice slice, float* packed)
+    {
+        int c = plan.C, n = slice.Count, np = slice.Padded, lanes = Vector<float>.Count, taps = c * 9;
+        // Row strides a cache line past a multiple of 64 floats, so that rows 4 KB apart do not alias in L1.
+        int tStride = Skewed(np), uStride = c * np + 16;
+        var mine = Mine;
+        float* t = Buffer(ref mine.Transposed, taps * tStride);
+        float* u = Buffer(ref mine.U, Elements * uStride);
+        Transpose(w + (long)slice.First * taps, n, taps, t, tStride);
+
+        var half = new Vector<float>(0.5f);
+        Span<Vector<float>> a = stackalloc Vector<float>[12]; // G g: a[3i + j], row i, column j
+        for (int ci = 0; ci < c; ci++)
+            for (int o = 0; o < np; o += lanes)
+            {
+                float* g = t + (long)ci * 9 * tStride + o;
+                for (int j = 0; j < 3; j++)
+                {
+                    var g0 = Vector.Load(g + j * tStride); var g1 = Vector.Load(g + (3 + j) * tStride); var g2 = Vector.Load(g + (6 + j) * tStride);
+                    a[j] = g0;
+                    a[3 + j] = (g0 + g1 + g2) * half;
+                    a[6 + j] = (g0 - g1 + g2) * half;
+                    a[9 + j] = g2;
+                }
+                for (int i = 0; i < 4; i++)
+                {
+                    var r0 = a[3 * i]; var r1 = a[3 * i + 1]; var r2 = a[3 * i + 2];
+                    float* to = u + (long)(4 * i) * uStride + (long)ci * np + o;
+                    Vector.Store(r0, to);
+                    Vector.Store((r0 + r1 + r2) * half, to + uStride);
+                    Vector.Store((r0 - r1 + r2) * half, to + 2L * uStride);
+                    Vector.Store(r2, to + 3L * uStride);
+                }
+            }
+        int packedSize = Gemm.PackedSize(c, n);
+        for (int e = 0; e < Elements; e++)
+            Gemm.Pack(false, c, n, new ReadOnlySpan<float>(u + (long)e * uStride, (c - 1) * np + n), np, new Span<float>(packed + (long)e * packedSize, packedSize));
+    }
+
+    /// <summary>t[k·ld + o] = w[o·cols + k]: the rows × cols matrix w transposed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose(float* w, int rows, int cols, float* t, int ld)
+    {
+        int o = 0;
+        if (Avx.IsSupported)
+            for (; o + 8 <= rows; o += 8)
+            {
+                int k = 0;
+                for (; k + 8 <= cols; k += 8)
+                {
+                    float* s = w + (long)o * cols + k;
+                    var r0 = Avx.LoadVector256(s); var r1 = Avx.LoadVector256(s + cols);
+                    var r2 = Avx.LoadVector256(s + 2L * cols); var r3 = Avx.LoadVector256(s + 3L * cols);
+                    var r4 = Avx.LoadVector256(s + 4L * cols); var r5 = Avx.LoadVector256(s + 5L * cols);
+                    var r6 = Avx.LoadVector256(s + 6L * cols); var r7 = Avx.LoadVector256(s + 7L * cols);
+                    Transpose8.InPlace(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+                    float* d = t + (long)k * ld + o;
+                    r0.Store(d); r1.Store(d + ld); r2.Store(d + 2L * ld); r3.Store(d + 3L * ld);
+                    r4.Store(d + 4L * ld); r5.Store(d + 5L * ld); r6.Store(d + 6L * ld); r7.Store(d + 7L * ld);
+                }
+                for (; k < cols; k++)
+                    for (int q = 0; q < 8; q++) t[(long)k * ld + o + q] = w[(long)(o + q) * cols + k];
+            }
+        for (; o < rows; o++)
+            for (int k = 0; k < cols; k++) t[(long)k * ld + o] = w[(long)o * cols + k];
+    }
+
+    /// <summary>
+    /// V_ξ[c][tile] = (Bᵀ d B)_ξ for input channels [c0, c1) of one sample, Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
+    /// Each channel is copied into a zero-bordered plane; each of its rows is split into even and odd columns (a tile's
+    /// four columns are then even k, odd k, even k + 1, odd k + 1) and transformed across, over vectors of tile columns;
+    /// then each tile row's four transformed rows are combined down.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformInput(float* x, in Plan plan, int c0, int c1, float* v, Scratch scratch)
+    {
+        int lanes = Vector<float>.Count, rows = plan.PaddedRows, ss = plan.SplitStride, zs = plan.ZStride, width = 2 * ss;
+        int tw = plan.TileCols, ts = plan.TileStride, elementStride = plan.C * ts;
+        float* padded = PaddedPlane(plan, scratch);
+        float* even = Buffer(ref scratch.Even, zs + lanes), odd = Buffer(ref scratch.Odd, zs + lanes);
+        float* z = Buffer(ref scratch.Z, rows * 4 * zs);
+        for (int ci = c0; ci < c1; ci++)
+        {
+            float* plane = x + (long)ci * plan.H * plan.W;
+            for (int r = 0; r < plan.H; r++)
+                Unsafe.CopyBlockUnaligned(padded + (long)(r + plan.PadH) * width + plan.PadW, plane + (long)r * plan.W, (uint)(plan.W * sizeof(float)));
+            for (int r = 0; r < rows; r++)
+            {
+                Split(padded + (long)r * width, ss, even, odd);
+                float* zr = z + r * 4 * zs;
+                for (int k = 0; k < zs; k += lanes)
+                {
+                    var e0 = Vector.Load(even + k); var e1 = Vector.Load(even + k + 1);
+                    var o0 = Vector.Load(odd + k); var o1 = Vector.Load(odd + k + 1);
+                    Vector.Store(e0 - e1, zr + k);
+                    Vector.Store(o0 + e1, zr + zs + k);
+                    Vector.Store(e1 - o0, zr + 2 * zs + k);
+                    Vector.Store(o0 - o1, zr + 3 * zs + k);
+                }
+            }
+            for (int tr = 0; tr < plan.TileRows; tr++)
+            {
+                float* z0 = z + 2 * tr * 4 * zs; // padded row 2·tr; rows 2·tr + 1..3 follow, 4·zs apart
+                float* to = v + (long)ci * ts + tr * tw;
+                for (int j = 0; j < 4; j++)
+                    for (int k = 0; k < zs; k += lanes)
+                    {
+                        // A tile row's last vector runs into the next tile row's first tiles; those are written after it.
+                        var a = Vector.Load(z0 + j * zs + k); var b = Vector.Load(z0 + (4 + j) * zs + k);
+                        var cc = Vector.Load(z0 + (8 + j) * zs + k); var d = Vector.Load(z0 + (12 + j) * zs + k);
+                        Vector.Store(a - cc, to + (long)j * elementStride + k);
+                        Vector.Store(b + cc, to + (long)(4 + j) * elementStride + k);
+                        Vector.Store(cc - b, to + (long)(8 + j) * elementStride + k);
+                        Vector.Store(b - d, to + (long)(12 + j) * elementStride + k);
+                    }
+            }
+        }
+    }
+
+    /// <summary>
+    /// This thread's plane of PaddedRows × 2·SplitStride floats whose border — everything outside the image's rows and
+    /// columns — is zero; the image's cells are overwritten channel by channel.
+    /// </summary>
+    private static float* PaddedPlane(in Plan plan, Scratch scratch)
+    {
+        int width = 2 * plan.SplitStride;
+        var shape = (plan.PaddedRows, width, plan.PadH, plan.PadW, plan.H, plan.W);
+        bool fresh = scratch.Padded is null || scratch.Padded.Length < plan.PaddedRows * width;
+        float* padded = Buffer(ref scratch.Padded, plan.PaddedRows * width);
+        if (!fresh && scratch.PaddedShape != shape) new Span<float>(padded, plan.PaddedRows * width).Clear();
+        scratch.PaddedShape = shape;
+        return padded;
+    }
+
+    /// <summary>even[k] = row[2k], odd[k] = row[2k + 1] for k in [0, count); count a multiple of the vector width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Split(float* row, int count, float* even, float* odd)
+    {
+        int k = 0;
+        if (Avx2.IsSupported)
+            for (; k + 8 <= count; k += 8)
+            {
+                var lo = Avx.LoadVector256(row + 2 * k); var hi = Avx.LoadVector256(row + 2 * k + 8);
+                // Within each 128-bit half: the even (odd) elements of lo then hi; the 64-bit quarters then put in order.
+                Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle().Store(even + k);
+                Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle().Store(odd + k);
+            }
+        for (; k < count; k++)
+        {
+            even[k] = row[2 * k];
+            odd[k] = row[2 * k + 1];
+        }
+    }
+
+    /// <summary>
+    /// For one slice of output channels: the 16 products M_ξ = V_ξ · U_ξ, then Y = Aᵀ M A per tile
+    /// (Aᵀ = [1 1 1 0; 0 1 −1 −1]) into positions × channels, then written out as (channels, OH, OW) with bias and ReLU.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MultiplyAndWrite(float* v, float* packed, in Plan plan, Slice slice, float* bias, bool relu, float* y, Scratch scratch)
+    {
+        int tiles = plan.Tiles, c = plan.C, n = slice.Count, np = slice.Padded, ts = plan.TileStride, lanes = Vector<float>.Count;
+        int plane = plan.OH * plan.OW, ow = plan.OW, oh = plan.OH;
+        var rowOffsets = scratch.Rows;
+        if (rowOffsets is null || rowOffsets.Length < tiles) scratch.Rows = rowOffsets = new int[tiles];
+        for (int i = 0; i < tiles; i++) rowOffsets[i] = i;
+        var depths = scratch.Depths;
+        if (depths is null || depths.Length < c) scratch.Depths = depths = new int[c];
+        for (int p = 0; p < c; p++) depths[p] = p * ts;
+        // The products and the transform back go block by block of tiles, a few of the product's row tiles at a time,
+        // so that the products (16 × block × channels) stay in cache until they are transformed back.
+        int block = Math.Min(tiles, 3 * Gemm.Blocking.MR);
+        long elementStride = (long)block * np;
+        float* m = Buffer(ref scratch.M, (int)(Elements * elementStride));
+        float* positions = Buffer(ref scratch.Positions, plane * np);
+        int packedSize = Gemm.PackedSize(c, n);
+        for (int t0 = 0; t0 < tiles; t0 += block)
+        {
+            int count = Math.Min(block, tiles - t0);
+            for (int e = 0; e < Elements; e++)
+                Gemm.MultiplyGathered(count, n, c, v + (long)e * c * ts + t0, rowOffsets, depths, new ReadOnlySpan<float>(packed + (long)e * packedSize, packedSize),
+                    new Span<float>(m + e * elementStride, (int)elementStride), np, parallel: false, default(NoFinish));
+            for (int t = t0; t < t0 + count; t++)
+            {
+                int tr = t / plan.TileCols, tc = t - tr * plan.TileCols;
+                int r = 2 * tr, col = 2 * tc;
+                bool right = col + 1 < ow, below = r + 1 < oh;
+                float* mt = m + (long)(t - t0) * np;
+                float* p00 = positions + (long)(r * ow + col) * np;
+                for (int o = 0; o < np; o += lanes)
+                {
+                    float* q = mt + o;
+                    // Aᵀ M: each column j of the tile's 4×4 product reduced to two rows, s0j and s1j.
+                    var m1 = Vector.Load(q + 4 * elementStride); var m2 = Vector.Load(q + 8 * elementStride);
+                    var s00 = Vector.Load(q) + m1 + m2; var s10 = m1 - m2 - Vector.Load(q + 12 * elementStride);
+                    m1 = Vector.Load(q + 5 * elementStride); m2 = Vector.Load(q + 9 * elementStride);
+                    var s01 = Vector.Load(q + elementStride) + m1 + m2; var s11 = m1 - m2 - Vector.Load(q + 13 * elementStride);
+                    m1 = Vector.Load(q + 6 * elementStride); m2 = Vector.Load(q + 10 * elementStride);
+                    var s02 = Vector.Load(q + 2 * elementStride) + m1 + m2; var s12 = m1 - m2 - Vector.Load(q + 14 * elementStride);
+                    m1 = Vector.Load(q + 7 * elementStride); m2 = Vector.Load(q + 11 * elementStride);
+                    var s03 = Vector.Load(q + 3 * elementStride) + m1 + m2; var s13 = m1 - m2 - Vector.Load(q + 15 * elementStride);
+                    // … then A: each row's four values to the tile's two outputs in that row.
+                    float* to = p00 + o;
+                    Vector.Store(s00 + s01 + s02, to);
+                    if (right) Vector.Store(s01 - s02 - s03, to + np);
+                    if (below)
+                    {
+                        Vector.Store(s10 + s11 + s12, to + (long)ow * np);
+                        if (right) Vector.Store(s11 - s12 - s13, to + (long)(ow + 1) * np);
+                    }
+                }
+            }
+        }
+        Convolution.WriteTransposed(positions, np, n, 0, plane, y + (long)slice.First * plane, plane,
+            bias == null ? null : bias + slice.First, relu);
+    }
+
+    private readonly struct NoFinish : Gemm.IFinishedRows
+    {
+        public void Rows(int i0, int i1) { }
+    }
+
+    /// <summary>A row stride of at least n floats that is not a multiple of 64 (rows 256 bytes apart map to few L1 sets).</summary>
+    private static int Skewed(int n) => n % 64 == 0 ? n + 16 : n;
+
+    private static int RoundUp(int x, int to) => (x + to - 1) / to * to;
+}

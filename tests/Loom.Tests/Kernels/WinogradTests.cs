@@ -1,0 +1,176 @@
+using Loom.Kernels;
+using Loom.Tests.Core;
+using Xunit;
+
+namespace Loom.Tests.Kernels;
+
+/// <summary>
+/// The Winograd F(2×2, 3×3) forward against the naive convolution, on every GEMM family, one thread and two, odd
+/// shapes (tiles past the output's edge, channel counts off the vector width and the tile's panels, padding 0–2), the
+/// fused pool, NaN, and the prepared weights' reuse: a weight changed in place is never missed.
+/// </summary>
+[Collection(GlobalStateCollection.Name)] // sets Threading.Threads and Convolution.UseWinograd
+public sealed class WinogradTests
+{
+    // n, c, h, w, o, pad: every case 3×3, stride 1.
+    private static readonly int[][] Cases =
+    [
+        [1, 32, 14, 14, 64, 1], // LeNet's second convolution
+        [1, 8, 5, 7, 8, 1],     // odd sides: the last tile row and column half outside the output
+        [3, 11, 9, 6, 13, 1],   // a batch; 11 and 13 channels: off the vector width and the tile's panels
+        [2, 9, 8, 8, 20, 0],    // unpadded
+        [1, 16, 4, 3, 40, 2],   // padding 2: a zero border wider than the kernel's reach on one side
+        [1, 8, 2, 2, 8, 1],     // a 2×2 output: one tile
+        [1, 24, 3, 30, 17, 1],  // three rows: one tile row whole, one half outside
+        [2, 40, 12, 12, 72, 1], // several panels per slice on every family
+    ];
+
+    private static ConvGeometry Geometry(int[] s) => new(s[0], s[1], s[2], s[3], s[4], 3, 3, 1, 1, s[5], s[5], 1, 1, 1);
+
+    [Theory, MemberData(nameof(GemmTests.Families), MemberType = typeof(GemmTests))]
+    public void MatchesTheNaiveConvolutionOnEveryFamily(string name)
+    {
+        var family = Enum.Parse<Gemm.Isa>(name);
+        using var scope = Gemm.ForcePath(family);
+        foreach (int threads in new[] { 1, 2 })
+            KernelAssert.WithThreads(threads, () =>
+            {
+                foreach (var s in Cases)
+                    foreach (bool relu in new[] { false, true })
+                    {
+                        var g = Geometry(s);
+                        Assert.True(Winograd.Applies(g), $"{g} should run by Winograd");
+                        var rng = new Rng(7);
+                        var x = KernelAssert.Random(rng, g.Batch * g.InChannels * g.InPlane);
+                        var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
+                        var bias = relu ? KernelAssert.Random(rng, g.OutChannels) : null;
+                        var (expected, bound) = Reference(x, w, bias, g, relu);
+                        var y = new float[expected.Length];
+                        Convolution.Forward(x, w, bias, y, g, relu);
+                        KernelAssert.Close(expected, y, bound, $"{name}, {threads} thread(s), {g}, relu {relu}", rel: 2e-6, abs: 1e-6);
+                    }
+            });
+    }
+
+    [Fact]
+    public void AWeightChangedInPlaceIsUsedAtTheNextCall()
+    {
+        var g = Geometry([1, 16, 6, 6, 16, 1]);
+        var rng = new Rng(8);
+        var x = KernelAssert.Random(rng, g.InChannels * g.InPlane);
+        var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
+        foreach (int threads in new[] { 1, 2 })
+            KernelAssert.WithThreads(threads, () =>
+            {
+                var y = new float[g.OutChannels * g.OutPlane];
+                Convolution.Forward(x, w, null, y, g);
+                // One weight of the last output channel (in the last slice when split), then -0 for +0: a change of bits only.
+                foreach (int index in new[] { w.Length - 5, 3 })
+                {
+                    w[index] = index == 3 ? 0f : w[index] + 0.5f;
+                    Convolution.Forward(x, w, null, y, g);
+                    var (expected, bound) = Reference(x, w, null, g, relu: false);
+                    KernelAssert.Close(expected, y, bound, $"after changing weight {index}, {threads} thread(s)", rel: 2e-6, abs: 1e-6);
+                }
+                w[3] = -0f;
+                Convolution.Forward(x, w, null, y, g);
+                KernelAssert.Close(Reference(x, w, null, g, false).Expected, y, Reference(x, w, null, g, false).Bound, "after -0", rel: 2e-6, abs: 1e-6);
+            });
+    }
+
+    [Fact]
+    public void ForwardsOnSeveralThreadsAtOnceShareTheWeightsSafely()
+    {
+        var g = Geometry([1, 16, 10, 10, 24, 1]);
+        var rng = new Rng(9);
+        var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
+        var inputs = Enumerable.Range(0, 4).Select(_ => KernelAssert.Random(rng, g.InChannels * g.InPlane)).ToArray();
+        var expected = inputs.Select(x => Reference(x, w, null, g, relu: false)).ToArray();
+        KernelAssert.WithThreads(1, () => Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var y = new float[g.OutChannels * g.OutPlane];
+            Convolution.Forward(inputs[i % 4], w, null, y, g);
+            KernelAssert.Close(expected[i % 4].Expected, y, expected[i % 4].Bound, $"call {i}", rel: 2e-6, abs: 1e-6);
+        }));
+    }
+
+    [Fact]
+    public void TheFusedPoolMatchesConvolutionReluAndPool()
+    {
+        foreach (int threads in new[] { 1, 2 })
+            KernelAssert.WithThreads(threads, () =>
+            {
+                foreach (var s in new[] { new[] { 1, 32, 14, 14, 64, 1 }, [3, 9, 7, 9, 12, 1] })
+                {
+                    var g = Geometry(s);
+                    var rng = new Rng(10);
+                    var x = KernelAssert.Random(rng, g.Batch * g.InChannels * g.InPlane);
+                    var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
+                    var bias = KernelAssert.Random(rng, g.OutChannels);
+                    var conv = new float[g.Batch * g.OutChannels * g.OutPlane];
+                    Convolution.Forward(x, w, bias, conv, g, relu: true);
+                    int ph = g.OutHeight / 2, pw = g.OutWidth / 2;
+                    var expected = new float[g.Batch * g.OutChannels * ph * pw];
+                    for (int p = 0; p < g.Batch * g.OutChannels; p++)
+                        for (int i = 0; i < ph; i++)
+                            for (int j = 0; j < pw; j++)
+                            {
+                                int at = p * g.OutPlane + 2 * i * g.OutWidth + 2 * j;
+                                expected[(p * ph + i) * pw + j] = MathF.Max(MathF.Max(conv[at], conv[at + 1]), MathF.Max(conv[at + g.OutWidth], conv[at + g.OutWidth + 1]));
+                            }
+                    var pooled = new float[expected.Length];
+                    Convolution.ForwardReluMaxPool(x, w, bias, pooled, g);
+                    Assert.Equal(expected, pooled); // the same Winograd outputs, pooled: bit for bit
+                }
+            });
+    }
+
+    [Fact]
+    public void ANaNReachesExactlyTheOutputsWhoseWindowHoldsIt()
+    {
+        var g = Geometry([1, 8, 6, 7, 8, 1]);
+        var rng = new Rng(11);
+        var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
+        foreach (int at in new[] { 0, 10, 3 * g.InPlane + 20, g.InChannels * g.InPlane - 1 })
+        {
+            var x = KernelAssert.Random(rng, g.InChannels * g.InPlane);
+            x[at] = float.NaN;
+            var expected = new float[g.OutChannels * g.OutPlane];
+            ConvolutionReference.Forward(x, w, null, expected, g);
+            var y = new float[expected.Length];
+            Convolution.Forward(x, w, null, y, g);
+            for (int i = 0; i < y.Length; i++)
+                Assert.True(float.IsNaN(expected[i]) == float.IsNaN(y[i]), $"NaN at input {at}: output {i} is {y[i]}, the naive convolution's {expected[i]}.");
+        }
+    }
+
+    [Fact]
+    public void TurnedOffTheDirectConvolutionRuns()
+    {
+        var g = Geometry([1, 32, 14, 14, 64, 1]);
+        bool saved = Convolution.UseWinograd;
+        try
+        {
+            Convolution.UseWinograd = false;
+            Assert.False(Winograd.Applies(g));
+        }
+        finally { Convolution.UseWinograd = saved; }
+        Assert.True(Winograd.Applies(g));
+        Assert.False(Winograd.Applies(g with { InChannels = 1 }));        // LeNet's first convolution
+        Assert.False(Winograd.Applies(g with { StrideH = 2, StrideW = 2 }));
+        Assert.False(Winograd.Applies(g with { KernelHeight = 5, KernelWidth = 5 }));
+        Assert.False(Winograd.Applies(g with { Groups = 2 }));
+        Assert.False(Winograd.Applies(g with { DilationH = 2 }));
+    }
+
+    /// <summary>The naive convolution (then ReLU), and Σ|x|·|w| (+ |bias|) of each output, the magnitude its rounding scales with.</summary>
+    private static (float[] Expected, float[] Bound) Reference(float[] x, float[] w, float[]? bias, ConvGeometry g, bool relu)
+    {
+        var expected = new float[g.Batch * g.OutChannels * g.OutPlane];
+        ConvolutionReference.Forward(x, w, bias, expected, g);
+        if (relu) for (int i = 0; i < expected.Length; i++) expected[i] = MathF.Max(expected[i], 0f);
+        var bound = new float[expected.Length];
+        ConvolutionReference.Forward(KernelAssert.Abs(x), KernelAssert.Abs(w), bias is null ? null : KernelAssert.Abs(bias), bound, g);
+        return (expected, bound);
+    }
+}

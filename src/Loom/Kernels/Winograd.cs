@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace Loom.Kernels;
@@ -27,8 +28,8 @@ namespace Loom.Kernels;
 /// weights; transforming them, several). So inference transforms a layer's weights once, as ONNX Runtime prepacks at
 /// session start, and a training step — new weights — transforms them once for the whole batch.
 /// </para>
-/// Layouts: V is [ξ][c][tile] (row stride: the tiles and a vector of slack), so that the input transform stores whole
-/// vectors of tiles and the product reads A in place (<see cref="Gemm.MultiplyGathered"/>); U_ξ is packed as the
+/// Layouts: V is [ξ][c][tile row][tile column] (each tile row a whole number of vectors), so that the input transform
+/// stores whole vectors of tiles and the product reads A in place (<see cref="Gemm.MultiplyGathered"/>); U_ξ is packed as the
 /// product's B; M is [ξ][tile][o], so the output transform runs over vectors of output channels and writes the
 /// positions-on-the-rows layout that <see cref="Convolution.WriteTransposed"/> turns into (O, OH, OW) with bias and ReLU.
 /// </summary>
@@ -51,11 +52,13 @@ internal static unsafe class Winograd
     private readonly struct Plan
     {
         public readonly int C, O, H, W, OH, OW, PadH, PadW;
-        public readonly int TileRows, TileCols, Tiles, TileStride; // TileStride: V's row stride, the tiles and a vector of slack
-        // A transformed row's stride, and a split row's: its values 0..TileCols (one more than the tiles) rounded up to
-        // whole vectors. A split row is read one vector past that by the transform across (lanes of tiles past the
-        // last, thrown away), so its buffer is ZStride + a vector long.
-        public readonly int ZStride, SplitStride;
+        // TileStride: V's row stride, TileRows·ZStride: each tile row starts a whole number of vectors in, so that the
+        // input transform's stores are whole, aligned vectors; the product's rows skip the columns past TileCols.
+        public readonly int TileRows, TileCols, Tiles, TileStride;
+        // A transformed row's stride (the tile columns rounded up to whole vectors), and the zero-padded input's: the
+        // transform across reads 2·ZStride + 2 of its columns (two for each tile column and the next tile's two), which
+        // hold the image's W + PadW (2·TileCols ≥ OW = W + 2·PadW − 2).
+        public readonly int ZStride, PaddedWidth;
 
         public Plan(in ConvGeometry g)
         {
@@ -64,12 +67,12 @@ internal static unsafe class Winograd
             TileRows = (OH + 1) / 2;
             TileCols = (OW + 1) / 2;
             Tiles = TileRows * TileCols;
-            TileStride = Tiles + lanes;
             ZStride = RoundUp(TileCols, lanes);
-            SplitStride = RoundUp(TileCols + 1, lanes);
+            TileStride = TileRows * ZStride;
+            PaddedWidth = 2 * ZStride + lanes;
         }
 
-        /// <summary>Rows of the zero-padded input the tiles cover; its rows are 2·SplitStride wide (at least W + PadW: 2·TileCols ≥ OW = W + 2·PadW − 2).</summary>
+        /// <summary>Rows of the zero-padded input the tiles cover.</summary>
         public int PaddedRows => 2 * TileRows + 2;
         public int VSize => Elements * C * TileStride;
     }
@@ -83,7 +86,7 @@ internal static unsafe class Winograd
     /// <summary>A thread's working buffers, grown as needed and kept.</summary>
     private sealed class Scratch
     {
-        public float[]? V, M, Positions, Transposed, U, Padded, Even, Odd, Z;
+        public float[]? V, M, Positions, Transposed, U, Padded, Z;
         public int[]? Rows, Depths;
         public (int Rows, int Width, int PadH, int PadW, int H, int W) PaddedShape; // what Padded's zero border was cleared for
     }
@@ -92,11 +95,15 @@ internal static unsafe class Winograd
 
     private static Scratch Mine => _scratch ??= new Scratch();
 
-    /// <summary>A pinned buffer of at least <paramref name="size"/> floats (zeroed when new, so slack never holds a NaN).</summary>
+    /// <summary>
+    /// A pinned buffer of at least <paramref name="size"/> floats from a 64-byte boundary, so that whole-vector rows do
+    /// not straddle cache lines (zeroed when new, so slack never holds a NaN).
+    /// </summary>
     private static float* Buffer(ref float[]? buffer, int size)
     {
-        if (buffer is null || buffer.Length < size) buffer = GC.AllocateArray<float>(Math.Max(size, 1), pinned: true);
-        return (float*)Unsafe.AsPointer(ref buffer[0]);
+        if (buffer is null || buffer.Length < size + 16) buffer = GC.AllocateArray<float>(size + 16, pinned: true);
+        nint start = (nint)Unsafe.AsPointer(ref buffer[0]);
+        return (float*)((start + 63) & ~(nint)63);
     }
 
     /// <summary>
@@ -332,63 +339,69 @@ internal static unsafe class Winograd
 
     /// <summary>
     /// V_ξ[c][tile] = (Bᵀ d B)_ξ for input channels [c0, c1) of one sample, Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
-    /// Each channel is copied into a zero-bordered plane; each of its rows is split into even and odd columns (a tile's
-    /// four columns are then even k, odd k, even k + 1, odd k + 1) and transformed across, over vectors of tile columns;
-    /// then each tile row's four transformed rows are combined down.
+    /// Each channel is copied into a zero-bordered plane; each of its rows is transformed across, over vectors of tile
+    /// columns (a tile's four columns are even k, odd k, even k + 1 and odd k + 1 of the row: two vectors of the row
+    /// split into even and odd, and the same two columns on); then each tile row's four transformed rows are combined
+    /// down. The split vectors stay in registers: stored and read back one column on, they would wait for each store to
+    /// reach the cache (a load that straddles two earlier stores is not forwarded from them).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformInput(float* x, in Plan plan, int c0, int c1, float* v, Scratch scratch)
     {
-        int lanes = Vector<float>.Count, rows = plan.PaddedRows, ss = plan.SplitStride, zs = plan.ZStride, width = 2 * ss;
-        int tw = plan.TileCols, ts = plan.TileStride, elementStride = plan.C * ts;
+        int lanes = Vector<float>.Count, rows = plan.PaddedRows, zs = plan.ZStride, width = plan.PaddedWidth;
+        int ts = plan.TileStride, elementStride = plan.C * ts, w = plan.W;
         float* padded = PaddedPlane(plan, scratch);
-        float* even = Buffer(ref scratch.Even, zs + lanes), odd = Buffer(ref scratch.Odd, zs + lanes);
         float* z = Buffer(ref scratch.Z, rows * 4 * zs);
         for (int ci = c0; ci < c1; ci++)
         {
-            float* plane = x + (long)ci * plan.H * plan.W;
+            float* plane = x + (long)ci * plan.H * w;
             for (int r = 0; r < plan.H; r++)
-                Unsafe.CopyBlockUnaligned(padded + (long)(r + plan.PadH) * width + plan.PadW, plane + (long)r * plan.W, (uint)(plan.W * sizeof(float)));
+            {
+                // Short rows (LeNet: 14 floats): copied inline, a call to copy memory costs more than the copy.
+                float* from = plane + (long)r * w, to = padded + (long)(r + plan.PadH) * width + plan.PadW;
+                int k = 0;
+                for (; k + lanes <= w; k += lanes) Vector.Store(Vector.Load(from + k), to + k);
+                for (; k < w; k++) to[k] = from[k];
+            }
             for (int r = 0; r < rows; r++)
             {
-                Split(padded + (long)r * width, ss, even, odd);
-                float* zr = z + r * 4 * zs;
+                float* row = padded + (long)r * width, zr = z + r * 4 * zs;
                 for (int k = 0; k < zs; k += lanes)
                 {
-                    var e0 = Vector.Load(even + k); var e1 = Vector.Load(even + k + 1);
-                    var o0 = Vector.Load(odd + k); var o1 = Vector.Load(odd + k + 1);
+                    var (e0, o0) = Deinterleave(row + 2 * k);
+                    var (e1, o1) = Deinterleave(row + 2 * k + 2);
                     Vector.Store(e0 - e1, zr + k);
                     Vector.Store(o0 + e1, zr + zs + k);
                     Vector.Store(e1 - o0, zr + 2 * zs + k);
                     Vector.Store(o0 - o1, zr + 3 * zs + k);
                 }
             }
-            for (int tr = 0; tr < plan.TileRows; tr++)
-            {
-                float* z0 = z + 2 * tr * 4 * zs; // padded row 2·tr; rows 2·tr + 1..3 follow, 4·zs apart
-                float* to = v + (long)ci * ts + tr * tw;
-                for (int j = 0; j < 4; j++)
+            float* channel = v + (long)ci * ts;
+            for (int j = 0; j < 4; j++)
+                for (int tr = 0; tr < plan.TileRows; tr++)
+                {
+                    float* z0 = z + (2 * tr * 4 + j) * zs; // padded row 2·tr; rows 2·tr + 1..3 follow, 4·zs apart
+                    float* to = channel + tr * zs;
                     for (int k = 0; k < zs; k += lanes)
                     {
-                        // A tile row's last vector runs into the next tile row's first tiles; those are written after it.
-                        var a = Vector.Load(z0 + j * zs + k); var b = Vector.Load(z0 + (4 + j) * zs + k);
-                        var cc = Vector.Load(z0 + (8 + j) * zs + k); var d = Vector.Load(z0 + (12 + j) * zs + k);
+                        var a = Vector.Load(z0 + k); var b = Vector.Load(z0 + 4 * zs + k);
+                        var cc = Vector.Load(z0 + 8 * zs + k); var d = Vector.Load(z0 + 12 * zs + k);
                         Vector.Store(a - cc, to + (long)j * elementStride + k);
                         Vector.Store(b + cc, to + (long)(4 + j) * elementStride + k);
                         Vector.Store(cc - b, to + (long)(8 + j) * elementStride + k);
                         Vector.Store(b - d, to + (long)(12 + j) * elementStride + k);
                     }
-            }
+                }
         }
     }
 
     /// <summary>
-    /// This thread's plane of PaddedRows × 2·SplitStride floats whose border — everything outside the image's rows and
+    /// This thread's plane of PaddedRows × PaddedWidth floats whose border — everything outside the image's rows and
     /// columns — is zero; the image's cells are overwritten channel by channel.
     /// </summary>
     private static float* PaddedPlane(in Plan plan, Scratch scratch)
     {
-        int width = 2 * plan.SplitStride;
+        int width = plan.PaddedWidth;
         var shape = (plan.PaddedRows, width, plan.PadH, plan.PadW, plan.H, plan.W);
         bool fresh = scratch.Padded is null || scratch.Padded.Length < plan.PaddedRows * width;
         float* padded = Buffer(ref scratch.Padded, plan.PaddedRows * width);
@@ -397,24 +410,42 @@ internal static unsafe class Winograd
         return padded;
     }
 
-    /// <summary>even[k] = row[2k], odd[k] = row[2k + 1] for k in [0, count); count a multiple of the vector width.</summary>
+    /// <summary>The even and the odd elements of the 2·lanes floats at <paramref name="p"/>, in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Split(float* row, int count, float* even, float* odd)
+    private static (Vector<float> Even, Vector<float> Odd) Deinterleave(float* p)
     {
-        int k = 0;
-        if (Avx2.IsSupported)
-            for (; k + 8 <= count; k += 8)
-            {
-                var lo = Avx.LoadVector256(row + 2 * k); var hi = Avx.LoadVector256(row + 2 * k + 8);
-                // Within each 128-bit half: the even (odd) elements of lo then hi; the 64-bit quarters then put in order.
-                Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle().Store(even + k);
-                Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle().Store(odd + k);
-            }
-        for (; k < count; k++)
+        if (Vector<float>.Count == 8 && Avx2.IsSupported)
         {
-            even[k] = row[2 * k];
-            odd[k] = row[2 * k + 1];
+            var lo = Avx.LoadVector256(p); var hi = Avx.LoadVector256(p + 8);
+            // Within each 128-bit half: the even (odd) elements of lo, then of hi; then the 64-bit quarters put in order.
+            var even = Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+            var odd = Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+            return (even.AsVector(), odd.AsVector());
         }
+        if (Vector<float>.Count == 4 && Sse.IsSupported)
+        {
+            var lo = Sse.LoadVector128(p); var hi = Sse.LoadVector128(p + 4);
+            return (Sse.Shuffle(lo, hi, 0b10_00_10_00).AsVector(), Sse.Shuffle(lo, hi, 0b11_01_11_01).AsVector());
+        }
+        if (Vector<float>.Count == 4 && AdvSimd.Arm64.IsSupported)
+        {
+            var lo = AdvSimd.LoadVector128(p); var hi = AdvSimd.LoadVector128(p + 4);
+            return (AdvSimd.Arm64.UnzipEven(lo, hi).AsVector(), AdvSimd.Arm64.UnzipOdd(lo, hi).AsVector());
+        }
+        return DeinterleaveScalar(p);
+    }
+
+    /// <summary><see cref="Deinterleave"/> without the instructions; apart, so that the fast paths inline (a method that stack-allocates does not).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (Vector<float> Even, Vector<float> Odd) DeinterleaveScalar(float* p)
+    {
+        Span<float> e = stackalloc float[Vector<float>.Count], o = stackalloc float[Vector<float>.Count];
+        for (int k = 0; k < e.Length; k++)
+        {
+            e[k] = p[2 * k];
+            o[k] = p[2 * k + 1];
+        }
+        return (new Vector<float>(e), new Vector<float>(o));
     }
 
     /// <summary>
@@ -428,7 +459,7 @@ internal static unsafe class Winograd
         int plane = plan.OH * plan.OW, ow = plan.OW, oh = plan.OH;
         var rowOffsets = scratch.Rows;
         if (rowOffsets is null || rowOffsets.Length < tiles) scratch.Rows = rowOffsets = new int[tiles];
-        for (int i = 0; i < tiles; i++) rowOffsets[i] = i;
+        for (int i = 0; i < tiles; i++) rowOffsets[i] = i / plan.TileCols * plan.ZStride + i % plan.TileCols; // tile i's column in V_ξ
         var depths = scratch.Depths;
         if (depths is null || depths.Length < c) scratch.Depths = depths = new int[c];
         for (int p = 0; p < c; p++) depths[p] = p * ts;
@@ -443,7 +474,7 @@ internal static unsafe class Winograd
         {
             int count = Math.Min(block, tiles - t0);
             for (int e = 0; e < Elements; e++)
-                Gemm.MultiplyGathered(count, n, c, v + (long)e * c * ts + t0, rowOffsets, depths, new ReadOnlySpan<float>(packed + (long)e * packedSize, packedSize),
+                Gemm.MultiplyGathered(count, n, c, v + (long)e * c * ts, rowOffsets.AsSpan(t0), depths, new ReadOnlySpan<float>(packed + (long)e * packedSize, packedSize),
                     new Span<float>(m + e * elementStride, (int)elementStride), np, parallel: false, default(NoFinish));
             for (int t = t0; t < t0 + count; t++)
             {

@@ -80,6 +80,20 @@ public static unsafe class Convolution
             return;
         }
         bool perSample = g.Batch > 1 && Threading.Threads > 1;
+        if (g.Batch == 1 && Threading.Threads > 1)
+        {
+            // One sample: its product was threaded, and so is its pool, by channels (LeNet's first layer: 32 planes of 28×28).
+            var unpooled = Unpooled(outSize);
+            ForwardSample(x.AsSpan(0, inSize), w, bias, unpooled.AsSpan(0, outSize), g, relu: true, innerParallel: true);
+            int parts = Math.Min(Threading.Threads, g.OutChannels), plane = g.OutPlane, pooledPlane = pooledSize / g.OutChannels;
+            Threading.For(parts, p =>
+            {
+                int first = g.OutChannels * p / parts, last = g.OutChannels * (p + 1) / parts;
+                fixed (float* pu = unpooled, py = y)
+                    Pooling.MaxValues2x2(pu + (long)first * plane, last - first, g.OutHeight, g.OutWidth, py + (long)first * pooledPlane);
+            });
+            return;
+        }
         Threading.For(g.Batch, n =>
         {
             var unpooled = Unpooled(outSize);
@@ -97,11 +111,13 @@ public static unsafe class Convolution
         return unpooled;
     }
 
-    /// <summary>A Winograd forward's samples, each pooled from this thread's buffer into y as <see cref="ForwardReluMaxPool"/> does.</summary>
+    /// <summary>A Winograd forward's samples, each pooled from this thread's buffer into y as <see cref="ForwardReluMaxPool"/> does, a slice of channels at a time.</summary>
     private readonly struct PooledInto(float* y, int channels, int oh, int ow) : Winograd.ISampleOutput
     {
         public float* Begin(int n) => (float*)Unsafe.AsPointer(ref Unpooled(channels * oh * ow)[0]);
-        public void End(int n, float* written) => Pooling.MaxValues2x2(written, channels, oh, ow, y + (long)n * channels * (oh / 2) * (ow / 2));
+
+        public void End(int n, float* written, int first, int count) =>
+            Pooling.MaxValues2x2(written + (long)first * oh * ow, count, oh, ow, y + ((long)n * channels + first) * (oh / 2) * (ow / 2));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -171,18 +171,22 @@ internal static unsafe class Winograd
 
     private static void Release(Prepared prepared) => Volatile.Write(ref prepared.InUse, 0);
 
-    /// <summary>Where each sample's output goes: <see cref="Begin"/> gives its (O, OH, OW) buffer, <see cref="End"/> takes it back once written.</summary>
+    /// <summary>
+    /// Where each sample's output goes: <see cref="Begin"/> gives its (O, OH, OW) buffer; <see cref="End"/> is told, on
+    /// the thread that wrote them, when channels [first, first + count) of it are final (one sample on several threads:
+    /// each thread's slice of channels).
+    /// </summary>
     internal interface ISampleOutput
     {
         float* Begin(int n);
-        void End(int n, float* written);
+        void End(int n, float* written, int first, int count);
     }
 
     /// <summary>Straight into y, sample after sample.</summary>
     internal readonly struct Into(float* y, int sampleSize) : ISampleOutput
     {
         public float* Begin(int n) => y + (long)n * sampleSize;
-        public void End(int n, float* written) { }
+        public void End(int n, float* written, int first, int count) { }
     }
 
     /// <summary>
@@ -203,9 +207,7 @@ internal static unsafe class Winograd
         {
             if (g.Batch == 1 && parts > 1)
             {
-                float* y = output.Begin(0);
-                SampleThreaded(x, w, bias, y, plan, relu, prepared, family);
-                output.End(0, y);
+                SampleThreaded(x, w, bias, plan, relu, prepared, family, output);
             }
             else
             {
@@ -237,19 +239,20 @@ internal static unsafe class Winograd
                 for (int p = 0; p < prepared.Slices.Length; p++)
                     MultiplyAndWrite(v, pp + prepared.Offsets[p], plan, prepared.Slices[p], pb, relu, y, mine);
             }
-            output.End(n, y);
+            output.End(n, y, 0, plan.O);
         }, batch > 1 && Threading.Threads > 1);
     }
 
     /// <summary>
     /// One sample on several threads: each brings the weights of its slice of output channels up to date and transforms
-    /// its share of the input channels; then each multiplies, transforms back and writes out its slice.
+    /// its share of the input channels; then each multiplies, transforms back and writes out its slice, and hands it on.
     /// </summary>
-    private static void SampleThreaded(float[] x, float[] w, float[]? bias, float* y, Plan plan, bool relu, Prepared prepared, Gemm.Isa family)
+    private static void SampleThreaded<TOutput>(float[] x, float[] w, float[]? bias, Plan plan, bool relu, Prepared prepared, Gemm.Isa family, TOutput output)
+        where TOutput : struct, ISampleOutput
     {
         int parts = prepared.Slices.Length;
         float* v = Buffer(ref Mine.V, plan.VSize);
-        nint va = (nint)v, ya = (nint)y;
+        nint va = (nint)v, ya = (nint)output.Begin(0);
         Threading.For(parts, p =>
         {
             using var scope = Gemm.ForcePath(family);
@@ -259,8 +262,10 @@ internal static unsafe class Winograd
         Threading.For(parts, p =>
         {
             using var scope = Gemm.ForcePath(family);
+            var slice = prepared.Slices[p];
             fixed (float* pp = &prepared.Packed[prepared.Offsets[p]], pb = bias)
-                MultiplyAndWrite((float*)va, pp, plan, prepared.Slices[p], pb, relu, (float*)ya, Mine);
+                MultiplyAndWrite((float*)va, pp, plan, slice, pb, relu, (float*)ya, Mine);
+            output.End(0, (float*)ya, slice.First, slice.Count);
         });
     }
 

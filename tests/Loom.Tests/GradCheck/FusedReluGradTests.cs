@@ -150,5 +150,26 @@ public class FusedReluGradTests
             Loom.Tests.Kernels.KernelAssert.WithThreads(1, () => Loom.Kernels.Convolution.ForwardReluMaxPool(x, wt, b, pooled, g));
             Assert.Equal(expected, pooled);
         }
+        // One sample on two threads: the product threaded, then the pool by slices of channels (5 channels: 2 and 3;
+        // the second case runs by Winograd, each thread pooling the channels it computed).
+        foreach (var g in new[] { new Loom.Kernels.ConvGeometry(1, 1, 11, 9, 5, 3, 3, PadH: 1, PadW: 1), new Loom.Kernels.ConvGeometry(1, 8, 10, 9, 40, 3, 3, PadH: 1, PadW: 1) })
+            foreach (var family in Enum.GetValues<Loom.Kernels.Gemm.Isa>())
+            {
+                using var scope = Loom.Kernels.Gemm.ForcePath(family);
+                var rng = new Rng(76);
+                var x = Loom.Tests.Kernels.KernelAssert.Random(rng, g.InChannels * g.InPlane);
+                var wt = Loom.Tests.Kernels.KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
+                var b = Loom.Tests.Kernels.KernelAssert.Random(rng, g.OutChannels);
+                var y = new float[g.OutChannels * g.OutPlane];
+                var pooled = new float[g.OutChannels * (g.OutHeight / 2) * (g.OutWidth / 2)];
+                Loom.Tests.Kernels.KernelAssert.WithThreads(2, () =>
+                {
+                    Loom.Kernels.Convolution.Forward(x, wt, b, y, g, relu: true);
+                    Loom.Kernels.Convolution.ForwardReluMaxPool(x, wt, b, pooled, g);
+                });
+                var expected = new float[pooled.Length];
+                Loom.Kernels.Pooling.MaxForward(y, expected, null, new Loom.Kernels.ConvGeometry(1, g.OutChannels, g.OutHeight, g.OutWidth, g.OutChannels, 2, 2, 2, 2));
+                Assert.Equal(expected, pooled);
+            }
     }
 }

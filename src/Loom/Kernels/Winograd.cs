@@ -41,12 +41,21 @@ internal static unsafe class Winograd
     /// <summary>
     /// Whether <see cref="Forward"/> computes this convolution: 3×3, stride 1, undilated, ungrouped, at least 8 input and
     /// 8 output channels (fewer, and the transforms cost more than the multiplications they save: LeNet's first
-    /// convolution has one input channel), and an output of at least 2×2.
+    /// convolution has one input channel), an output of at least 2×2, and a transformed sample V of at most
+    /// <see cref="MaxTransformedFloats"/>.
     /// </summary>
     internal static bool Applies(in ConvGeometry g) =>
         Convolution.UseWinograd && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideH == 1 && g.StrideW == 1
         && g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1 && g.InChannels >= 8 && g.OutChannels >= 8
-        && g.OutHeight >= 2 && g.OutWidth >= 2;
+        && g.OutHeight >= 2 && g.OutWidth >= 2 && (long)Elements * g.InChannels * new Plan(g).TileStride <= MaxTransformedFloats;
+
+    /// <summary>
+    /// The largest transformed sample (16 × C × tiles, a thread's buffer) taken: 4 MB. A whole sample's V is written
+    /// before its products read it, so a large image (224×224 with 64 channels: 51 MB) would stream it through memory
+    /// twice; such images keep the direct convolution until the transform goes band by band of tile rows. LeNet's
+    /// second layer: 115 KB; 28×28 with 64 channels: 918 KB.
+    /// </summary>
+    internal const long MaxTransformedFloats = 1L << 20;
 
     /// <summary>Tile counts and strides of one geometry.</summary>
     private readonly struct Plan

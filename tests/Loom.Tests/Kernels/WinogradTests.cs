@@ -161,6 +161,8 @@ public sealed class WinogradTests
         Assert.False(Winograd.Applies(g with { KernelHeight = 5, KernelWidth = 5 }));
         Assert.False(Winograd.Applies(g with { Groups = 2 }));
         Assert.False(Winograd.Applies(g with { DilationH = 2 }));
+        Assert.True(Winograd.Applies(g with { InHeight = 28, InWidth = 28, InChannels = 64 }));   // V: 918 KB
+        Assert.False(Winograd.Applies(g with { InHeight = 224, InWidth = 224, InChannels = 64 })); // V: 51 MB
     }
 
     /// <summary>The naive convolution (then ReLU), and Σ|x|·|w| (+ |bias|) of each output, the magnitude its rounding scales with.</summary>

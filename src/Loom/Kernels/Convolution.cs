@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using System.Numerics.Tensors;
 
@@ -291,7 +292,7 @@ public static unsafe class Convolution
 
     /// <summary>
     /// y[o·plane + i] = product[i·og + o] (+ bias[o]; then ReLU) for positions i in [i0, i1) and channels o in [0, og):
-    /// the product's rows, positions, become the output's columns. By 8×8 register transposes where AVX has them;
+    /// the product's rows, positions, become the output's columns. By 8×8 register transposes where AVX has them (4×4 on ARM64);
     /// the same additions and maxima (IEEE maximum, as <see cref="Activations.Relu"/>) elsewhere, so the bits agree.
     /// </summary>
     private readonly struct WriteOut(float* product, int og, float* y, int plane, float* bias, bool relu) : Gemm.IFinishedRows
@@ -329,8 +330,38 @@ public static unsafe class Convolution
                 for (; o < og; o++)
                     for (int t = 0; t < 8; t++) y[(long)o * plane + i + t] = Value(src[(long)t * ld + o], bias, o, relu);
             }
+        else if (AdvSimd.Arm64.IsSupported)
+            for (; i + 4 <= i1; i += 4)
+            {
+                float* src = product + (long)i * ld;
+                int o = 0;
+                for (; o + 4 <= og; o += 4)
+                {
+                    float* s = src + o;
+                    var r0 = AdvSimd.LoadVector128(s); var r1 = AdvSimd.LoadVector128(s + ld);
+                    var r2 = AdvSimd.LoadVector128(s + 2L * ld); var r3 = AdvSimd.LoadVector128(s + 3L * ld);
+                    // A 4×4 transpose: pairs of rows interleaved, then pairs of pairs (as 64-bit lanes).
+                    var t0 = AdvSimd.Arm64.ZipLow(r0, r1).AsDouble(); var t1 = AdvSimd.Arm64.ZipHigh(r0, r1).AsDouble();
+                    var t2 = AdvSimd.Arm64.ZipLow(r2, r3).AsDouble(); var t3 = AdvSimd.Arm64.ZipHigh(r2, r3).AsDouble();
+                    float* d = y + (long)o * plane + i;
+                    Put128(AdvSimd.Arm64.ZipLow(t0, t2).AsSingle(), d, bias, o, relu);
+                    Put128(AdvSimd.Arm64.ZipHigh(t0, t2).AsSingle(), d + plane, bias, o + 1, relu);
+                    Put128(AdvSimd.Arm64.ZipLow(t1, t3).AsSingle(), d + 2L * plane, bias, o + 2, relu);
+                    Put128(AdvSimd.Arm64.ZipHigh(t1, t3).AsSingle(), d + 3L * plane, bias, o + 3, relu);
+                }
+                for (; o < og; o++)
+                    for (int t = 0; t < 4; t++) y[(long)o * plane + i + t] = Value(src[(long)t * ld + o], bias, o, relu);
+            }
         for (; i < i1; i++)
             for (int o = 0; o < og; o++) y[(long)o * plane + i] = Value(product[(long)i * ld + o], bias, o, relu);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Put128(Vector128<float> v, float* d, float* bias, int o, bool relu)
+        {
+            if (bias != null) v += Vector128.Create(bias[o]);
+            if (relu) v = Vector128.Max(v, Vector128<float>.Zero);
+            v.Store(d);
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Put(Vector256<float> v, float* d, float* bias, int o, bool relu)

@@ -223,6 +223,7 @@ public static class SelfTest
                 finally { Convolution.UseWinograd = saved; }
                 Close(yRef, y, $"conv2d forward {g} (direct)");
             }
+            if (g.Groups == 1) ExactAgainstUnfolding(x, w, bias, winograd ? null : y, g);
 
             var dy = rng.Floats(ySize);
             var dx = rng.Floats(x.Length);
@@ -237,6 +238,33 @@ public static class SelfTest
             Close(dbRef, db, $"conv2d bias gradient {g}");
             cases++;
         }
+    }
+
+    /// <summary>
+    /// The direct forward (in place, or unfolded row by row; Winograd off) gives the very bits of unfolding the input
+    /// whole, multiplying and adding the bias: the same sums in the same order, whichever write-out the CPU has.
+    /// </summary>
+    private static void ExactAgainstUnfolding(float[] x, float[] w, float[] bias, float[]? direct, ConvGeometry g)
+    {
+        int plane = g.OutPlane, o = g.OutChannels, k = g.WeightsPerOutput, inSize = g.InChannels * g.InPlane;
+        if (direct is null)
+        {
+            direct = new float[g.Batch * o * plane];
+            bool saved = Convolution.UseWinograd;
+            Convolution.UseWinograd = false;
+            try { Convolution.Forward(x, w, bias, direct, g); }
+            finally { Convolution.UseWinograd = saved; }
+        }
+        var expected = new float[direct.Length];
+        var col = new float[g.ColumnRows * plane];
+        for (int n = 0; n < g.Batch; n++)
+        {
+            Im2Col.Unfold(x.AsSpan(n * inSize, inSize), g, col);
+            var yn = expected.AsSpan(n * o * plane, o * plane);
+            Gemm.Multiply(false, false, o, plane, k, w, k, col, plane, yn, plane, 0f, parallel: false);
+            for (int c = 0; c < o; c++) System.Numerics.Tensors.TensorPrimitives.Add(yn.Slice(c * plane, plane), bias[c], yn.Slice(c * plane, plane));
+        }
+        Exact(expected, direct, $"conv2d forward {g} (direct) against unfolding");
     }
 
     private static void CheckPooling(Random32 rng, ref int cases)

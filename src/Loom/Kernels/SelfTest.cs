@@ -217,10 +217,7 @@ public static class SelfTest
             Close(yRef, y, $"conv2d forward {g}{(winograd ? " (Winograd)" : "")}");
             if (winograd)
             {
-                bool saved = Convolution.UseWinograd;
-                Convolution.UseWinograd = false;
-                try { Convolution.Forward(x, w, bias, y, g); }
-                finally { Convolution.UseWinograd = saved; }
+                Direct(() => Convolution.Forward(x, w, bias, y, g));
                 Close(yRef, y, $"conv2d forward {g} (direct)");
             }
             if (g.Groups == 1) ExactAgainstUnfolding(x, w, bias, winograd ? null : y, g);
@@ -249,11 +246,8 @@ public static class SelfTest
         int plane = g.OutPlane, o = g.OutChannels, k = g.WeightsPerOutput, inSize = g.InChannels * g.InPlane;
         if (direct is null)
         {
-            direct = new float[g.Batch * o * plane];
-            bool saved = Convolution.UseWinograd;
-            Convolution.UseWinograd = false;
-            try { Convolution.Forward(x, w, bias, direct, g); }
-            finally { Convolution.UseWinograd = saved; }
+            var y = direct = new float[g.Batch * o * plane];
+            Direct(() => Convolution.Forward(x, w, bias, y, g));
         }
         var expected = new float[direct.Length];
         var col = new float[g.ColumnRows * plane];
@@ -265,6 +259,15 @@ public static class SelfTest
             for (int c = 0; c < o; c++) System.Numerics.Tensors.TensorPrimitives.Add(yn.Slice(c * plane, plane), bias[c], yn.Slice(c * plane, plane));
         }
         Exact(expected, direct, $"conv2d forward {g} (direct) against unfolding");
+    }
+
+    /// <summary>Runs <paramref name="forward"/> with Winograd off, so that 3×3 stride-1 convolutions run direct.</summary>
+    private static void Direct(Action forward)
+    {
+        bool saved = Convolution.UseWinograd;
+        Convolution.UseWinograd = false;
+        try { forward(); }
+        finally { Convolution.UseWinograd = saved; }
     }
 
     private static void CheckPooling(Random32 rng, ref int cases)

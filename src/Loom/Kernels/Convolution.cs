@@ -53,6 +53,7 @@ public static unsafe class Convolution
     {
         if (Winograd.Applies(g))
         {
+            CheckSizes(x, w, bias, y, g.Batch * g.OutChannels * g.OutPlane, g, nameof(Forward));
             fixed (float* py = y) Winograd.Forward(x, w, bias, g, relu, new Winograd.Into(py, g.OutChannels * g.OutPlane));
             return;
         }
@@ -77,6 +78,7 @@ public static unsafe class Convolution
         if (y.Length < g.Batch * pooledSize) throw new ArgumentException($"ForwardReluMaxPool: y has {y.Length} floats; the pooled output needs {g.Batch * pooledSize}.");
         if (Winograd.Applies(g))
         {
+            CheckSizes(x, w, bias, y, g.Batch * pooledSize, g, nameof(ForwardReluMaxPool));
             fixed (float* py = y) Winograd.Forward(x, w, bias, g, relu: true, new PooledInto(py, g.OutChannels, g.OutHeight, g.OutWidth));
             return;
         }
@@ -102,6 +104,19 @@ public static unsafe class Convolution
             fixed (float* pu = unpooled, py = &y[n * pooledSize])
                 Pooling.MaxValues2x2(pu, g.OutChannels, g.OutHeight, g.OutWidth, py);
         }, perSample);
+    }
+
+    /// <summary>
+    /// The arrays hold what the geometry reads and writes: the Winograd forward reads and writes them by pointer, where
+    /// the direct one's spans would have stopped at their ends.
+    /// </summary>
+    private static void CheckSizes(float[] x, float[] w, float[]? bias, float[] y, long ySize, in ConvGeometry g, string op)
+    {
+        long xSize = (long)g.Batch * g.InChannels * g.InPlane, wSize = (long)g.OutChannels * g.WeightsPerOutput;
+        if (x.Length < xSize) throw new ArgumentException($"Convolution.{op}: x has {x.Length} floats; {g.Batch}×{g.InChannels}×{g.InHeight}×{g.InWidth} needs {xSize}.", nameof(x));
+        if (w.Length < wSize) throw new ArgumentException($"Convolution.{op}: w has {w.Length} floats; {g.OutChannels}×{g.InChannelsPerGroup}×{g.KernelHeight}×{g.KernelWidth} needs {wSize}.", nameof(w));
+        if (bias is not null && bias.Length < g.OutChannels) throw new ArgumentException($"Convolution.{op}: bias has {bias.Length} floats; {g.OutChannels} output channels need as many.", nameof(bias));
+        if (y.Length < ySize) throw new ArgumentException($"Convolution.{op}: y has {y.Length} floats; the output needs {ySize}.", nameof(y));
     }
 
     /// <summary>This thread's buffer for one sample's unpooled output (pinned: the pooling reads it by pointer).</summary>

@@ -165,6 +165,20 @@ public sealed class WinogradTests
         Assert.False(Winograd.Applies(g with { InHeight = 224, InWidth = 224, InChannels = 64 })); // V: 51 MB
     }
 
+    [Fact]
+    public void ArraysTooShortForTheGeometryAreRefused()
+    {
+        var g = Geometry([2, 8, 6, 6, 8, 1]);
+        var x = new float[g.Batch * g.InChannels * g.InPlane];
+        var w = new float[g.OutChannels * g.WeightsPerOutput];
+        var y = new float[g.Batch * g.OutChannels * g.OutPlane];
+        Assert.Contains("x has", Assert.Throws<ArgumentException>(() => Convolution.Forward(x[..^1], w, null, y, g)).Message);
+        Assert.Contains("w has", Assert.Throws<ArgumentException>(() => Convolution.Forward(x, w[..^1], null, y, g)).Message);
+        Assert.Contains("bias has", Assert.Throws<ArgumentException>(() => Convolution.Forward(x, w, new float[7], y, g)).Message);
+        Assert.Contains("y has", Assert.Throws<ArgumentException>(() => Convolution.Forward(x, w, null, y[..^1], g)).Message);
+        Assert.Contains("y has", Assert.Throws<ArgumentException>(() => Convolution.ForwardReluMaxPool(x, w, null, new float[g.Batch * g.OutChannels * 9 - 1], g)).Message);
+    }
+
     /// <summary>The naive convolution (then ReLU), and Σ|x|·|w| (+ |bias|) of each output, the magnitude its rounding scales with.</summary>
     private static (float[] Expected, float[] Bound) Reference(float[] x, float[] w, float[]? bias, ConvGeometry g, bool relu)
     {

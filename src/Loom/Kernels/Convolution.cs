@@ -12,8 +12,9 @@ namespace Loom.Kernels;
 /// one sample per task with single-threaded GEMMs; a single sample uses threaded GEMMs instead. The forward reads
 /// the padded input (split into its stride phases when strided) in place as the GEMM's B where that saves work
 /// (<see cref="ForwardShifted"/>); otherwise it unfolds the input row by row straight into the GEMM's packed panels
-/// (<see cref="Gemm.MultiplyRows"/>) where they fit in cache. A 3×3 stride-1 forward with at least 8 input and output
-/// channels runs by Winograd's F(2×2, 3×3) instead (<see cref="Kernels.Winograd"/>, <see cref="UseWinograd"/>).
+/// (<see cref="Gemm.MultiplyRows"/>) where they fit in cache. A 3×3 stride-1 forward, undilated and ungrouped, with
+/// at least 8 input and output channels, an output of at least 2×2 and a transformed sample of at most 4 MB, runs by
+/// Winograd's F(2×2, 3×3) instead (<see cref="Kernels.Winograd.Applies"/>, <see cref="UseWinograd"/>).
 /// <see cref="ConvolutionReference"/> is the naive twin.
 /// </summary>
 public static unsafe class Convolution
@@ -21,10 +22,12 @@ public static unsafe class Convolution
     [ThreadStatic] private static float[]? _col;
 
     /// <summary>
-    /// Whether 3×3 stride-1 convolutions with at least 8 input and output channels run their forward by Winograd's
-    /// F(2×2, 3×3) (<see cref="Kernels.Winograd"/>; default true): 2.25 times fewer multiply–adds, results within a few
-    /// roundings of the direct convolution's rather than bit for bit. As cuDNN and NNPACK choose such algorithms for
-    /// PyTorch; false gives the direct convolution's bits everywhere. Not for changing while a forward runs.
+    /// Whether 3×3 stride-1 convolutions (undilated, ungrouped, with at least 8 input and output channels: the conditions
+    /// are <see cref="Kernels.Winograd.Applies"/>) run their forward by Winograd's F(2×2, 3×3) (default true): 2.25
+    /// times fewer multiply–adds, results within a few roundings of the direct convolution's rather than bit for bit
+    /// for finite inputs (an infinite or near-overflow input can give NaN where the direct sum does not). As cuDNN and
+    /// NNPACK choose such algorithms for PyTorch; false gives the direct convolution's bits everywhere. Not for changing
+    /// while a forward runs.
     /// </summary>
     public static bool UseWinograd { get; set; } = true;
 

@@ -17,10 +17,13 @@ namespace Loom.Kernels;
 /// multiply–adds than the direct convolution, plus transforms that are additions only (and halvings of the filter).
 /// LeNet's second convolution (32 → 64 channels on 14×14) is 3.6 M multiply–adds direct, 1.6 M here.
 /// <para>
-/// The result is not bit for bit the direct convolution's: the transforms round differently. The differences are of
-/// the order of a float's rounding of the sums' terms (the coefficients are 0, ±1 and ±½; F(2×2, 3×3) is the
-/// best-conditioned of the family), tested against <see cref="ConvolutionReference"/> with a stated tolerance. Only the
-/// forward runs this way; the backward passes do not depend on how the output was computed.
+/// The result is not bit for bit the direct convolution's: the transforms round differently. For finite inputs of
+/// ordinary size the differences are of the order of a float's rounding of the sums' terms (the coefficients are 0, ±1
+/// and ±½; F(2×2, 3×3) is the best-conditioned of the family), tested against <see cref="ConvolutionReference"/> with a
+/// stated tolerance. A NaN reaches exactly the outputs whose window holds it. An infinite input, or one near the float
+/// range's end (about 10³⁸), can give NaN where the direct sum gives ±∞ or a finite value: the transforms add and
+/// subtract inputs before any weight scales them. Only the forward runs this way; the backward passes do not depend on
+/// how the output was computed.
 /// </para>
 /// <para>
 /// The transformed weights are kept beside the weights they came from (<see cref="Prepared"/>), with a copy of those
@@ -53,7 +56,8 @@ internal static unsafe class Winograd
     /// The largest transformed sample (16 × C × tiles, a thread's buffer) taken: 4 MB. A whole sample's V is written
     /// before its products read it, so a large image (224×224 with 64 channels: 51 MB) would stream it through memory
     /// twice; such images keep the direct convolution until the transform goes band by band of tile rows. LeNet's
-    /// second layer: 115 KB; 28×28 with 64 channels: 918 KB.
+    /// second layer: 115 KB; 28×28 with 64 channels: 918 KB. The size is of V as laid out, tile rows rounded up to
+    /// whole vectors, so within a vector's width of the limit a geometry can take Winograd on one CPU and not another.
     /// </summary>
     internal const long MaxTransformedFloats = 1L << 20;
 
@@ -106,7 +110,8 @@ internal static unsafe class Winograd
 
     /// <summary>
     /// A pinned buffer of at least <paramref name="size"/> floats from a 64-byte boundary, so that whole-vector rows do
-    /// not straddle cache lines (zeroed when new, so slack never holds a NaN).
+    /// not straddle cache lines. Zeroed when new (the padded plane's border relies on it); slack past what a step
+    /// writes keeps whatever an earlier call left, which only lanes that are thrown away read.
     /// </summary>
     private static float* Buffer(ref float[]? buffer, int size)
     {
@@ -144,7 +149,7 @@ internal static unsafe class Winograd
                 int first = panels * p / parts * nr, last = Math.Min(plan.O, panels * (p + 1) / parts * nr);
                 Slices[p] = new Slice(first, last - first);
                 Offsets[p] = total;
-                total += Elements * Gemm.PackedSize(plan.C, last - first);
+                total = checked(total + Elements * Gemm.PackedSize(plan.C, last - first));
             }
             Packed = GC.AllocateUninitializedArray<float>(total, pinned: true);
             Source = GC.AllocateUninitializedArray<float>(weights, pinned: true);
@@ -174,7 +179,15 @@ internal static unsafe class Winograd
     {
         var kept = PreparedFor.GetValue(w, _ => new Prepared());
         if (Interlocked.CompareExchange(ref kept.InUse, 1, 0) != 0) kept = new Prepared { InUse = 1 };
-        kept.Shape(plan, parts, family, w.Length);
+        try
+        {
+            kept.Shape(plan, parts, family, w.Length);
+        }
+        catch
+        {
+            Release(kept); // an allocation that failed must not leave the weights held for good
+            throw;
+        }
         return kept;
     }
 

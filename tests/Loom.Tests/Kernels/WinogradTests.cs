@@ -22,7 +22,7 @@ public sealed class WinogradTests
         [1, 16, 4, 3, 40, 2],   // padding 2: a zero border wider than the kernel's reach on one side
         [1, 8, 2, 2, 8, 1],     // a 2×2 output: one tile
         [1, 24, 3, 30, 17, 1],  // three rows: one tile row whole, one half outside
-        [2, 40, 12, 12, 72, 1], // several panels per slice on every family
+        [2, 40, 12, 12, 72, 1], // several panels per slice on two threads (AVX-512's 32-wide panels: 2 and 1)
     ];
 
     private static ConvGeometry Geometry(int[] s) => new(s[0], s[1], s[2], s[3], s[4], 3, 3, 1, 1, s[5], s[5], 1, 1, 1);
@@ -55,7 +55,7 @@ public sealed class WinogradTests
     [Fact]
     public void AWeightChangedInPlaceIsUsedAtTheNextCall()
     {
-        var g = Geometry([1, 16, 6, 6, 16, 1]);
+        var g = Geometry([1, 16, 6, 6, 64, 1]); // 64 outputs: two slices of channels on two threads on every family
         var rng = new Rng(8);
         var x = KernelAssert.Random(rng, g.InChannels * g.InPlane);
         var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
@@ -64,7 +64,8 @@ public sealed class WinogradTests
             {
                 var y = new float[g.OutChannels * g.OutPlane];
                 Convolution.Forward(x, w, null, y, g);
-                // One weight of the last output channel (in the last slice when split), then -0 for +0: a change of bits only.
+                // One weight of the last output channel (the second slice on two threads), one of the first, then -0 for
+                // +0: a change of bits only.
                 foreach (int index in new[] { w.Length - 5, 3 })
                 {
                     w[index] = index == 3 ? 0f : w[index] + 0.5f;
@@ -81,17 +82,29 @@ public sealed class WinogradTests
     [Fact]
     public void ForwardsOnSeveralThreadsAtOnceShareTheWeightsSafely()
     {
-        var g = Geometry([1, 16, 10, 10, 24, 1]);
+        // Callers at once on one weight array, batch 1 (its channels split between two threads) and batch 2, the
+        // weights changed in place between rounds.
+        var g = Geometry([1, 16, 10, 10, 64, 1]);
         var rng = new Rng(9);
-        var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
-        var inputs = Enumerable.Range(0, 4).Select(_ => KernelAssert.Random(rng, g.InChannels * g.InPlane)).ToArray();
-        var expected = inputs.Select(x => Reference(x, w, null, g, relu: false)).ToArray();
-        KernelAssert.WithThreads(1, () => Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
-        {
-            var y = new float[g.OutChannels * g.OutPlane];
-            Convolution.Forward(inputs[i % 4], w, null, y, g);
-            KernelAssert.Close(expected[i % 4].Expected, y, expected[i % 4].Bound, $"call {i}", rel: 2e-6, abs: 1e-6);
-        }));
+        var w = new float[g.OutChannels * g.WeightsPerOutput];
+        var inputs = Enumerable.Range(0, 4).Select(_ => KernelAssert.Random(rng, 2 * g.InChannels * g.InPlane)).ToArray();
+        foreach (int threads in new[] { 1, 2 })
+            KernelAssert.WithThreads(threads, () =>
+            {
+                for (int round = 0; round < 3; round++)
+                {
+                    KernelAssert.Random(rng, w.Length).CopyTo(w, 0);
+                    var expected = inputs.Select(x => Reference(x, w, null, g with { Batch = 2 }, relu: false)).ToArray();
+                    Parallel.For(0, 32, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+                    {
+                        var sample = g with { Batch = 1 + i % 2 };
+                        var y = new float[sample.Batch * g.OutChannels * g.OutPlane];
+                        Convolution.Forward(inputs[i % 4], w, null, y, sample);
+                        var (e, b) = expected[i % 4];
+                        KernelAssert.Close(e.AsSpan(0, y.Length), y, b.AsSpan(0, y.Length), $"{threads} thread(s), round {round}, call {i}", rel: 2e-6, abs: 1e-6);
+                    });
+                }
+            });
     }
 
     [Fact]

@@ -28,8 +28,9 @@ namespace Loom.Kernels;
 /// <para>
 /// The transformed weights are kept beside the weights they came from (<see cref="Prepared"/>), with a copy of those
 /// weights: a later call whose weights are equal, bit for bit, to the copy reuses them (comparing costs a read of the
-/// weights; transforming them, several). So inference transforms a layer's weights once, as ONNX Runtime prepacks at
-/// session start, and a training step — new weights — transforms them once for the whole batch.
+/// weights; transforming them, several), and calls from several threads at once share them. So inference transforms a
+/// layer's weights once, as ONNX Runtime prepacks at session start, and a training step — new weights — transforms
+/// them once for the whole batch.
 /// </para>
 /// Layouts: V is [ξ][c][tile row][tile column] (each tile row a whole number of vectors), so that the input transform
 /// stores whole vectors of tiles and the product reads A in place (<see cref="Gemm.MultiplyGathered"/>); U_ξ is packed as the
@@ -122,12 +123,13 @@ internal static unsafe class Winograd
 
     /// <summary>
     /// A weight tensor's transformed weights for one split into slices under one GEMM family, and a copy of the
-    /// weights they were made from. One forward at a time holds it (<see cref="InUse"/>); a forward that finds it held
-    /// works on a private one.
+    /// weights they were made from. Any number of forwards may read it at once (<see cref="State"/> counts them); one
+    /// that finds it out of date rewrites it if it reads alone, and otherwise works on a private one, so that callers
+    /// serving one model from several threads share it while the weights stay put.
     /// </summary>
     private sealed class Prepared
     {
-        public int InUse;
+        public int State; // the forwards reading it (≥ 0), or −1 while one rewrites it
         public float[] Source = [];
         public float[] Packed = [];
         public Slice[] Slices = [];
@@ -135,11 +137,13 @@ internal static unsafe class Winograd
         public (int C, int O, int Parts, Gemm.Isa Family) Layout;
         public bool[] Valid = [];
 
+        public bool Fits(in Plan plan, int parts, Gemm.Isa family, int weights) =>
+            Layout == (plan.C, plan.O, parts, family) && Source.Length == weights;
+
         /// <summary>Sets the layout for these slices (forgetting what was prepared if it changes).</summary>
         public void Shape(in Plan plan, int parts, Gemm.Isa family, int weights)
         {
-            var layout = (plan.C, plan.O, parts, family);
-            if (Layout == layout && Source.Length == weights) return;
+            if (Fits(plan, parts, family, weights)) return;
             int nr = Gemm.Blocking.NR, panels = (plan.O + nr - 1) / nr;
             Slices = new Slice[parts];
             Offsets = new int[parts];
@@ -154,44 +158,102 @@ internal static unsafe class Winograd
             Packed = GC.AllocateUninitializedArray<float>(total, pinned: true);
             Source = GC.AllocateUninitializedArray<float>(weights, pinned: true);
             Valid = new bool[parts];
-            Layout = layout;
+            Layout = (plan.C, plan.O, parts, family);
         }
 
-        /// <summary>Makes slice p's transformed weights those of <paramref name="w"/>, unless they already are.</summary>
-        public void Refresh(float[] w, in Plan plan, int p)
+        /// <summary>
+        /// Whether slice p's transformed weights are those of <paramref name="w"/>: compared as bytes, bit for bit (float
+        /// equality would call −0 and 0 equal, and never match a NaN), and vectorised.
+        /// </summary>
+        public bool Current(float[] w, in Plan plan, int p)
         {
             var slice = Slices[p];
             int from = slice.First * plan.C * 9, count = slice.Count * plan.C * 9;
-            var weights = w.AsSpan(from, count);
-            // Compared as bytes: bit for bit (float equality would call −0 and 0 equal, and never match a NaN), and vectorised.
-            if (Valid[p] && MemoryMarshal.AsBytes(weights).SequenceEqual(MemoryMarshal.AsBytes(Source.AsSpan(from, count)))) return;
+            return Valid[p] && MemoryMarshal.AsBytes(w.AsSpan(from, count)).SequenceEqual(MemoryMarshal.AsBytes(Source.AsSpan(from, count)));
+        }
+
+        /// <summary>Makes slice p's transformed weights those of <paramref name="w"/>, unless they already are; the writer only.</summary>
+        public void Refresh(float[] w, in Plan plan, int p)
+        {
+            if (Current(w, plan, p)) return;
+            var slice = Slices[p];
+            int from = slice.First * plan.C * 9, count = slice.Count * plan.C * 9;
             Valid[p] = false; // until the transform is complete
             fixed (float* pw = w, pp = &Packed[Offsets[p]]) PrepareWeights(pw, plan, slice, pp);
-            weights.CopyTo(Source.AsSpan(from, count));
+            w.AsSpan(from, count).CopyTo(Source.AsSpan(from, count));
             Valid[p] = true;
         }
     }
 
+    /// <summary>Prepared weights as a forward holds them: reading, or alone to rewrite them (a private copy is always that).</summary>
+    private readonly record struct Hold(Prepared Prepared, bool Writer);
+
     private static readonly ConditionalWeakTable<float[], Prepared> PreparedFor = new();
 
-    /// <summary>The transformed weights kept for <paramref name="w"/>, now held by this forward, laid out for these slices.</summary>
-    private static Prepared Acquire(float[] w, in Plan plan, int parts, Gemm.Isa family)
+    /// <summary>
+    /// The transformed weights kept for <paramref name="w"/>, laid out for these slices: read alongside other forwards
+    /// where the layout fits; to rewrite where it does not and no other forward reads it; else a private copy.
+    /// </summary>
+    private static Hold Acquire(float[] w, in Plan plan, int parts, Gemm.Isa family)
     {
         var kept = PreparedFor.GetValue(w, _ => new Prepared());
-        if (Interlocked.CompareExchange(ref kept.InUse, 1, 0) != 0) kept = new Prepared { InUse = 1 };
+        for (int state = Volatile.Read(ref kept.State); state >= 0; state = Volatile.Read(ref kept.State))
+        {
+            if (Interlocked.CompareExchange(ref kept.State, state + 1, state) != state) continue;
+            if (kept.Fits(plan, parts, family, w.Length)) return new Hold(kept, Writer: false);
+            var writer = Upgrade(new Hold(kept, false), plan, parts, family, w.Length);
+            Shaped(writer, plan, parts, family, w.Length);
+            return writer;
+        }
+        return Private(plan, parts, family, w.Length);
+    }
+
+    /// <summary>A reader becomes the writer if it reads alone; otherwise it lets go and takes a private copy.</summary>
+    private static Hold Upgrade(Hold hold, in Plan plan, int parts, Gemm.Isa family, int weights)
+    {
+        if (hold.Writer) return hold;
+        if (Interlocked.CompareExchange(ref hold.Prepared.State, -1, 1) == 1) return new Hold(hold.Prepared, Writer: true);
+        Interlocked.Decrement(ref hold.Prepared.State);
+        return Private(plan, parts, family, weights);
+    }
+
+    private static Hold Private(in Plan plan, int parts, Gemm.Isa family, int weights)
+    {
+        var hold = new Hold(new Prepared { State = -1 }, Writer: true);
+        Shaped(hold, plan, parts, family, weights);
+        return hold;
+    }
+
+    /// <summary>Shapes a writer's weights; an allocation that fails must not leave them held for good.</summary>
+    private static void Shaped(Hold writer, in Plan plan, int parts, Gemm.Isa family, int weights)
+    {
         try
         {
-            kept.Shape(plan, parts, family, w.Length);
+            writer.Prepared.Shape(plan, parts, family, weights);
         }
         catch
         {
-            Release(kept); // an allocation that failed must not leave the weights held for good
+            Release(writer);
             throw;
         }
-        return kept;
     }
 
-    private static void Release(Prepared prepared) => Volatile.Write(ref prepared.InUse, 0);
+    private static void Release(Hold hold)
+    {
+        if (hold.Writer) Volatile.Write(ref hold.Prepared.State, 0);
+        else Interlocked.Decrement(ref hold.Prepared.State);
+    }
+
+    /// <summary>
+    /// Unless every slice is known to be current, a reader becomes the writer or takes a private copy, and every slice is
+    /// brought up to date, on this thread. The hold is updated before anything can fail, so that it is released as held.
+    /// </summary>
+    private static void UpToDate(ref Hold hold, ReadOnlySpan<bool> current, float[] w, in Plan plan, int parts, Gemm.Isa family)
+    {
+        if (!current.Contains(false)) return;
+        hold = Upgrade(hold, plan, parts, family, w.Length);
+        for (int p = 0; p < parts; p++) hold.Prepared.Refresh(w, plan, p);
+    }
 
     /// <summary>
     /// Where each sample's output goes: <see cref="Begin"/> gives its (O, OH, OW) buffer; <see cref="End"/> is told, on
@@ -224,22 +286,29 @@ internal static unsafe class Winograd
         // The same split for a batch as for one sample, so that alternating between the two (training, then a single
         // prediction) keeps the prepared weights.
         int parts = Math.Min(Threading.Threads, (plan.O + Gemm.Blocking.NR - 1) / Gemm.Blocking.NR);
-        var prepared = Acquire(w, plan, parts, family);
+        var hold = Acquire(w, plan, parts, family);
         try
         {
             if (g.Batch == 1 && parts > 1)
             {
-                SampleThreaded(x, w, bias, plan, relu, prepared, family, output);
+                // The weights are compared (or, by a writer, brought up to date) slice by slice while the input is
+                // transformed, on the threads; a reader that finds them changed brings them up to date before the products.
+                var current = new bool[parts];
+                float* v = TransformSampleThreaded(x, w, plan, hold, current, family);
+                UpToDate(ref hold, current, w, plan, parts, family);
+                MultiplyThreaded(v, bias, plan, relu, hold.Prepared, family, output);
             }
             else
             {
-                for (int p = 0; p < parts; p++) prepared.Refresh(w, plan, p);
-                Batch(x, bias, plan, prepared, relu, g.Batch, family, output);
+                Span<bool> current = stackalloc bool[parts]; // a writer's slices are not known to be current
+                for (int p = 0; p < parts; p++) current[p] = !hold.Writer && hold.Prepared.Current(w, plan, p);
+                UpToDate(ref hold, current, w, plan, parts, family);
+                Batch(x, bias, plan, hold.Prepared, relu, g.Batch, family, output);
             }
         }
         finally
         {
-            Release(prepared);
+            Release(hold);
         }
     }
 
@@ -266,22 +335,32 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// One sample on several threads: each brings the weights of its slice of output channels up to date and transforms
-    /// its share of the input channels; then each multiplies, transforms back and writes out its slice, and hands it on.
+    /// One sample on several threads, first half: each thread transforms its share of the input channels and compares
+    /// the weights of its slice of output channels (a writer brings them up to date instead). Returns V.
     /// </summary>
-    private static void SampleThreaded<TOutput>(float[] x, float[] w, float[]? bias, Plan plan, bool relu, Prepared prepared, Gemm.Isa family, TOutput output)
-        where TOutput : struct, ISampleOutput
+    private static float* TransformSampleThreaded(float[] x, float[] w, Plan plan, Hold hold, bool[] current, Gemm.Isa family)
     {
-        int parts = prepared.Slices.Length;
+        int parts = current.Length;
         float* v = Buffer(ref Mine.V, plan.VSize);
-        nint va = (nint)v, ya = (nint)output.Begin(0);
+        nint va = (nint)v;
         Threading.For(parts, p =>
         {
             using var scope = Gemm.ForcePath(family);
-            prepared.Refresh(w, plan, p);
+            if (hold.Writer) hold.Prepared.Refresh(w, plan, p);
+            current[p] = hold.Writer || hold.Prepared.Current(w, plan, p);
             fixed (float* px = x) TransformInput(px, plan, plan.C * p / parts, plan.C * (p + 1) / parts, (float*)va, Mine);
         });
-        Threading.For(parts, p =>
+        return v;
+    }
+
+    /// <summary>
+    /// Second half: each thread multiplies, transforms back and writes out its slice of output channels, and hands it on.
+    /// </summary>
+    private static void MultiplyThreaded<TOutput>(float* v, float[]? bias, Plan plan, bool relu, Prepared prepared, Gemm.Isa family, TOutput output)
+        where TOutput : struct, ISampleOutput
+    {
+        nint va = (nint)v, ya = (nint)output.Begin(0);
+        Threading.For(prepared.Slices.Length, p =>
         {
             using var scope = Gemm.ForcePath(family);
             var slice = prepared.Slices[p];

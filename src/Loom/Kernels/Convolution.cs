@@ -14,7 +14,8 @@ namespace Loom.Kernels;
 /// (<see cref="ForwardShifted"/>); otherwise it unfolds the input row by row straight into the GEMM's packed panels
 /// (<see cref="Gemm.MultiplyRows"/>) where they fit in cache. A 3×3 stride-1 forward, undilated and ungrouped, with
 /// at least 8 input and output channels, an output of at least 2×2 and a transformed sample of at most 4 MB, runs by
-/// Winograd's F(2×2, 3×3) instead (<see cref="Kernels.Winograd.Applies"/>, <see cref="UseWinograd"/>).
+/// Winograd's F(2×2, 3×3) instead (<see cref="Kernels.Winograd.Applies"/>, <see cref="UseWinograd"/>), and so does
+/// its input gradient (<see cref="Kernels.Winograd.AppliesBackward"/>).
 /// <see cref="ConvolutionReference"/> is the naive twin.
 /// </summary>
 public static unsafe class Convolution
@@ -23,11 +24,11 @@ public static unsafe class Convolution
 
     /// <summary>
     /// Whether 3×3 stride-1 convolutions (undilated, ungrouped, with at least 8 input and output channels: the conditions
-    /// are <see cref="Kernels.Winograd.Applies"/>) run their forward by Winograd's F(2×2, 3×3) (default true): 2.25
+    /// are <see cref="Kernels.Winograd.Applies"/>) run their forward and input gradient by Winograd's F(2×2, 3×3) (default true): 2.25
     /// times fewer multiply–adds, results within a few roundings of the direct convolution's rather than bit for bit
     /// for finite inputs (an infinite or near-overflow input can give NaN where the direct sum does not). As cuDNN and
     /// NNPACK choose such algorithms for PyTorch; false gives the direct convolution's bits everywhere. Not for changing
-    /// while a forward runs.
+    /// while a convolution runs.
     /// </summary>
     public static bool UseWinograd { get; set; } = true;
 
@@ -113,13 +114,13 @@ public static unsafe class Convolution
     /// The arrays hold what the geometry reads and writes: the Winograd forward reads and writes them by pointer, where
     /// the direct one's spans would have stopped at their ends.
     /// </summary>
-    private static void CheckSizes(float[] x, float[] w, float[]? bias, float[] y, long ySize, in ConvGeometry g, string op)
+    private static void CheckSizes(float[] x, float[] w, float[]? bias, float[] y, long ySize, in ConvGeometry g, string op, string xName = "x", string yName = "y")
     {
         long xSize = (long)g.Batch * g.InChannels * g.InPlane, wSize = (long)g.OutChannels * g.WeightsPerOutput;
-        if (x.Length < xSize) throw new ArgumentException($"Convolution.{op}: x has {x.Length} floats; {g.Batch}×{g.InChannels}×{g.InHeight}×{g.InWidth} needs {xSize}.", nameof(x));
-        if (w.Length < wSize) throw new ArgumentException($"Convolution.{op}: w has {w.Length} floats; {g.OutChannels}×{g.InChannelsPerGroup}×{g.KernelHeight}×{g.KernelWidth} needs {wSize}.", nameof(w));
+        if (x.Length < xSize) throw new ArgumentException($"Convolution.{op}: {xName} has {x.Length} floats; {g.Batch}×{g.InChannels}×{g.InHeight}×{g.InWidth} needs {xSize}.", xName);
+        if (w.Length < wSize) throw new ArgumentException($"Convolution.{op}: w has {w.Length} floats; {wSize} are needed.", nameof(w));
         if (bias is not null && bias.Length < g.OutChannels) throw new ArgumentException($"Convolution.{op}: bias has {bias.Length} floats; {g.OutChannels} output channels need as many.", nameof(bias));
-        if (y.Length < ySize) throw new ArgumentException($"Convolution.{op}: y has {y.Length} floats; the output needs {ySize}.", nameof(y));
+        if (y.Length < ySize) throw new ArgumentException($"Convolution.{op}: {yName} has {y.Length} floats; the output needs {ySize}.", yName);
     }
 
     /// <summary>This thread's buffer for one sample's unpooled output (pinned: the pooling reads it by pointer).</summary>
@@ -405,6 +406,15 @@ public static unsafe class Convolution
     /// </summary>
     public static void BackwardInput(float[] dy, float[] w, float[] dx, ConvGeometry g, bool accumulate = true, float[]? reluOutput = null)
     {
+        if (Winograd.AppliesBackward(g))
+        {
+            var t = Winograd.Transposed(g);
+            CheckSizes(dy, w, null, dx, (long)g.Batch * g.InChannels * g.InPlane, t, nameof(BackwardInput), "dy", "dx");
+            if (reluOutput is not null && reluOutput.Length < (long)g.Batch * g.OutChannels * g.OutPlane)
+                throw new ArgumentException($"Convolution.BackwardInput: reluOutput has {reluOutput.Length} floats; the output is {(long)g.Batch * g.OutChannels * g.OutPlane}.", nameof(reluOutput));
+            Winograd.BackwardInput(dy, w, dx, g, accumulate, reluOutput);
+            return;
+        }
         bool perSample = g.Batch > 1 && Threading.Threads > 1;
         Threading.For(g.Batch, n =>
         {

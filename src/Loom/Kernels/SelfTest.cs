@@ -211,7 +211,8 @@ public static class SelfTest
             var y = new float[ySize];
             var yRef = new float[ySize];
             ConvolutionReference.Forward(x, w, bias, yRef, g);
-            // The 3×3 stride-1 cases run both ways: by Winograd's F(2×2, 3×3), as they do by default, and direct.
+            // The 3×3 stride-1 cases run both ways, forward and input gradient: by Winograd's F(2×2, 3×3), as they do by
+            // default, and direct.
             bool winograd = Winograd.Applies(g);
             Convolution.Forward(x, w, bias, y, g);
             Close(yRef, y, $"conv2d forward {g}{(winograd ? " (Winograd)" : "")}");
@@ -226,11 +227,17 @@ public static class SelfTest
             var dx = rng.Floats(x.Length);
             var dw = rng.Floats(w.Length);
             var db = rng.Floats(g.OutChannels);
-            float[] dxRef = (float[])dx.Clone(), dwRef = (float[])dw.Clone(), dbRef = (float[])db.Clone();
+            float[] dxRef = (float[])dx.Clone(), dwRef = (float[])dw.Clone(), dbRef = (float[])db.Clone(), dxDirect = (float[])dx.Clone();
+            bool winogradBackward = Winograd.AppliesBackward(g);
             Convolution.BackwardInput(dy, w, dx, g);
             Convolution.BackwardWeight(x, dy, dw, db, g);
             ConvolutionReference.Backward(x, w, dy, dxRef, dwRef, dbRef, g);
-            Close(dxRef, dx, $"conv2d input gradient {g}");
+            Close(dxRef, dx, $"conv2d input gradient {g}{(winogradBackward ? " (Winograd)" : "")}");
+            if (winogradBackward)
+            {
+                Direct(() => Convolution.BackwardInput(dy, w, dxDirect, g));
+                Close(dxRef, dxDirect, $"conv2d input gradient {g} (direct)");
+            }
             Close(dwRef, dw, $"conv2d weight gradient {g}");
             Close(dbRef, db, $"conv2d bias gradient {g}");
             cases++;
@@ -261,7 +268,7 @@ public static class SelfTest
         Exact(expected, direct, $"conv2d forward {g} (direct) against unfolding");
     }
 
-    /// <summary>Runs <paramref name="forward"/> with Winograd off, so that 3×3 stride-1 convolutions run direct.</summary>
+    /// <summary>Runs <paramref name="forward"/> (or a backward) with Winograd off, so that 3×3 stride-1 convolutions run direct.</summary>
     private static void Direct(Action forward)
     {
         bool saved = Convolution.UseWinograd;

@@ -8,7 +8,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Loom.Kernels;
 
 /// <summary>
-/// The forward of a 3×3, stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, "Fast
+/// The forward (and the input gradient) of a 3×3, stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, "Fast
 /// Algorithms for Convolutional Neural Networks", 2016): each 2×2 block of outputs — a tile — is computed from the 4×4
 /// input patch under it with 16 multiplications per input and output channel instead of 36. Per tile and channel,
 ///   V = Bᵀ d B (the 4×4 patch d transformed), U = G g Gᵀ (the 3×3 filter g transformed), Y = Aᵀ [Σ_c U ⊙ V] A,
@@ -22,8 +22,9 @@ namespace Loom.Kernels;
 /// and ±½; F(2×2, 3×3) is the best-conditioned of the family), tested against <see cref="ConvolutionReference"/> with a
 /// stated tolerance. A NaN reaches exactly the outputs whose window holds it. An infinite input, or one near the float
 /// range's end (about 10³⁸), can give NaN where the direct sum gives ±∞ or a finite value: the transforms add and
-/// subtract inputs before any weight scales them. Only the forward runs this way; the backward passes do not depend on
-/// how the output was computed.
+/// subtract inputs before any weight scales them. The input gradient of such a convolution is itself one — dy
+/// convolved by the filters turned by 180°, their channels swapped (<see cref="BackwardInput"/>) — and runs this way
+/// too; the weight gradient stays direct.
 /// </para>
 /// <para>
 /// The transformed weights are kept beside the weights they came from (<see cref="Prepared"/>), with a copy of those
@@ -100,7 +101,7 @@ internal static unsafe class Winograd
     /// <summary>A thread's working buffers, grown as needed and kept.</summary>
     private sealed class Scratch
     {
-        public float[]? V, M, Positions, Transposed, U, Padded, Z;
+        public float[]? V, M, Positions, Transposed, U, Padded, Z, Sum;
         public int[]? Rows, Depths;
         public (int Rows, int Width, int PadH, int PadW, int H, int W) PaddedShape; // what Padded's zero border was cleared for
     }
@@ -130,6 +131,7 @@ internal static unsafe class Winograd
     private sealed class Prepared
     {
         public int State; // the forwards reading it (≥ 0), or −1 while one rewrites it
+        public bool Flipped; // the input gradient's weights (BackwardInput): every slice made from all of the weights
         public float[] Source = [];
         public float[] Packed = [];
         public Slice[] Slices = [];
@@ -163,23 +165,46 @@ internal static unsafe class Winograd
 
         /// <summary>
         /// Whether slice p's transformed weights are those of <paramref name="w"/>: compared as bytes, bit for bit (float
-        /// equality would call −0 and 0 equal, and never match a NaN), and vectorised.
+        /// equality would call −0 and 0 equal, and never match a NaN), and vectorised. each slice is made from all of the weights, so this compares part p of them and answers for all.
         /// </summary>
         public bool Current(float[] w, in Plan plan, int p)
         {
-            var slice = Slices[p];
-            int from = slice.First * plan.C * 9, count = slice.Count * plan.C * 9;
-            return Valid[p] && MemoryMarshal.AsBytes(w.AsSpan(from, count)).SequenceEqual(MemoryMarshal.AsBytes(Source.AsSpan(from, count)));
+            var (from, count) = Compared(plan, p);
+            return (Flipped ? !Valid.AsSpan().Contains(false) : Valid[p])
+                && MemoryMarshal.AsBytes(w.AsSpan(from, count)).SequenceEqual(MemoryMarshal.AsBytes(Source.AsSpan(from, count)));
         }
 
-        /// <summary>Makes slice p's transformed weights those of <paramref name="w"/>, unless they already are; the writer only.</summary>
+        /// <summary>The weights slice p is made from: its filters; flipped, the p-th of as many equal runs of all of them.</summary>
+        private (int From, int Count) Compared(in Plan plan, int p)
+        {
+            if (!Flipped) return (Slices[p].First * plan.C * 9, Slices[p].Count * plan.C * 9);
+            int all = plan.C * plan.O * 9, parts = Slices.Length;
+            return ((int)((long)all * p / parts), (int)((long)all * (p + 1) / parts) - (int)((long)all * p / parts));
+        }
+
+        /// <summary>
+        /// Makes slice p's transformed weights those of <paramref name="w"/>, unless they already are; the writer only.
+        /// Flipped, all slices at once (so not from several threads).
+        /// </summary>
         public void Refresh(float[] w, in Plan plan, int p)
         {
+            if (Flipped)
+            {
+                bool current = true;
+                for (int q = 0; q < Slices.Length && current; q++) current = Current(w, plan, q);
+                if (current) return;
+                Array.Clear(Valid); // until every transform is complete
+                fixed (float* pw = w)
+                    for (int q = 0; q < Slices.Length; q++)
+                        fixed (float* pp = &Packed[Offsets[q]]) PrepareWeights(pw, plan, Slices[q], pp, flipped: true);
+                w.AsSpan(0, plan.C * plan.O * 9).CopyTo(Source);
+                Array.Fill(Valid, true);
+                return;
+            }
             if (Current(w, plan, p)) return;
-            var slice = Slices[p];
-            int from = slice.First * plan.C * 9, count = slice.Count * plan.C * 9;
+            var (from, count) = Compared(plan, p);
             Valid[p] = false; // until the transform is complete
-            fixed (float* pw = w, pp = &Packed[Offsets[p]]) PrepareWeights(pw, plan, slice, pp);
+            fixed (float* pw = w, pp = &Packed[Offsets[p]]) PrepareWeights(pw, plan, Slices[p], pp, flipped: false);
             w.AsSpan(from, count).CopyTo(Source.AsSpan(from, count));
             Valid[p] = true;
         }
@@ -188,15 +213,15 @@ internal static unsafe class Winograd
     /// <summary>Prepared weights as a forward holds them: reading, or alone to rewrite them (a private copy is always that).</summary>
     private readonly record struct Hold(Prepared Prepared, bool Writer);
 
-    private static readonly ConditionalWeakTable<float[], Prepared> PreparedFor = new();
+    private static readonly ConditionalWeakTable<float[], Prepared> PreparedFor = new(), FlippedFor = new();
 
     /// <summary>
     /// The transformed weights kept for <paramref name="w"/>, laid out for these slices: read alongside other forwards
     /// where the layout fits; to rewrite where it does not and no other forward reads it; else a private copy.
     /// </summary>
-    private static Hold Acquire(float[] w, in Plan plan, int parts, Gemm.Isa family)
+    private static Hold Acquire(float[] w, in Plan plan, int parts, Gemm.Isa family, bool flipped)
     {
-        var kept = PreparedFor.GetValue(w, _ => new Prepared());
+        var kept = flipped ? FlippedFor.GetValue(w, _ => new Prepared { Flipped = true }) : PreparedFor.GetValue(w, _ => new Prepared());
         for (int state = Volatile.Read(ref kept.State); state >= 0; state = Volatile.Read(ref kept.State))
         {
             if (Interlocked.CompareExchange(ref kept.State, state + 1, state) != state) continue;
@@ -205,7 +230,7 @@ internal static unsafe class Winograd
             Shaped(writer, plan, parts, family, w.Length);
             return writer;
         }
-        return Private(plan, parts, family, w.Length);
+        return Private(plan, parts, family, w.Length, flipped);
     }
 
     /// <summary>A reader becomes the writer if it reads alone; otherwise it lets go and takes a private copy.</summary>
@@ -214,12 +239,12 @@ internal static unsafe class Winograd
         if (hold.Writer) return hold;
         if (Interlocked.CompareExchange(ref hold.Prepared.State, -1, 1) == 1) return new Hold(hold.Prepared, Writer: true);
         Interlocked.Decrement(ref hold.Prepared.State);
-        return Private(plan, parts, family, weights);
+        return Private(plan, parts, family, weights, hold.Prepared.Flipped);
     }
 
-    private static Hold Private(in Plan plan, int parts, Gemm.Isa family, int weights)
+    private static Hold Private(in Plan plan, int parts, Gemm.Isa family, int weights, bool flipped)
     {
-        var hold = new Hold(new Prepared { State = -1 }, Writer: true);
+        var hold = new Hold(new Prepared { State = -1, Flipped = flipped }, Writer: true);
         Shaped(hold, plan, parts, family, weights);
         return hold;
     }
@@ -278,7 +303,7 @@ internal static unsafe class Winograd
     /// x: (N, C, H, W), w: (O, C, 3, 3), each sample's output (O, OH, OW) where <paramref name="output"/> says. A batch
     /// runs a sample per thread; one sample splits the output channels among the threads.
     /// </summary>
-    internal static void Forward<TOutput>(float[] x, float[] w, float[]? bias, in ConvGeometry g, bool relu, TOutput output)
+    internal static void Forward<TOutput>(float[] x, float[] w, float[]? bias, in ConvGeometry g, bool relu, TOutput output, bool flipped = false)
         where TOutput : struct, ISampleOutput
     {
         var plan = new Plan(g);
@@ -286,7 +311,7 @@ internal static unsafe class Winograd
         // The same split for a batch as for one sample, so that alternating between the two (training, then a single
         // prediction) keeps the prepared weights.
         int parts = Math.Min(Threading.Threads, (plan.O + Gemm.Blocking.NR - 1) / Gemm.Blocking.NR);
-        var hold = Acquire(w, plan, parts, family);
+        var hold = Acquire(w, plan, parts, family, flipped);
         try
         {
             if (g.Batch == 1 && parts > 1)
@@ -309,6 +334,57 @@ internal static unsafe class Winograd
         finally
         {
             Release(hold);
+        }
+    }
+
+    /// <summary>
+    /// Whether <see cref="BackwardInput"/> computes this convolution's input gradient: the forward's own conditions on
+    /// the kernel, stride, dilation and groups, padding of at most 2, and <see cref="Applies"/> to the convolution that
+    /// gives the gradient (<see cref="Transposed"/>).
+    /// </summary>
+    internal static bool AppliesBackward(in ConvGeometry g) =>
+        g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        && g.Groups == 1 && g.PadH <= 2 && g.PadW <= 2 && Applies(Transposed(g));
+
+    /// <summary>
+    /// The convolution whose output is the input gradient of <paramref name="g"/>'s: over dy (N, O, OH, OW) with the
+    /// filters turned by 180° and their channels swapped, padded by 2 − pad, giving (N, C, H, W).
+    /// </summary>
+    internal static ConvGeometry Transposed(in ConvGeometry g) =>
+        new(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, 3, 3, 1, 1, 2 - g.PadH, 2 - g.PadW);
+
+    /// <summary>
+    /// dx (+)= the input gradient of a convolution that <see cref="AppliesBackward"/>: the stride-1 3×3 convolution of dy
+    /// by the turned filters (<see cref="Transposed"/>), by Winograd, its transformed weights kept apart from the
+    /// forward's. With <paramref name="reluOutput"/>, dy is first masked in place where that output is not positive.
+    /// dy: (N, O, OH, OW), w: (O, C, 3, 3), dx: (N, C, H, W).
+    /// </summary>
+    internal static void BackwardInput(float[] dy, float[] w, float[] dx, in ConvGeometry g, bool accumulate, float[]? reluOutput)
+    {
+        int outSize = g.OutChannels * g.OutPlane;
+        if (reluOutput is not null)
+            Threading.For(g.Batch, n =>
+            {
+                var dys = dy.AsSpan(n * outSize, outSize);
+                Activations.ReluBackward(reluOutput.AsSpan(n * outSize, outSize), dys, dys, accumulate: false);
+            }, g.Batch > 1);
+        fixed (float* pdx = dx)
+            Forward(dy, w, null, Transposed(g), relu: false, new AddInto(pdx, g.InChannels, g.InPlane, accumulate), flipped: true);
+    }
+
+    /// <summary>
+    /// Each sample's result into dx, or, with <paramref name="accumulate"/>, into a buffer of this thread's and then added
+    /// to dx channel slice by channel slice.
+    /// </summary>
+    private readonly struct AddInto(float* dx, int channels, int plane, bool accumulate) : ISampleOutput
+    {
+        public float* Begin(int n) => accumulate ? Buffer(ref Mine.Sum, channels * plane) : dx + (long)n * channels * plane;
+
+        public void End(int n, float* written, int first, int count)
+        {
+            if (!accumulate) return;
+            var to = new Span<float>(dx + ((long)n * channels + first) * plane, count * plane);
+            System.Numerics.Tensors.TensorPrimitives.Add(to, new ReadOnlySpan<float>(written + (long)first * plane, count * plane), to);
         }
     }
 
@@ -346,8 +422,10 @@ internal static unsafe class Winograd
         Threading.For(parts, p =>
         {
             using var scope = Gemm.ForcePath(family);
-            if (hold.Writer) hold.Prepared.Refresh(w, plan, p);
-            current[p] = hold.Writer || hold.Prepared.Current(w, plan, p);
+            // Flipped weights are brought up to date all at once, after this loop (UpToDate).
+            bool refreshes = hold.Writer && !hold.Prepared.Flipped;
+            if (refreshes) hold.Prepared.Refresh(w, plan, p);
+            current[p] = refreshes || !hold.Writer && hold.Prepared.Current(w, plan, p);
             fixed (float* px = x) TransformInput(px, plan, plan.C * p / parts, plan.C * (p + 1) / parts, (float*)va, Mine);
         });
         return v;
@@ -376,7 +454,7 @@ internal static unsafe class Winograd
     /// has them), so the transform runs over vectors of output channels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PrepareWeights(float* w, in Plan plan, Slice slice, float* packed)
+    private static void PrepareWeights(float* w, in Plan plan, Slice slice, float* packed, bool flipped)
     {
         int c = plan.C, n = slice.Count, np = slice.Padded, lanes = Vector<float>.Count, taps = c * 9;
         // Row strides a cache line past a multiple of 64 floats, so that rows 4 KB apart do not alias in L1.
@@ -384,7 +462,16 @@ internal static unsafe class Winograd
         var mine = Mine;
         float* t = Buffer(ref mine.Transposed, taps * tStride);
         float* u = Buffer(ref mine.U, Elements * uStride);
-        Transpose(w + (long)slice.First * taps, n, taps, t, tStride);
+        if (!flipped) Transpose(w + (long)slice.First * taps, n, taps, t, tStride);
+        else
+            // The input gradient's filter from channel c (here an input) to channel o (an output) is the forward's filter
+            // from o to c turned by 180°: w[c][o][8 − tap], the forward's (c, o) being (out, in).
+            for (int ci = 0; ci < c; ci++)
+                for (int o = 0; o < n; o++)
+                {
+                    float* filter = w + ((long)ci * plan.O + slice.First + o) * 9;
+                    for (int tap = 0; tap < 9; tap++) t[(long)(ci * 9 + tap) * tStride + o] = filter[8 - tap];
+                }
 
         var half = new Vector<float>(0.5f);
         Span<Vector<float>> a = stackalloc Vector<float>[12]; // G g: a[3i + j], row i, column j

@@ -52,6 +52,66 @@ public sealed class WinogradTests
             });
     }
 
+    [Theory, MemberData(nameof(GemmTests.Families), MemberType = typeof(GemmTests))]
+    public void TheInputGradientMatchesTheNaiveOneOnEveryFamily(string name)
+    {
+        var family = Enum.Parse<Gemm.Isa>(name);
+        using var scope = Gemm.ForcePath(family);
+        foreach (int threads in new[] { 1, 2 })
+            KernelAssert.WithThreads(threads, () =>
+            {
+                foreach (var s in Cases)
+                    foreach (bool accumulate in new[] { false, true })
+                    {
+                        var g = Geometry(s);
+                        Assert.True(Winograd.AppliesBackward(g), $"{g}'s input gradient should run by Winograd");
+                        var rng = new Rng(12);
+                        var x = KernelAssert.Random(rng, g.Batch * g.InChannels * g.InPlane);
+                        var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
+                        var dy = KernelAssert.Random(rng, g.Batch * g.OutChannels * g.OutPlane);
+                        // With accumulate, the ReLU mask too: dy is zeroed where the layer's output was not positive.
+                        var reluOutput = accumulate ? KernelAssert.Random(rng, dy.Length) : null;
+                        var masked = (float[])dy.Clone();
+                        if (reluOutput is not null) for (int i = 0; i < masked.Length; i++) if (!(reluOutput[i] > 0f)) masked[i] = 0f;
+                        var start = accumulate ? KernelAssert.Random(rng, x.Length) : new float[x.Length];
+                        var expected = (float[])start.Clone();
+                        ConvolutionReference.Backward(x, w, masked, expected, null, null, g);
+                        var bound = KernelAssert.Abs(start);
+                        ConvolutionReference.Backward(x, KernelAssert.Abs(w), KernelAssert.Abs(masked), bound, null, null, g);
+                        var dx = accumulate ? (float[])start.Clone() : Enumerable.Repeat(float.NaN, x.Length).ToArray();
+                        Convolution.BackwardInput(dy, w, dx, g, accumulate, reluOutput);
+                        KernelAssert.Close(expected, dx, bound, $"{name}, {threads} thread(s), {g}, accumulate {accumulate}", rel: 2e-6, abs: 1e-6);
+                        Assert.Equal(masked, dy); // masked in place, as the direct backward does
+                    }
+            });
+    }
+
+    [Fact]
+    public void ForwardAndInputGradientKeepTheirWeightsApart()
+    {
+        // Alternating the two on one weight array, changing it in between, each uses its own transform of it.
+        var g = Geometry([2, 16, 7, 9, 24, 1]);
+        var rng = new Rng(13);
+        var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
+        var x = KernelAssert.Random(rng, g.Batch * g.InChannels * g.InPlane);
+        var dy = KernelAssert.Random(rng, g.Batch * g.OutChannels * g.OutPlane);
+        for (int round = 0; round < 3; round++)
+        {
+            var y = new float[dy.Length];
+            Convolution.Forward(x, w, null, y, g);
+            var (expected, bound) = Reference(x, w, null, g, relu: false);
+            KernelAssert.Close(expected, y, bound, $"forward, round {round}", rel: 2e-6, abs: 1e-6);
+            var dx = new float[x.Length];
+            Convolution.BackwardInput(dy, w, dx, g, accumulate: false);
+            var dxExpected = new float[x.Length];
+            ConvolutionReference.Backward(x, w, dy, dxExpected, null, null, g);
+            var dxBound = new float[x.Length];
+            ConvolutionReference.Backward(x, KernelAssert.Abs(w), KernelAssert.Abs(dy), dxBound, null, null, g);
+            KernelAssert.Close(dxExpected, dx, dxBound, $"input gradient, round {round}", rel: 2e-6, abs: 1e-6);
+            w[round * 97 % w.Length] += 0.25f;
+        }
+    }
+
     [Fact]
     public void AWeightChangedInPlaceIsUsedAtTheNextCall()
     {

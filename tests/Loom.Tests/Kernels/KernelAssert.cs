@@ -38,26 +38,22 @@ internal static class KernelAssert
     }
 
     /// <summary>Runs <paramref name="body"/> with <c>Threading.Threads</c> set, then restores it.</summary>
-    public static void WithThreads(int threads, Action body)
-    {
-        int saved = Loom.Kernels.Threading.Threads;
-        try
-        {
-            Loom.Kernels.Threading.Threads = threads;
-            body();
-        }
-        finally { Loom.Kernels.Threading.Threads = saved; }
-    }
+    public static void WithThreads(int threads, Action body) =>
+        With(() => Loom.Kernels.Threading.Threads, v => Loom.Kernels.Threading.Threads = v, threads, body);
 
     /// <summary>Runs <paramref name="body"/> with <c>Convolution.UseWinograd</c> set, then restores it.</summary>
-    public static void WithWinograd(bool on, Action body)
+    public static void WithWinograd(bool on, Action body) =>
+        With(() => Loom.Kernels.Convolution.UseWinograd, v => Loom.Kernels.Convolution.UseWinograd = v, on, body);
+
+    /// <summary>Runs <paramref name="body"/> with a process-wide setting changed, then puts it back.</summary>
+    private static void With<T>(Func<T> get, Action<T> set, T value, Action body)
     {
-        bool saved = Loom.Kernels.Convolution.UseWinograd;
+        T saved = get();
         try
         {
-            Loom.Kernels.Convolution.UseWinograd = on;
+            set(value);
             body();
         }
-        finally { Loom.Kernels.Convolution.UseWinograd = saved; }
+        finally { set(saved); }
     }
 }

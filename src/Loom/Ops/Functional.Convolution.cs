@@ -30,13 +30,17 @@ public static partial class Functional
     internal static Tensor? Conv2dReluMaxPool2x2(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
         (int H, int W) dilation, int groups, string layer)
     {
+        if (RecordsGradient(x, weight, bias)) return null;
         var g = ConvGeometryOf(x, weight, bias, stride, padding, dilation, groups, layer);
-        bool recorded = GradMode.IsEnabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true });
-        if (recorded || g.OutHeight < 2 || g.OutWidth < 2) return null;
+        if (g.OutHeight < 2 || g.OutWidth < 2) return null;
         var y = Tensor.Uninitialized([g.Batch, g.OutChannels, g.OutHeight / 2, g.OutWidth / 2], nameof(Conv2dReluMaxPool2x2)); // every cell is written
         Convolution.ForwardReluMaxPool(x.Data, weight.Data, bias?.Data, y.Data, g);
         return y;
     }
+
+    /// <summary>Whether an op on these tensors would record a gradient (so the inference-only fused ops do not apply).</summary>
+    internal static bool RecordsGradient(Tensor x, Tensor weight, Tensor? bias) =>
+        GradMode.IsEnabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true });
 
     private static Tensor Conv2dCore(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
         (int H, int W) dilation, int groups, string layer, bool relu)

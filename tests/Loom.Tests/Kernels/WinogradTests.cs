@@ -28,63 +28,54 @@ public sealed class WinogradTests
     private static ConvGeometry Geometry(int[] s) => new(s[0], s[1], s[2], s[3], s[4], 3, 3, 1, 1, s[5], s[5], 1, 1, 1);
 
     [Theory, MemberData(nameof(GemmTests.Families), MemberType = typeof(GemmTests))]
-    public void MatchesTheNaiveConvolutionOnEveryFamily(string name)
+    public void MatchesTheNaiveConvolutionOnEveryFamily(string name) => OnEveryCase(name, (g, relu, what) =>
     {
-        var family = Enum.Parse<Gemm.Isa>(name);
-        using var scope = Gemm.ForcePath(family);
+        Assert.True(Winograd.Applies(g), $"{g} should run by Winograd");
+        var rng = new Rng(7);
+        var x = KernelAssert.Random(rng, g.Batch * g.InChannels * g.InPlane);
+        var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
+        var bias = relu ? KernelAssert.Random(rng, g.OutChannels) : null;
+        var (expected, bound) = Reference(x, w, bias, g, relu);
+        var y = new float[expected.Length];
+        Convolution.Forward(x, w, bias, y, g, relu);
+        KernelAssert.Close(expected, y, bound, $"{what}, relu {relu}", rel: 2e-6, abs: 1e-6);
+    });
+
+    /// <summary>Every case of <see cref="Cases"/>, with a flag false and true, on one and two threads, under the family named.</summary>
+    private static void OnEveryCase(string name, Action<ConvGeometry, bool, string> body)
+    {
+        using var scope = Gemm.ForcePath(Enum.Parse<Gemm.Isa>(name));
         foreach (int threads in new[] { 1, 2 })
             KernelAssert.WithThreads(threads, () =>
             {
-                foreach (var s in Cases)
-                    foreach (bool relu in new[] { false, true })
-                    {
-                        var g = Geometry(s);
-                        Assert.True(Winograd.Applies(g), $"{g} should run by Winograd");
-                        var rng = new Rng(7);
-                        var x = KernelAssert.Random(rng, g.Batch * g.InChannels * g.InPlane);
-                        var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
-                        var bias = relu ? KernelAssert.Random(rng, g.OutChannels) : null;
-                        var (expected, bound) = Reference(x, w, bias, g, relu);
-                        var y = new float[expected.Length];
-                        Convolution.Forward(x, w, bias, y, g, relu);
-                        KernelAssert.Close(expected, y, bound, $"{name}, {threads} thread(s), {g}, relu {relu}", rel: 2e-6, abs: 1e-6);
-                    }
+                foreach (var g in Cases.Select(Geometry))
+                    foreach (bool flag in new[] { false, true })
+                        body(g, flag, $"{name}, {threads} thread(s), {g}");
             });
     }
 
     [Theory, MemberData(nameof(GemmTests.Families), MemberType = typeof(GemmTests))]
-    public void TheInputGradientMatchesTheNaiveOneOnEveryFamily(string name)
+    public void TheInputGradientMatchesTheNaiveOneOnEveryFamily(string name) => OnEveryCase(name, (g, accumulate, what) =>
     {
-        var family = Enum.Parse<Gemm.Isa>(name);
-        using var scope = Gemm.ForcePath(family);
-        foreach (int threads in new[] { 1, 2 })
-            KernelAssert.WithThreads(threads, () =>
-            {
-                foreach (var s in Cases)
-                    foreach (bool accumulate in new[] { false, true })
-                    {
-                        var g = Geometry(s);
-                        Assert.True(Winograd.AppliesBackward(g), $"{g}'s input gradient should run by Winograd");
-                        var rng = new Rng(12);
-                        var x = KernelAssert.Random(rng, g.Batch * g.InChannels * g.InPlane);
-                        var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
-                        var dy = KernelAssert.Random(rng, g.Batch * g.OutChannels * g.OutPlane);
-                        // With accumulate, the ReLU mask too: dy is zeroed where the layer's output was not positive.
-                        var reluOutput = accumulate ? KernelAssert.Random(rng, dy.Length) : null;
-                        var masked = (float[])dy.Clone();
-                        if (reluOutput is not null) for (int i = 0; i < masked.Length; i++) if (!(reluOutput[i] > 0f)) masked[i] = 0f;
-                        var start = accumulate ? KernelAssert.Random(rng, x.Length) : new float[x.Length];
-                        var expected = (float[])start.Clone();
-                        ConvolutionReference.Backward(x, w, masked, expected, null, null, g);
-                        var bound = KernelAssert.Abs(start);
-                        ConvolutionReference.Backward(x, KernelAssert.Abs(w), KernelAssert.Abs(masked), bound, null, null, g);
-                        var dx = accumulate ? (float[])start.Clone() : Enumerable.Repeat(float.NaN, x.Length).ToArray();
-                        Convolution.BackwardInput(dy, w, dx, g, accumulate, reluOutput);
-                        KernelAssert.Close(expected, dx, bound, $"{name}, {threads} thread(s), {g}, accumulate {accumulate}", rel: 2e-6, abs: 1e-6);
-                        Assert.Equal(masked, dy); // masked in place, as the direct backward does
-                    }
-            });
-    }
+        Assert.True(Winograd.AppliesBackward(g), $"{g}'s input gradient should run by Winograd");
+        var rng = new Rng(12);
+        var x = KernelAssert.Random(rng, g.Batch * g.InChannels * g.InPlane);
+        var w = KernelAssert.Random(rng, g.OutChannels * g.WeightsPerOutput);
+        var dy = KernelAssert.Random(rng, g.Batch * g.OutChannels * g.OutPlane);
+        // With accumulate, the ReLU mask too: dy is zeroed where the layer's output was not positive.
+        var reluOutput = accumulate ? KernelAssert.Random(rng, dy.Length) : null;
+        var masked = (float[])dy.Clone();
+        if (reluOutput is not null) for (int i = 0; i < masked.Length; i++) if (!(reluOutput[i] > 0f)) masked[i] = 0f;
+        var start = accumulate ? KernelAssert.Random(rng, x.Length) : new float[x.Length];
+        var expected = (float[])start.Clone();
+        ConvolutionReference.Backward(x, w, masked, expected, null, null, g);
+        var bound = KernelAssert.Abs(start);
+        ConvolutionReference.Backward(x, KernelAssert.Abs(w), KernelAssert.Abs(masked), bound, null, null, g);
+        var dx = accumulate ? (float[])start.Clone() : Enumerable.Repeat(float.NaN, x.Length).ToArray();
+        Convolution.BackwardInput(dy, w, dx, g, accumulate, reluOutput);
+        KernelAssert.Close(expected, dx, bound, $"{what}, accumulate {accumulate}", rel: 2e-6, abs: 1e-6);
+        Assert.Equal(masked, dy); // masked in place, as the direct backward does
+    });
 
     [Fact]
     public void ForwardAndInputGradientKeepTheirWeightsApart()

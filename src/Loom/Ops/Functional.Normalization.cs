@@ -158,7 +158,7 @@ public static partial class Functional
         float scale = 1f / (1f - p);
         // The mask and the output are fully written, and live as long as the step: both from the step's buffer pool.
         var mask = BufferPool.RentFloats(x.Size);
-        for (int i = 0; i < mask.Length; i++) mask[i] = r.NextFloat() >= p ? scale : 0f;
+        r.FillKeepMask(mask, p, scale);
         var y = Tensor.Uninitialized(x.Shape);
         TensorPrimitives.Multiply(x.Data, mask, y.Data);
         return Graph.Record(y, "Dropout", [x], g =>

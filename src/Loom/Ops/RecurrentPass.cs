@@ -182,7 +182,7 @@ internal sealed class RecurrentPass
         var r = _rng ?? Rng.Default;
         float scale = 1f / (1f - _dropout);
         var mask = _dropoutMasks![l] = new float[length];
-        for (int i = 0; i < mask.Length; i++) mask[i] = r.NextFloat() >= _dropout ? scale : 0f;
+        r.FillKeepMask(mask, _dropout, scale);
         var o = _layerOutput[l].AsSpan(0, length);
         TensorPrimitives.Multiply(o, mask, o);
     }

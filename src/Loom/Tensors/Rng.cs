@@ -76,6 +76,31 @@ public sealed class Rng
         for (int i = 0; i < target.Length; i++) target[i] = low + range * NextFloat();
     }
 
+    /// <summary>
+    /// Dropout's mask: each element 0 with probability <paramref name="p"/>, else <paramref name="keptValue"/> — the
+    /// values <c>NextFloat() &gt;= p ? keptValue : 0</c> one element after another, the same stream. The state is held
+    /// in locals (a call per element kept it in memory) and the choice made without a branch (at p = ½ a branch is
+    /// mispredicted every other element): NextFloat is u·2⁻²⁴ for the integer u = x >> 8 &lt; 2²⁴, and both that product
+    /// and p·2²⁴ are exact, so u·2⁻²⁴ ≥ p exactly when u ≥ ⌈p·2²⁴⌉.
+    /// </summary>
+    public void FillKeepMask(Span<float> mask, float p, float keptValue)
+    {
+        if (!(p >= 0f && p <= 1f)) throw new ArgumentOutOfRangeException(nameof(p), $"A keep mask needs a probability in [0, 1], got {p}.");
+        int threshold = (int)MathF.Ceiling(p * (1 << 24)), kept = BitConverter.SingleToInt32Bits(keptValue);
+        uint s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
+        for (int i = 0; i < mask.Length; i++)
+        {
+            uint result = BitRotate(s1 * 5, 7) * 9;
+            uint t = s1 << 9;
+            s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3;
+            s2 ^= t;
+            s3 = BitRotate(s3, 11);
+            int dropped = ((int)(result >> 8) - threshold) >> 31; // all ones when u < threshold
+            mask[i] = BitConverter.Int32BitsToSingle(kept & ~dropped);
+        }
+        (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
+    }
+
     public void FillNormal(Span<float> target, float mean, float std)
     {
         for (int i = 0; i < target.Length; i++) target[i] = mean + std * NextNormal();

@@ -18,6 +18,24 @@ public class RngTests
     }
 
     [Fact]
+    public void KeepMaskIsTheNextFloatStream()
+    {
+        // The branch-free comparison against ⌈p·2²⁴⌉ must agree with NextFloat() >= p for every p, the tiny and the
+        // one-ulp-below-a-value ones included.
+        foreach (float p in new[] { 0f, 1e-9f, 0.1f, 0.3f, 0.5f, 0.5f - 3e-8f, 0.999f, 1f })
+            foreach (int n in new[] { 0, 1, 7, 5000 })
+            {
+                var a = new Rng(11);
+                var b = new Rng(11);
+                var mask = new float[n];
+                a.FillKeepMask(mask, p, 2.5f);
+                for (int i = 0; i < n; i++) Assert.Equal(b.NextFloat() >= p ? 2.5f : 0f, mask[i]);
+                Assert.Equal(b.NextUInt(), a.NextUInt()); // and the generator moved on by exactly n values
+            }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Rng(1).FillKeepMask(new float[3], float.NaN, 1f));
+    }
+
+    [Fact]
     public void DifferentSeedsDiffer()
     {
         var a = new Rng(1);

@@ -301,10 +301,12 @@ internal static unsafe class Winograd
     /// <summary>
     /// y = conv(x, w) + bias (then ReLU with <paramref name="relu"/>) for a geometry that <see cref="Applies"/>.
     /// x: (N, C, H, W), w: (O, C, 3, 3), each sample's output (O, OH, OW) where <paramref name="output"/> says. A batch
-    /// runs a sample per thread; one sample splits the output channels among the threads.
+    /// runs a sample per thread; one sample splits the output channels among the threads. With
+    /// <paramref name="maskBy"/> (N, C, H, W), x is first zeroed in place wherever maskBy is not positive (a ReLU's
+    /// backward), channel by channel just before it is transformed, while it is in cache.
     /// </summary>
-    internal static void Forward<TOutput>(float[] x, float[] w, float[]? bias, in ConvGeometry g, bool relu, TOutput output, bool flipped = false)
-        where TOutput : struct, ISampleOutput
+    internal static void Forward<TOutput>(float[] x, float[] w, float[]? bias, in ConvGeometry g, bool relu, TOutput output,
+        bool flipped = false, float[]? maskBy = null) where TOutput : struct, ISampleOutput
     {
         var plan = new Plan(g);
         var family = Gemm.ThreadPath; // the family that packs the weights multiplies them, on every thread
@@ -319,7 +321,7 @@ internal static unsafe class Winograd
                 // The weights are compared (or, by a writer, brought up to date) slice by slice while the input is
                 // transformed, on the threads; a reader that finds them changed brings them up to date before the products.
                 var current = new bool[parts];
-                float* v = TransformSampleThreaded(x, w, plan, hold, current, family);
+                float* v = TransformSampleThreaded(x, w, plan, hold, current, family, maskBy);
                 UpToDate(ref hold, current, w, plan, parts, family);
                 MultiplyThreaded(v, bias, plan, relu, hold.Prepared, family, output);
             }
@@ -328,7 +330,7 @@ internal static unsafe class Winograd
                 Span<bool> current = stackalloc bool[parts]; // a writer's slices are not known to be current
                 for (int p = 0; p < parts; p++) current[p] = !hold.Writer && hold.Prepared.Current(w, plan, p);
                 UpToDate(ref hold, current, w, plan, parts, family);
-                Batch(x, bias, plan, hold.Prepared, relu, g.Batch, family, output);
+                Batch(x, bias, plan, hold.Prepared, relu, g.Batch, family, output, maskBy);
             }
         }
         finally
@@ -356,20 +358,14 @@ internal static unsafe class Winograd
     /// <summary>
     /// dx (+)= the input gradient of a convolution that <see cref="AppliesBackward"/>: the stride-1 3×3 convolution of dy
     /// by the turned filters (<see cref="Transposed"/>), by Winograd, its transformed weights kept apart from the
-    /// forward's. With <paramref name="reluOutput"/>, dy is first masked in place where that output is not positive.
+    /// forward's. With <paramref name="reluOutput"/>, dy is masked in place where that output is not positive (all of
+    /// it by the time this returns: the weight gradient reads it next), each sample's as it is transformed.
     /// dy: (N, O, OH, OW), w: (O, C, 3, 3), dx: (N, C, H, W).
     /// </summary>
     internal static void BackwardInput(float[] dy, float[] w, float[] dx, in ConvGeometry g, bool accumulate, float[]? reluOutput)
     {
-        int outSize = g.OutChannels * g.OutPlane;
-        if (reluOutput is not null)
-            Threading.For(g.Batch, n =>
-            {
-                var dys = dy.AsSpan(n * outSize, outSize);
-                Activations.ReluBackward(reluOutput.AsSpan(n * outSize, outSize), dys, dys, accumulate: false);
-            }, g.Batch > 1);
         fixed (float* pdx = dx)
-            Forward(dy, w, null, Transposed(g), relu: false, new AddInto(pdx, g.InChannels, g.InPlane, accumulate), flipped: true);
+            Forward(dy, w, null, Transposed(g), relu: false, new AddInto(pdx, g.InChannels, g.InPlane, accumulate), flipped: true, reluOutput);
     }
 
     /// <summary>
@@ -389,8 +385,8 @@ internal static unsafe class Winograd
     }
 
     /// <summary>The samples of a batch, each on one thread (serially with one thread), each slice after the other.</summary>
-    private static void Batch<TOutput>(float[] x, float[]? bias, Plan plan, Prepared prepared, bool relu, int batch, Gemm.Isa family, TOutput output)
-        where TOutput : struct, ISampleOutput
+    private static void Batch<TOutput>(float[] x, float[]? bias, Plan plan, Prepared prepared, bool relu, int batch, Gemm.Isa family, TOutput output,
+        float[]? maskBy) where TOutput : struct, ISampleOutput
     {
         int inSize = plan.C * plan.H * plan.W;
         var packed = prepared.Packed;
@@ -400,6 +396,7 @@ internal static unsafe class Winograd
             var mine = Mine;
             float* v = Buffer(ref mine.V, plan.VSize);
             float* y = output.Begin(n);
+            Mask(x, maskBy, (long)n * inSize, inSize);
             fixed (float* px = &x[n * inSize], pb = bias, pp = packed)
             {
                 TransformInput(px, plan, 0, plan.C, v, mine);
@@ -414,7 +411,7 @@ internal static unsafe class Winograd
     /// One sample on several threads, first half: each thread transforms its share of the input channels and compares
     /// the weights of its slice of output channels (a writer brings them up to date instead). Returns V.
     /// </summary>
-    private static float* TransformSampleThreaded(float[] x, float[] w, Plan plan, Hold hold, bool[] current, Gemm.Isa family)
+    private static float* TransformSampleThreaded(float[] x, float[] w, Plan plan, Hold hold, bool[] current, Gemm.Isa family, float[]? maskBy)
     {
         int parts = current.Length;
         float* v = Buffer(ref Mine.V, plan.VSize);
@@ -426,7 +423,9 @@ internal static unsafe class Winograd
             bool refreshes = hold.Writer && !hold.Prepared.Flipped;
             if (refreshes) hold.Prepared.Refresh(w, plan, p);
             current[p] = refreshes || !hold.Writer && hold.Prepared.Current(w, plan, p);
-            fixed (float* px = x) TransformInput(px, plan, plan.C * p / parts, plan.C * (p + 1) / parts, (float*)va, Mine);
+            int c0 = plan.C * p / parts, c1 = plan.C * (p + 1) / parts, channel = plan.H * plan.W;
+            Mask(x, maskBy, (long)c0 * channel, (c1 - c0) * channel);
+            fixed (float* px = x) TransformInput(px, plan, c0, c1, (float*)va, Mine);
         });
         return v;
     }
@@ -446,6 +445,14 @@ internal static unsafe class Winograd
                 MultiplyAndWrite((float*)va, pp, plan, slice, pb, relu, (float*)ya, Mine);
             output.End(0, (float*)ya, slice.First, slice.Count);
         });
+    }
+
+    /// <summary>x[from..from + count) zeroed where maskBy is not positive (nothing without maskBy).</summary>
+    private static void Mask(float[] x, float[]? maskBy, long from, int count)
+    {
+        if (maskBy is null) return;
+        var part = x.AsSpan((int)from, count);
+        Activations.ReluBackward(maskBy.AsSpan((int)from, count), part, part, accumulate: false);
     }
 
     /// <summary>

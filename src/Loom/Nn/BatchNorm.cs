@@ -45,6 +45,8 @@ public abstract class BatchNorm : Module
         _ => $"(N, {NumFeatures}, H, W)",
     };
 
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe() =>
         $"{GetType().Name}({NumFeatures}, eps={Eps.ToString("0.#####e+00", System.Globalization.CultureInfo.InvariantCulture)}, momentum={Momentum.ToString(System.Globalization.CultureInfo.InvariantCulture)}, affine={PyBool(Weight is not null)})";
 }

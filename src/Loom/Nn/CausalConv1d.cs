@@ -41,6 +41,8 @@ public sealed class CausalConv1d : Module
     /// <summary>Each sequence's steps: ⌊(L − 1) / stride⌋ + 1 (the left padding makes up the window's reach).</summary>
     public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, 1, Stride);
 
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe()
     {
         var s = $"CausalConv1d({InChannels}, {OutChannels}, kernel_size={Conv1d.Single(KernelSize)}, stride={Conv1d.Single(Stride)}";

@@ -37,6 +37,8 @@ public sealed class Conv1d : Module
     public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, KernelSize, Stride, Padding, Dilation);
 
     /// <summary>As PyTorch prints it, e.g. <c>Conv1d(16, 33, kernel_size=(3,), stride=(2,), padding=(1,))</c>.</summary>
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe()
     {
         var s = $"Conv1d({InChannels}, {OutChannels}, kernel_size={Single(KernelSize)}, stride={Single(Stride)}";

@@ -37,7 +37,7 @@ public sealed class Conv2d : Module, IReluFusible
     /// </summary>
     public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, KernelSize.H, Stride.H, Padding.H, Dilation.H);
 
-    Tensor IReluFusible.ForwardRelu(Tensor x) => Functional.Conv2dRelu(x, Weight, Bias, Stride, Padding, Dilation, Groups, Label);
+    Tensor IReluFusible.ForwardRelu(Tensor x) => Functional.Conv2dRelu(x, Weight, Bias, Stride, Padding, Dilation, Groups, Label, ReluFusedLabel);
 
     /// <summary>
     /// MaxPool2d(2)(ReLU(this(x))) as one op where no gradient is recorded (<see cref="LayerChain"/>); null where one
@@ -46,6 +46,8 @@ public sealed class Conv2d : Module, IReluFusible
     /// </summary>
     internal Tensor? ForwardReluMaxPool(Tensor x) => Functional.RecordsGradient(x, Weight, Bias)
         ? null : Functional.Conv2dReluMaxPool2x2(x, Weight, Bias, Stride, Padding, Dilation, Groups, Label);
+
+    protected override bool DescriptionIsFixed => true;
 
     public override string Describe()
     {

@@ -59,6 +59,8 @@ public sealed class Embedding : Module
         return anyShort ? lengths : null;
     }
 
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe() =>
         $"Embedding({NumEmbeddings}, {EmbeddingDim}{(PaddingIdx is int p ? $", padding_idx={p}" : "")})";
 }

@@ -19,7 +19,9 @@ public sealed class Linear : Module, IReluFusible
 
     public override Tensor Forward(Tensor x) => Functional.Linear(x, Weight, Bias, Label);
 
-    Tensor IReluFusible.ForwardRelu(Tensor x) => Functional.LinearRelu(x, Weight, Bias, Label);
+    Tensor IReluFusible.ForwardRelu(Tensor x) => Functional.LinearRelu(x, Weight, Bias, Label, ReluFusedLabel);
+
+    protected override bool DescriptionIsFixed => true;
 
     public override string Describe() => $"Linear(in_features={InFeatures}, out_features={OutFeatures}, bias={PyBool(Bias is not null)})";
 }

@@ -93,8 +93,47 @@ public abstract class Module
     /// <summary>Forgets this layer's carried state; only stateful layers have one.</summary>
     protected virtual void ResetState() { }
 
-    /// <summary>How this layer names itself in errors: its type, its name in the model, and its arguments.</summary>
-    protected string Label => Name.Length == 0 ? Describe() : $"{Describe()} (layer '{Name}')";
+    /// <summary>
+    /// How this layer names itself in errors and in the graph: its type, its name in the model, and its arguments.
+    /// Built at every call unless <see cref="DescriptionIsFixed"/>; then kept, and built again only when the name changes.
+    /// </summary>
+    protected string Label
+    {
+        get
+        {
+            if (!DescriptionIsFixed) return ComposeLabel();
+            return Kept().Text;
+        }
+    }
+
+    /// <summary><see cref="Label"/> + " + ReLU": how a ReLU fused into this layer (<see cref="IReluFusible"/>) is named in the graph; kept alike.</summary>
+    protected string ReluFusedLabel => DescriptionIsFixed ? Kept().ReluFused : ComposeLabel() + FusedRelu;
+
+    private const string FusedRelu = " + ReLU";
+
+    /// <summary>The labels kept for the current name: one reference, so that a thread never sees one name's label under another name.</summary>
+    private KeptLabel Kept()
+    {
+        var kept = _keptLabel;
+        if (kept is null || !ReferenceEquals(kept.Name, Name))
+        {
+            string text = ComposeLabel();
+            _keptLabel = kept = new KeptLabel(Name, text, text + FusedRelu);
+        }
+        return kept;
+    }
+
+    /// <summary>
+    /// Whether <see cref="Describe"/> reads only what the constructor fixed, so that <see cref="Label"/> may be kept
+    /// rather than built (a few strings) at every forward. False unless a layer says so.
+    /// </summary>
+    protected virtual bool DescriptionIsFixed => false;
+
+    private sealed record KeptLabel(string Name, string Text, string ReluFused);
+
+    private KeptLabel? _keptLabel;
+
+    private string ComposeLabel() => Name.Length == 0 ? Describe() : $"{Describe()} (layer '{Name}')";
 
     protected Parameter RegisterParameter(string name, Tensor value)
     {

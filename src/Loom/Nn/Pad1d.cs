@@ -23,5 +23,7 @@ public sealed class Pad1d : Module
     /// <summary>Each sequence's steps as if it were padded alone: left + L + right (so a full-length one maps to the output's length).</summary>
     public override int[] OutputLengths(int[] lengths) => Array.ConvertAll(lengths, l => l + Left + Right);
 
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"ConstantPad1d(padding=({Left}, {Right}), value={Value})");
 }

@@ -26,5 +26,7 @@ public sealed class Permute : Module
         return Functional.Permute(x, _dims);
     }
 
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe() => $"Permute(dims=({string.Join(", ", _dims)}))";
 }

@@ -14,6 +14,8 @@ public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 
     /// <summary>Each sequence's steps along the height axis (time down the rows, as <see cref="Conv2d.OutputLengths"/>).</summary>
     public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, KernelSize, Stride, Padding, Dilation);
 
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe() => $"MaxPool2d(kernel_size={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation})";
 }
 
@@ -31,6 +33,8 @@ public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 
     /// <summary>Each sequence's steps along the height axis (time down the rows, as <see cref="Conv2d.OutputLengths"/>).</summary>
     public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, KernelSize, Stride, Padding);
 
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe() => $"AvgPool2d(kernel_size={KernelSize}, stride={Stride}, padding={Padding})";
 }
 
@@ -45,6 +49,8 @@ public sealed class AdaptiveAvgPool2d(int outputHeight, int outputWidth) : Modul
     public (int H, int W) OutputSize { get; } = (outputHeight, outputWidth);
 
     public override Tensor Forward(Tensor x) => Functional.AdaptiveAvgPool2d(x, OutputSize, Label);
+
+    protected override bool DescriptionIsFixed => true;
 
     public override string Describe() => OutputSize.H == OutputSize.W
         ? $"AdaptiveAvgPool2d(output_size={OutputSize.H})" : $"AdaptiveAvgPool2d(output_size={Conv2d.Pair(OutputSize)})";

@@ -12,6 +12,8 @@ public sealed class MaxPool1d(int kernelSize, int? stride = null, int padding = 
 
     public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, KernelSize, Stride, Padding, Dilation);
 
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe() => $"MaxPool1d(kernel_size={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation})";
 }
 
@@ -28,6 +30,8 @@ public sealed class AvgPool1d(int kernelSize, int? stride = null, int padding = 
     public override int[] OutputLengths(int[] lengths) => StepLengths.Window(lengths, KernelSize, Stride, Padding);
 
     // PyTorch's AvgPool1d keeps its sizes as one-element tuples, unlike MaxPool1d and AvgPool2d.
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe() =>
         $"AvgPool1d(kernel_size={Conv1d.Single(KernelSize)}, stride={Conv1d.Single(Stride)}, padding={Conv1d.Single(Padding)})";
 }
@@ -42,6 +46,8 @@ public sealed class AdaptiveAvgPool1d(int outputSize) : Module
 
     public override Tensor Forward(Tensor x) => Functional.AdaptiveAvgPool1d(x, OutputSize, Label);
 
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe() => $"AdaptiveAvgPool1d(output_size={OutputSize})";
 }
 
@@ -54,6 +60,8 @@ public sealed class AdaptiveMaxPool1d(int outputSize) : Module
     public int OutputSize { get; } = outputSize > 0 ? outputSize : throw new ArgumentException($"AdaptiveMaxPool1d: output size must be positive, got {outputSize}.");
 
     public override Tensor Forward(Tensor x) => Functional.AdaptiveMaxPool1d(x, OutputSize, Label);
+
+    protected override bool DescriptionIsFixed => true;
 
     public override string Describe() => $"AdaptiveMaxPool1d(output_size={OutputSize})";
 }

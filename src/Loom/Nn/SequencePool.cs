@@ -13,5 +13,7 @@ public sealed class SequencePool(SequencePoolMode mode) : Module
     /// <summary>x: (N, T, F), lengths: each sequence's valid steps (null: all T) → (N, F).</summary>
     public override Tensor Forward(Tensor x, int[]? lengths) => Functional.SequencePool(x, lengths, Mode, Label);
 
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe() => $"SequencePool(mode='{Mode.ToString().ToLowerInvariant()}')";
 }

@@ -18,5 +18,7 @@ public sealed class Transpose(int dim0, int dim1) : Module
         return Functional.Transpose(x, Dim0, Dim1);
     }
 
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe() => $"Transpose(dim0={Dim0}, dim1={Dim1})";
 }

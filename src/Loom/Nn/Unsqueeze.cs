@@ -20,5 +20,7 @@ public sealed class Unsqueeze(int dim) : Module
         return Functional.Reshape(x, shape);
     }
 
+    protected override bool DescriptionIsFixed => true;
+
     public override string Describe() => $"Unsqueeze(dim={Dim})";
 }

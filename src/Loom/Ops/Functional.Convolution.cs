@@ -10,7 +10,7 @@ public static partial class Functional
     /// </summary>
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
         (int H, int W) dilation, int groups = 1, string layer = "Conv2d")
-        => Conv2dCore(x, weight, bias, stride, padding, dilation, groups, layer, relu: false);
+        => Conv2dCore(x, weight, bias, stride, padding, dilation, groups, layer, layer, relu: false);
 
     /// <summary>
     /// ReLU(<see cref="Conv2d"/>(…)) as one op: the activation is applied to each sample while its output is in
@@ -18,8 +18,8 @@ public static partial class Functional
     /// Same result as the two ops, bit for bit.
     /// </summary>
     internal static Tensor Conv2dRelu(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
-        (int H, int W) dilation, int groups, string layer)
-        => Conv2dCore(x, weight, bias, stride, padding, dilation, groups, layer, relu: true);
+        (int H, int W) dilation, int groups, string layer, string recordedAs)
+        => Conv2dCore(x, weight, bias, stride, padding, dilation, groups, layer, recordedAs, relu: true);
 
     /// <summary>
     /// MaxPool2d(2)(ReLU(<see cref="Conv2d"/>(…))) as one op where no gradient is recorded (inference): each sample's
@@ -43,12 +43,12 @@ public static partial class Functional
         GradMode.IsEnabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true });
 
     private static Tensor Conv2dCore(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
-        (int H, int W) dilation, int groups, string layer, bool relu)
+        (int H, int W) dilation, int groups, string layer, string recordedAs, bool relu)
     {
         var g = ConvGeometryOf(x, weight, bias, stride, padding, dilation, groups, layer);
         var y = Tensor.Uninitialized([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], relu ? nameof(Conv2dRelu) : nameof(Conv2d)); // every element is written by the GEMM (beta 0)
         Convolution.Forward(x.Data, weight.Data, bias?.Data, y.Data, g, relu);
-        return Graph.Record(y, relu ? layer + " + ReLU" : layer, [x, weight, bias], dy =>
+        return Graph.Record(y, recordedAs, [x, weight, bias], dy =>
         {
             // With ReLU, dy (the output's gradient, which nothing reads after this op) is masked in place by the
             // first kernel that reads it.

@@ -25,15 +25,17 @@ public static partial class Functional
     /// y = x·Wᵀ + b. x: (…, in), weight: (out, in), bias: (out) → (…, out). Leading dimensions are
     /// flattened into one GEMM.
     /// </summary>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, string layer = "Linear") => LinearCore(x, weight, bias, layer, relu: false);
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, string layer = "Linear") => LinearCore(x, weight, bias, layer, layer, relu: false);
 
     /// <summary>
     /// ReLU(<see cref="Linear"/>(…)) as one op: one pass over the output (the GEMM adds the bias as it stores), and
     /// the gradient masked in place in backward rather than in a separate op; same result bit for bit.
     /// </summary>
-    internal static Tensor LinearRelu(Tensor x, Tensor weight, Tensor? bias, string layer) => LinearCore(x, weight, bias, layer, relu: true);
+    internal static Tensor LinearRelu(Tensor x, Tensor weight, Tensor? bias, string layer, string recordedAs) =>
+        LinearCore(x, weight, bias, layer, recordedAs, relu: true);
 
-    private static Tensor LinearCore(Tensor x, Tensor weight, Tensor? bias, string layer, bool relu)
+    /// <summary>The two: <paramref name="layer"/> names the layer in errors, <paramref name="recordedAs"/> the op in the graph.</summary>
+    private static Tensor LinearCore(Tensor x, Tensor weight, Tensor? bias, string layer, string recordedAs, bool relu)
     {
         int inF = weight.Shape[1], outF = weight.Shape[0];
         if (x.Rank < 1 || x.Shape[^1] != inF)
@@ -44,7 +46,7 @@ public static partial class Functional
         var y = Tensor.Uninitialized(shape, relu ? nameof(LinearRelu) : nameof(Linear)); // written in full by the GEMM (beta 0), which adds the bias as it stores
         Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, columnBias: bias is null ? default : bias.Data);
         if (relu) Activations.Relu(y.Data, y.Data);
-        return Graph.Record(y, relu ? layer + " + ReLU" : layer, [x, weight, bias], g =>
+        return Graph.Record(y, recordedAs, [x, weight, bias], g =>
         {
             if (relu) Activations.ReluBackward(y.Data, g, g, accumulate: false); // g is this op's own: masked in place
             if (x.GradBufferToWrite(out bool acc) is { } dx) Gemm.Multiply(false, false, rows, inF, outF, g, outF, weight.Data, inF, dx, inF, acc ? 1f : 0f);

@@ -17,7 +17,7 @@ public class FusedReluGradTests
     {
         var inputs = AwayFromKink(70, rng => bias ? [Randn(rng, 2, 3, 6, 5), Randn(rng, 4, 3, 3, 3), Randn(rng, 4)] : [Randn(rng, 2, 3, 6, 5), Randn(rng, 4, 3, 3, 3)],
             xs => Functional.Conv2d(xs[0], xs[1], xs.Length > 2 ? xs[2] : null, (1, 1), (1, 1), (1, 1)));
-        Check(xs => Functional.Conv2dRelu(xs[0], xs[1], xs.Length > 2 ? xs[2] : null, (1, 1), (1, 1), (1, 1), 1, "Conv2d"), inputs);
+        Check(xs => Functional.Conv2dRelu(xs[0], xs[1], xs.Length > 2 ? xs[2] : null, (1, 1), (1, 1), (1, 1), 1, "Conv2d", "Conv2d + ReLU"), inputs);
     }
 
     [Fact]
@@ -25,7 +25,7 @@ public class FusedReluGradTests
     {
         var inputs = AwayFromKink(71, rng => [Randn(rng, 2, 4, 3, 3), Randn(rng, 6, 2, 1, 1), Randn(rng, 6)],
             xs => Functional.Conv2d(xs[0], xs[1], xs[2], (1, 1), (0, 0), (1, 1), 2));
-        Check(xs => Functional.Conv2dRelu(xs[0], xs[1], xs[2], (1, 1), (0, 0), (1, 1), 2, "Conv2d"), inputs);
+        Check(xs => Functional.Conv2dRelu(xs[0], xs[1], xs[2], (1, 1), (0, 0), (1, 1), 2, "Conv2d", "Conv2d + ReLU"), inputs);
     }
 
     [Theory]
@@ -35,7 +35,7 @@ public class FusedReluGradTests
     {
         var inputs = AwayFromKink(72, rng => bias ? [Randn(rng, 5, 7), Randn(rng, 6, 7), Randn(rng, 6)] : [Randn(rng, 5, 7), Randn(rng, 6, 7)],
             xs => Functional.Linear(xs[0], xs[1], xs.Length > 2 ? xs[2] : null));
-        Check(xs => Functional.LinearRelu(xs[0], xs[1], xs.Length > 2 ? xs[2] : null, "Linear"), inputs);
+        Check(xs => Functional.LinearRelu(xs[0], xs[1], xs.Length > 2 ? xs[2] : null, "Linear", "Linear + ReLU"), inputs);
     }
 
     /// <summary>

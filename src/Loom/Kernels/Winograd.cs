@@ -117,6 +117,7 @@ internal static unsafe class Winograd
     /// </summary>
     private static float* Buffer(ref float[]? buffer, int size)
     {
+        if (size < 0) throw new OverflowException($"Winograd: a scratch buffer of {size} floats (a size that overflowed).");
         if (buffer is null || buffer.Length < size + 16) buffer = GC.AllocateArray<float>(size + 16, pinned: true);
         nint start = (nint)Unsafe.AsPointer(ref buffer[0]);
         return (float*)((start + 63) & ~(nint)63);
@@ -142,25 +143,28 @@ internal static unsafe class Winograd
         public bool Fits(in Plan plan, int parts, Gemm.Isa family, int weights) =>
             Layout == (plan.C, plan.O, parts, family) && Source.Length == weights;
 
-        /// <summary>Sets the layout for these slices (forgetting what was prepared if it changes).</summary>
+        /// <summary>
+        /// Sets the layout for these slices (forgetting what was prepared if it changes). Everything is allocated before
+        /// any field changes, so that a failure (out of memory) leaves the old layout whole, not a mix that still fits.
+        /// </summary>
         public void Shape(in Plan plan, int parts, Gemm.Isa family, int weights)
         {
             if (Fits(plan, parts, family, weights)) return;
             int nr = Gemm.Blocking.NR, panels = (plan.O + nr - 1) / nr;
-            Slices = new Slice[parts];
-            Offsets = new int[parts];
+            var slices = new Slice[parts];
+            var offsets = new int[parts];
             int total = 0;
             for (int p = 0; p < parts; p++)
             {
                 int first = panels * p / parts * nr, last = Math.Min(plan.O, panels * (p + 1) / parts * nr);
-                Slices[p] = new Slice(first, last - first);
-                Offsets[p] = total;
+                slices[p] = new Slice(first, last - first);
+                offsets[p] = total;
                 total = checked(total + Elements * Gemm.PackedSize(plan.C, last - first));
             }
-            Packed = GC.AllocateUninitializedArray<float>(total, pinned: true);
-            Source = GC.AllocateUninitializedArray<float>(weights, pinned: true);
-            Valid = new bool[parts];
-            Layout = (plan.C, plan.O, parts, family);
+            var packed = GC.AllocateUninitializedArray<float>(total, pinned: true);
+            var source = GC.AllocateUninitializedArray<float>(weights, pinned: true);
+            var valid = new bool[parts];
+            (Slices, Offsets, Packed, Source, Valid, Layout) = (slices, offsets, packed, source, valid, (plan.C, plan.O, parts, family));
         }
 
         /// <summary>
@@ -184,7 +188,9 @@ internal static unsafe class Winograd
 
         /// <summary>
         /// Makes slice p's transformed weights those of <paramref name="w"/>, unless they already are; the writer only.
-        /// Flipped, all slices at once (so not from several threads).
+        /// Flipped, all slices at once (so not from several threads). The weights are copied first and transformed from
+        /// the copy, so that the copy is always what the transform was made from: a write into w meanwhile (an optimizer
+        /// step on another thread) is then seen as a change by the next forward, never taken for the kept transform.
         /// </summary>
         public void Refresh(float[] w, in Plan plan, int p)
         {
@@ -194,18 +200,18 @@ internal static unsafe class Winograd
                 for (int q = 0; q < Slices.Length && current; q++) current = Current(w, plan, q);
                 if (current) return;
                 Array.Clear(Valid); // until every transform is complete
-                fixed (float* pw = w)
-                    for (int q = 0; q < Slices.Length; q++)
-                        fixed (float* pp = &Packed[Offsets[q]]) PrepareWeights(pw, plan, Slices[q], pp, flipped: true);
                 w.AsSpan(0, plan.C * plan.O * 9).CopyTo(Source);
+                fixed (float* ps = Source)
+                    for (int q = 0; q < Slices.Length; q++)
+                        fixed (float* pp = &Packed[Offsets[q]]) PrepareWeights(ps, plan, Slices[q], pp, flipped: true);
                 Array.Fill(Valid, true);
                 return;
             }
             if (Current(w, plan, p)) return;
             var (from, count) = Compared(plan, p);
             Valid[p] = false; // until the transform is complete
-            fixed (float* pw = w, pp = &Packed[Offsets[p]]) PrepareWeights(pw, plan, Slices[p], pp, flipped: false);
             w.AsSpan(from, count).CopyTo(Source.AsSpan(from, count));
+            fixed (float* ps = Source, pp = &Packed[Offsets[p]]) PrepareWeights(ps, plan, Slices[p], pp, flipped: false); // reads only slice p's filters
             Valid[p] = true;
         }
     }
@@ -226,20 +232,34 @@ internal static unsafe class Winograd
         {
             if (Interlocked.CompareExchange(ref kept.State, state + 1, state) != state) continue;
             if (kept.Fits(plan, parts, family, w.Length)) return new Hold(kept, Writer: false);
-            var writer = Upgrade(new Hold(kept, false), plan, parts, family, w.Length);
+            var reader = new Hold(kept, false);
+            Hold writer;
+            try
+            {
+                writer = Upgrade(reader, plan, parts, family, w.Length);
+            }
+            catch
+            {
+                Release(reader); // Upgrade keeps the read hold when it fails
+                throw;
+            }
             Shaped(writer, plan, parts, family, w.Length);
             return writer;
         }
         return Private(plan, parts, family, w.Length, flipped);
     }
 
-    /// <summary>A reader becomes the writer if it reads alone; otherwise it lets go and takes a private copy.</summary>
+    /// <summary>
+    /// A reader becomes the writer if it reads alone; otherwise it takes a private copy and then lets go, so that a
+    /// failure to make the copy leaves the hold as it was (and its caller releases it once, as a reader).
+    /// </summary>
     private static Hold Upgrade(Hold hold, in Plan plan, int parts, Gemm.Isa family, int weights)
     {
         if (hold.Writer) return hold;
         if (Interlocked.CompareExchange(ref hold.Prepared.State, -1, 1) == 1) return new Hold(hold.Prepared, Writer: true);
+        var copy = Private(plan, parts, family, weights, hold.Prepared.Flipped);
         Interlocked.Decrement(ref hold.Prepared.State);
-        return Private(plan, parts, family, weights, hold.Prepared.Flipped);
+        return copy;
     }
 
     private static Hold Private(in Plan plan, int parts, Gemm.Isa family, int weights, bool flipped)

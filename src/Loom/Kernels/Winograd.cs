@@ -416,7 +416,7 @@ internal static unsafe class Winograd
             var mine = Mine;
             float* v = Buffer(ref mine.V, plan.VSize);
             float* y = output.Begin(n);
-            Mask(x, maskBy, (long)n * inSize, inSize);
+            Mask(x, maskBy, n * inSize, inSize);
             fixed (float* px = &x[n * inSize], pb = bias, pp = packed)
             {
                 TransformInput(px, plan, 0, plan.C, v, mine);
@@ -444,7 +444,7 @@ internal static unsafe class Winograd
             if (refreshes) hold.Prepared.Refresh(w, plan, p);
             current[p] = refreshes || !hold.Writer && hold.Prepared.Current(w, plan, p);
             int c0 = plan.C * p / parts, c1 = plan.C * (p + 1) / parts, channel = plan.H * plan.W;
-            Mask(x, maskBy, (long)c0 * channel, (c1 - c0) * channel);
+            Mask(x, maskBy, c0 * channel, (c1 - c0) * channel);
             fixed (float* px = x) TransformInput(px, plan, c0, c1, (float*)va, Mine);
         });
         return v;
@@ -468,11 +468,11 @@ internal static unsafe class Winograd
     }
 
     /// <summary>x[from..from + count) zeroed where maskBy is not positive (nothing without maskBy).</summary>
-    private static void Mask(float[] x, float[]? maskBy, long from, int count)
+    private static void Mask(float[] x, float[]? maskBy, int from, int count)
     {
         if (maskBy is null) return;
-        var part = x.AsSpan((int)from, count);
-        Activations.ReluBackward(maskBy.AsSpan((int)from, count), part, part, accumulate: false);
+        var part = x.AsSpan(from, count);
+        Activations.ReluBackward(maskBy.AsSpan(from, count), part, part, accumulate: false);
     }
 
     /// <summary>

@@ -41,11 +41,9 @@ public sealed class Conv2d : Module, IReluFusible
 
     /// <summary>
     /// MaxPool2d(2)(ReLU(this(x))) as one op where no gradient is recorded (<see cref="LayerChain"/>); null where one
-    /// would be, or the output is too small to pool: then the layers run one by one. The gradient test comes first: in
-    /// training it answers null without building the label (a string at every call: 1,456 bytes a LeNet training step).
+    /// would be, or the output is too small to pool: then the layers run one by one.
     /// </summary>
-    internal Tensor? ForwardReluMaxPool(Tensor x) => Functional.RecordsGradient(x, Weight, Bias)
-        ? null : Functional.Conv2dReluMaxPool2x2(x, Weight, Bias, Stride, Padding, Dilation, Groups, Label);
+    internal Tensor? ForwardReluMaxPool(Tensor x) => Functional.Conv2dReluMaxPool2x2(x, Weight, Bias, Stride, Padding, Dilation, Groups, Label);
 
     protected override bool DescriptionIsFixed => true;
 

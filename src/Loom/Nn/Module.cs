@@ -97,14 +97,7 @@ public abstract class Module
     /// How this layer names itself in errors and in the graph: its type, its name in the model, and its arguments.
     /// Built at every call unless <see cref="DescriptionIsFixed"/>; then kept, and built again only when the name changes.
     /// </summary>
-    protected string Label
-    {
-        get
-        {
-            if (!DescriptionIsFixed) return ComposeLabel();
-            return Kept().Text;
-        }
-    }
+    protected string Label => DescriptionIsFixed ? Kept().Text : ComposeLabel();
 
     /// <summary><see cref="Label"/> + " + ReLU": how a ReLU fused into this layer (<see cref="IReluFusible"/>) is named in the graph; kept alike.</summary>
     protected string ReluFusedLabel => DescriptionIsFixed ? Kept().ReluFused : ComposeLabel() + FusedRelu;

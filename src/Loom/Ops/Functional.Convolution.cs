@@ -39,7 +39,7 @@ public static partial class Functional
     }
 
     /// <summary>Whether an op on these tensors would record a gradient (so the inference-only fused ops do not apply).</summary>
-    internal static bool RecordsGradient(Tensor x, Tensor weight, Tensor? bias) =>
+    private static bool RecordsGradient(Tensor x, Tensor weight, Tensor? bias) =>
         GradMode.IsEnabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true });
 
     private static Tensor Conv2dCore(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,

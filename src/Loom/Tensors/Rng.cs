@@ -38,13 +38,17 @@ public sealed class Rng
         _spareNormal = null;
     }
 
-    public uint NextUInt()
+    public uint NextUInt() => Step(ref _s0, ref _s1, ref _s2, ref _s3);
+
+    /// <summary>One xoshiro128** step: the next value, and the state moved on. Inlined, so that a loop over locals keeps them in registers.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static uint Step(ref uint s0, ref uint s1, ref uint s2, ref uint s3)
     {
-        uint result = BitRotate(_s1 * 5, 7) * 9;
-        uint t = _s1 << 9;
-        _s2 ^= _s0; _s3 ^= _s1; _s1 ^= _s2; _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = BitRotate(_s3, 11);
+        uint result = BitRotate(s1 * 5, 7) * 9;
+        uint t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3;
+        s2 ^= t;
+        s3 = BitRotate(s3, 11);
         return result;
     }
 
@@ -90,11 +94,7 @@ public sealed class Rng
         uint s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
         for (int i = 0; i < mask.Length; i++)
         {
-            uint result = BitRotate(s1 * 5, 7) * 9;
-            uint t = s1 << 9;
-            s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3;
-            s2 ^= t;
-            s3 = BitRotate(s3, 11);
+            uint result = Step(ref s0, ref s1, ref s2, ref s3);
             int dropped = ((int)(result >> 8) - threshold) >> 31; // all ones when u < threshold
             mask[i] = BitConverter.Int32BitsToSingle(kept & ~dropped);
         }
